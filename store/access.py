@@ -1,0 +1,119 @@
+"""Chat access: which departments' chats a user can read and write in LHC (SPEC §4).
+
+LHC decides chat access from ``lh_userdep`` alone (plus ``all_departments``); department
+groups matter only through the rows derived from them. ``lhdepartment/see_all`` and its
+limitation do not limit chat reading: they only shape pickers and statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import NotFoundError
+from .models import Department, DepartmentGroup, User, UserDep
+from .permissions import PermissionSet
+from .userdeps import ALL_DEPARTMENTS, FROM_GROUP, NOT_ALL_PLACEHOLDER
+
+
+@dataclass(frozen=True)
+class DepartmentAccess:
+    """One department the user reads, whether they may write, and what gives it."""
+
+    department_id: int
+    name: str
+    write: bool
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChatAccess:
+    """What LHC lets a user read and write, and why."""
+
+    user_id: int
+    disabled: bool
+    all_departments: bool
+    departments: tuple[DepartmentAccess, ...]
+    read_other_operators_chats: bool  # lhchat/allowopenremotechat
+    write_other_operators_chats: bool  # lhchat/writeremotechat
+    read_closed_chats: bool  # lhchat/allowopenclosedchats
+
+    @property
+    def read(self) -> list[int]:
+        return [d.department_id for d in self.departments]
+
+    @property
+    def write(self) -> list[int]:
+        return [d.department_id for d in self.departments if d.write]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "all_departments": self.all_departments,
+            "read": self.read,
+            "write": self.write,
+            "disabled": self.disabled,
+            "other_operators_chats": {
+                "read": self.read_other_operators_chats,
+                "write": self.write_other_operators_chats,
+                "closed": self.read_closed_chats,
+            },
+            "departments": [
+                {"id": d.department_id, "name": d.name, "write": d.write, "sources": d.sources}
+                for d in self.departments
+            ],
+        }
+
+
+def chat_access(user_id: int) -> ChatAccess:
+    """Compute a user's chat access in a fixed number of queries."""
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFoundError(f"No user #{user_id}")
+    permissions = PermissionSet.for_user(user_id)
+    remote = (
+        permissions.has("lhchat", "allowopenremotechat"),
+        permissions.has("lhchat", "writeremotechat"),
+        permissions.has("lhchat", "allowopenclosedchats"),
+    )
+    if user.disabled:
+        return ChatAccess(user_id, True, False, (), *remote)
+
+    rows = list(UserDep.select().where(UserDep.user_id == user_id).order_by(UserDep.id))
+    names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
+    group_names = {
+        g.id: g.name for g in DepartmentGroup.select(DepartmentGroup.id, DepartmentGroup.name)
+    }
+    reads_all = bool(user.all_departments) or any(r.dep_id == ALL_DEPARTMENTS for r in rows)
+
+    # For each department: the (source, writable) pairs that give access to it.
+    found: dict[int, list[tuple[str, bool]]] = {}
+    if reads_all:
+        everywhere: list[tuple[str, bool]] = []
+        if user.all_departments:
+            everywhere.append(("all departments (user setting)", True))
+        for r in rows:
+            if r.dep_id == ALL_DEPARTMENTS:
+                everywhere.append(_label("all departments row", r.ro))
+        for dep_id in names:
+            found[dep_id] = list(everywhere)
+    for r in rows:
+        if r.dep_id in (ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER):
+            continue
+        if r.type == FROM_GROUP:
+            source = f"department group '{group_names.get(r.dep_group_id, f'#{r.dep_group_id}')}'"
+        else:
+            source = "direct assignment"
+        found.setdefault(r.dep_id, []).append(_label(source, r.ro))
+    departments = tuple(
+        DepartmentAccess(
+            department_id=dep_id,
+            name=names.get(dep_id, f"#{dep_id} (missing)"),
+            write=any(writable for _, writable in sources),
+            sources=tuple(label for label, _ in sources),
+        )
+        for dep_id, sources in sorted(found.items())
+    )
+    return ChatAccess(user_id, False, reads_all, departments, *remote)
+
+
+def _label(source: str, ro: int) -> tuple[str, bool]:
+    return (f"{source} (read-only)" if ro else source, not ro)

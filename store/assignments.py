@@ -1,0 +1,219 @@
+"""Department and department-group assignments of users (SPEC §1.1 rows, §3.1 rules).
+
+Only the assignable sets of the actor's scope may be added, removed or toggled read-only, for
+other users and for oneself alike (SPEC §3.2.5: stricter than LHC's ``editdepartaments``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import userdeps
+from .errors import NotFoundError
+from .models import Department, DepartmentGroup, DepartmentGroupUser, User, UserDep
+from .users import (
+    _assign_department_group,
+    _check_assignable_department_group,
+    _detail,
+    _editable_user,
+    _visible_user,
+    snapshot,
+)
+from .views import UserDetail
+
+if TYPE_CHECKING:
+    from .session import ActionContext, Session
+
+
+def _dep_snapshot(user: User) -> dict[str, object]:
+    data = snapshot(user)
+    data["department_groups"] = [
+        [a.dep_group_id, a.read_only]
+        for a in DepartmentGroupUser.select()
+        .where(DepartmentGroupUser.user_id == user.id)
+        .order_by(DepartmentGroupUser.id)
+    ]
+    data["departments_ids"] = user.departments_ids
+    return data
+
+
+class AssignmentService:
+    """Who works in which departments: department groups, single departments, "all"."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _target(self, ctx: ActionContext, user_id: int, verb: str) -> User:
+        """An editable user, or oneself when the actor may edit their own departments."""
+        user = _visible_user(ctx, user_id)
+        if user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments"):
+            return user
+        return _editable_user(ctx, user_id, verb)
+
+    def assign_department_group(
+        self, user_id: int, dep_group_id: int, *, read_only: bool = False
+    ) -> UserDetail:
+        """Assign (or re-assign with a new read-only flag) a department group to a user."""
+        with self._session.action() as ctx:
+            user = self._target(ctx, user_id, "change the department groups of")
+            _check_assignable_department_group(ctx, dep_group_id)
+            before = _dep_snapshot(user)
+            _assign_department_group(user, dep_group_id, read_only)
+            userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit(
+                "user",
+                user.id,
+                "user.department_group.assign",
+                before,
+                _dep_snapshot(user),
+                dep_group_id=dep_group_id,
+                read_only=read_only,
+            )
+            return _detail(ctx, user)
+
+    def unassign_department_group(self, user_id: int, dep_group_id: int) -> UserDetail:
+        """Remove a department-group assignment and the rows derived from it."""
+        with self._session.action() as ctx:
+            user = self._target(ctx, user_id, "change the department groups of")
+            _check_assignable_department_group(ctx, dep_group_id)
+            existing = DepartmentGroupUser.get_or_none(
+                (DepartmentGroupUser.user_id == user.id)
+                & (DepartmentGroupUser.dep_group_id == dep_group_id)
+            )
+            if existing is None:
+                raise NotFoundError(
+                    f"User {user.username!r} is not assigned department group #{dep_group_id}"
+                )
+            before = _dep_snapshot(user)
+            DepartmentGroupUser.delete().where(
+                (DepartmentGroupUser.user_id == user.id)
+                & (DepartmentGroupUser.dep_group_id == dep_group_id)
+            ).execute()
+            userdeps.rebuild_group_rows(user, dep_group_id)
+            userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit(
+                "user",
+                user.id,
+                "user.department_group.unassign",
+                before,
+                _dep_snapshot(user),
+                dep_group_id=dep_group_id,
+            )
+            return _detail(ctx, user)
+
+    def assign_department(
+        self, user_id: int, department_id: int, *, read_only: bool = False
+    ) -> UserDetail:
+        """Assign one department directly (a ``type=0`` row), or change its read-only flag."""
+        with self._session.action() as ctx:
+            user = self._target(ctx, user_id, "change the departments of")
+            department = self._assignable_department(ctx, department_id)
+            before = _dep_snapshot(user)
+            row = UserDep.get_or_none(
+                (UserDep.user_id == user.id)
+                & (UserDep.type == userdeps.DIRECT)
+                & (UserDep.dep_id == department.id)
+            )
+            if row is None:
+                UserDep.create(
+                    user_id=user.id,
+                    dep_id=department.id,
+                    type=userdeps.DIRECT,
+                    dep_group_id=0,
+                    ro=int(read_only),
+                    max_chats=user.max_active_chats,
+                    hide_online=user.hide_online,
+                    exclude_autoasign=user.exclude_autoasign,
+                    always_on=user.always_on,
+                )
+            else:
+                UserDep.update(ro=int(read_only)).where(UserDep.id == row.id).execute()
+            userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit(
+                "user",
+                user.id,
+                "user.department.assign",
+                before,
+                _dep_snapshot(user),
+                department_id=department.id,
+                read_only=read_only,
+            )
+            return _detail(ctx, user)
+
+    def unassign_department(self, user_id: int, department_id: int) -> UserDetail:
+        """Remove a direct department assignment."""
+        with self._session.action() as ctx:
+            user = self._target(ctx, user_id, "change the departments of")
+            department = self._assignable_department(ctx, department_id)
+            condition = (
+                (UserDep.user_id == user.id)
+                & (UserDep.type == userdeps.DIRECT)
+                & (UserDep.dep_id == department.id)
+            )
+            if not UserDep.select().where(condition).exists():
+                raise NotFoundError(
+                    f"User {user.username!r} is not assigned department {department.name!r}"
+                )
+            before = _dep_snapshot(user)
+            UserDep.delete().where(condition).execute()
+            userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit(
+                "user",
+                user.id,
+                "user.department.unassign",
+                before,
+                _dep_snapshot(user),
+                department_id=department.id,
+            )
+            return _detail(ctx, user)
+
+    def set_all_departments(self, user_id: int, on: bool) -> UserDetail:
+        """Turn LHC's "all departments" on or off; needs ``lhuser/edit_all_departments``."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "edit_all_departments", "change 'all departments'")
+            user = _editable_user(ctx, user_id, "change the departments of")
+            before = _dep_snapshot(user)
+            userdeps.set_all_departments(user, on)
+            userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit("user", user.id, "user.all_departments", before, _dep_snapshot(user), on=on)
+            return _detail(ctx, user)
+
+    @staticmethod
+    def _assignable_department(ctx: ActionContext, department_id: int) -> Department:
+        department = Department.get_or_none(Department.id == department_id)
+        if department is None:
+            raise NotFoundError(f"No department with id {department_id}")
+        if department.id not in ctx.scope.assignable_departments:
+            ctx.refuse(
+                f"assign department {department.name!r}",
+                "you may assign only your own departments"
+                if ctx.has("lhuser", "assign_to_own_department_individual")
+                else "it needs lhuser/assign_to_own_department_individual or "
+                "assign_all_department_individual",
+            )
+        return department
+
+    def assignable_department_groups(self) -> list[tuple[int, str]]:
+        """``(id, name)`` of the department groups the actor may hand out, for pickers."""
+        with self._session.reading() as ctx:
+            ids = sorted(ctx.scope.assignable_department_groups)
+            if not ids:
+                return []
+            query = DepartmentGroup.select(DepartmentGroup.id, DepartmentGroup.name).where(
+                DepartmentGroup.id.in_(ids)
+            )
+            return [(g.id, g.name) for g in query.order_by(DepartmentGroup.name)]
+
+    def assignable_departments(self) -> list[tuple[int, str]]:
+        """``(id, name)`` of the departments the actor may hand out, for pickers."""
+        with self._session.reading() as ctx:
+            ids = sorted(ctx.scope.assignable_departments)
+            if not ids:
+                return []
+            query = Department.select(Department.id, Department.name).where(Department.id.in_(ids))
+            return [(d.id, d.name) for d in query.order_by(Department.name)]

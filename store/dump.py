@@ -1,0 +1,31 @@
+"""Whole-table helpers: row counts, emptying the permission tables, and full row dumps.
+
+Used by the sample loader (replace mode), the CLI's reports and tests that prove a refused
+action changed nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import ALL_MODELS, Audit, UserLogin
+
+HISTORY_TABLES = (Audit, UserLogin)
+"""Logs kept when the permission tables are replaced: history is never thrown away."""
+
+
+def table_counts() -> dict[str, int]:
+    """Rows per LHC table the console knows."""
+    return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
+
+
+def clear_permission_tables() -> None:
+    """Empty every permission table (not the audit and login logs); caller holds a transaction."""
+    for model in ALL_MODELS:
+        if model not in HISTORY_TABLES:
+            model.delete().execute()
+
+
+def all_rows() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, ordered by id: a snapshot to compare before and after."""
+    return {m._meta.table_name: list(m.select().order_by(m.id).dicts()) for m in ALL_MODELS}

@@ -1,0 +1,318 @@
+"""Group services: list, create, edit flags and work-with lists, members, roles, delete.
+
+Any change to a group bumps every user's ``cache_version`` (LHC drops cached permissions).
+Only administrators create, change or hand out what grants administration (SPEC §3.2.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from peewee import fn
+
+from . import userdeps, validation
+from .errors import NotFoundError, ValidationError
+from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
+from .roles import role_grants_administration
+from .users import _editable_user, change_memberships
+from .views import GroupInfo, Ref
+
+if TYPE_CHECKING:
+    from .session import ActionContext, Session
+
+PROTECTED_GROUP_ID = 1
+WITHHELD_FLAG = -1
+
+
+def _snapshot(group: Group) -> dict[str, Any]:
+    return {
+        "name": group.name,
+        "disabled": group.disabled,
+        "required": group.required,
+        "works_with": sorted(
+            w.group_work_id for w in GroupWork.select().where(GroupWork.group_id == group.id)
+        ),
+        "roles": sorted(
+            r.role_id for r in GroupRole.select().where(GroupRole.group_id == group.id)
+        ),
+    }
+
+
+class GroupService:
+    """User groups, as the actor's permissions allow."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[GroupInfo]:
+        """Every group with flags, work-with targets, roles and member counts (``grouplist``)."""
+        with self._session.reading() as ctx:
+            ctx.require("lhuser", "grouplist", "list groups")
+            return _infos(ctx, None)
+
+    def get(self, group_id: int) -> GroupInfo:
+        with self._session.reading() as ctx:
+            ctx.require("lhuser", "grouplist", "see groups")
+            infos = _infos(ctx, [group_id])
+            if not infos:
+                raise NotFoundError(f"No group with id {group_id}")
+            return infos[0]
+
+    def names(self, group_ids: Sequence[int]) -> list[Ref]:
+        """Names of groups the actor's forms mention (their scope), without ``grouplist``."""
+        if not group_ids:
+            return []
+        query = Group.select(Group.id, Group.name).where(Group.id.in_(list(group_ids)))
+        return [Ref(g.id, g.name) for g in query.order_by(Group.name)]
+
+    def members(self, group_id: int, *, limit: int = 200) -> list[Ref]:
+        """Members of a group, each marked changeable when the actor may add/remove them."""
+        with self._session.reading() as ctx:
+            ctx.require("lhuser", "grouplist", "see group members")
+            _group(group_id)
+            users = (
+                User.select(User.id, User.username)
+                .join(GroupUser, on=(GroupUser.user_id == User.id))
+                .where(GroupUser.group_id == group_id)
+                .order_by(User.username)
+                .limit(limit)
+            )
+            editable = ctx.scope.editable_users_condition()
+            ids = [u.id for u in users]
+            changeable = (
+                {u.id for u in User.select(User.id).where(User.id.in_(ids) & editable)}
+                if ids
+                else set()
+            )
+            assignable = group_id in ctx.scope.assignable_groups
+            return [Ref(u.id, u.username, assignable and u.id in changeable) for u in users]
+
+    # -- writing -------------------------------------------------------------------------
+
+    def create(self, name: str, *, required: bool = False, disabled: bool = False) -> GroupInfo:
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "creategroup", "create groups")
+            name = _unique_name(name, None)
+            group = Group.create(name=name, required=int(required), disabled=int(disabled))
+            userdeps.bump_everyone()
+            ctx.audit("group", group.id, "group.create", None, _snapshot(group))
+            return _infos(ctx, [group.id])[0]
+
+    def update(
+        self,
+        group_id: int,
+        *,
+        name: str | None = None,
+        required: bool | None = None,
+        disabled: bool | None = None,
+    ) -> GroupInfo:
+        """Rename a group or change its required/disabled flags (``editgroup``)."""
+        with self._session.action() as ctx:
+            group = self._editable_group(ctx, group_id, "edit group")
+            changes: dict[str, Any] = {}
+            if name is not None:
+                changes["name"] = _unique_name(name, group.id)
+            if required is not None:
+                changes["required"] = validation.flag(required, "Required")
+            if disabled is not None:
+                changes["disabled"] = validation.flag(disabled, "Disabled")
+            before = _snapshot(group)
+            if changes:
+                Group.update(**changes).where(Group.id == group.id).execute()
+                userdeps.bump_everyone()
+            group = Group.get_by_id(group.id)
+            ctx.audit("group", group.id, "group.update", before, _snapshot(group))
+            return _infos(ctx, [group.id])[0]
+
+    def set_work_with(
+        self, group_id: int, targets: Sequence[int], *, withhold_from_members: bool = False
+    ) -> GroupInfo:
+        """Replace the groups this group works with, and its "-1" flag (members may not hand
+        this group out themselves)."""
+        with self._session.action() as ctx:
+            group = self._editable_group(ctx, group_id, "edit group")
+            target_ids = validation.ids(targets, "Works-with groups")
+            if group.id in target_ids:
+                raise ValidationError(f"Group {group.name!r} cannot work with itself")
+            _check_exist(target_ids)
+            before = _snapshot(group)
+            GroupWork.delete().where(GroupWork.group_id == group.id).execute()
+            rows = [{"group_id": group.id, "group_work_id": t} for t in target_ids]
+            if withhold_from_members:
+                rows.append({"group_id": group.id, "group_work_id": WITHHELD_FLAG})
+            if rows:
+                GroupWork.insert_many(rows).execute()
+            userdeps.bump_everyone()
+            ctx.audit("group", group.id, "group.work_with", before, _snapshot(group))
+            return _infos(ctx, [group.id])[0]
+
+    def add_member(self, group_id: int, user_id: int) -> None:
+        """Add an editable user to a group the actor may assign."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "editgroup", "change group members")
+            _group(group_id)
+            user = _editable_user(ctx, user_id, "change the groups of")
+            change_memberships(ctx, user, [group_id], [])
+
+    def remove_member(self, group_id: int, user_id: int) -> None:
+        """Remove an editable user from a group the actor may assign."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "editgroup", "change group members")
+            _group(group_id)
+            user = _editable_user(ctx, user_id, "change the groups of")
+            change_memberships(ctx, user, [], [group_id])
+
+    def attach_role(self, group_id: int, role_id: int) -> GroupInfo:
+        """Give a group a role (needs ``lhuser/editgroup`` and ``lhpermission/edit``)."""
+        with self._session.action() as ctx:
+            group = self._editable_group(ctx, group_id, "attach roles to group")
+            ctx.require("lhpermission", "edit", f"attach roles to group {group.name!r}")
+            role = Role.get_or_none(Role.id == role_id)
+            if role is None:
+                raise NotFoundError(f"No role with id {role_id}")
+            if role_grants_administration(role.id) and not ctx.scope.is_administrator:
+                ctx.refuse(
+                    f"attach role {role.name!r}",
+                    "it grants administration (*/*) and only administrators attach it",
+                )
+            before = _snapshot(group)
+            exists = GroupRole.select().where(
+                (GroupRole.group_id == group.id) & (GroupRole.role_id == role.id)
+            )
+            if not exists.exists():
+                GroupRole.create(group_id=group.id, role_id=role.id)
+                userdeps.bump_everyone()
+            ctx.audit("group", group.id, "group.attach_role", before, _snapshot(group))
+            return _infos(ctx, [group.id])[0]
+
+    def detach_role(self, group_id: int, role_id: int) -> GroupInfo:
+        with self._session.action() as ctx:
+            group = self._editable_group(ctx, group_id, "detach roles from group")
+            ctx.require("lhpermission", "edit", f"detach roles from group {group.name!r}")
+            condition = (GroupRole.group_id == group.id) & (GroupRole.role_id == role_id)
+            if not GroupRole.select().where(condition).exists():
+                raise NotFoundError(f"Group {group.name!r} does not carry role #{role_id}")
+            before = _snapshot(group)
+            GroupRole.delete().where(condition).execute()
+            userdeps.bump_everyone()
+            ctx.audit("group", group.id, "group.detach_role", before, _snapshot(group))
+            return _infos(ctx, [group.id])[0]
+
+    def delete(self, group_id: int) -> None:
+        """Delete a group with its memberships, roles links and work-with rows."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "deletegroup", "delete groups")
+            group = self._editable_group(ctx, group_id, "delete group", needs_edit=False)
+            if group.id == PROTECTED_GROUP_ID:
+                ctx.refuse(f"delete group {group.name!r}", "it is the protected first group")
+            in_other_groups = GroupUser.select(GroupUser.user_id).where(
+                GroupUser.group_id != group.id
+            )
+            stranded = GroupUser.select(GroupUser.user_id).where(
+                (GroupUser.group_id == group.id) & GroupUser.user_id.not_in(in_other_groups)
+            )
+            before = _snapshot(group)
+            before["members"] = [
+                g.user_id for g in GroupUser.select().where(GroupUser.group_id == group.id)
+            ]
+            if stranded.exists():
+                names = [
+                    u.username
+                    for u in User.select(User.username).where(User.id.in_(stranded)).limit(3)
+                ]
+                raise ValidationError(
+                    f"Group {group.name!r} is the only group of {', '.join(names)}: "
+                    "move them to another group first"
+                )
+            GroupUser.delete().where(GroupUser.group_id == group.id).execute()
+            GroupRole.delete().where(GroupRole.group_id == group.id).execute()
+            GroupWork.delete().where(
+                (GroupWork.group_id == group.id) | (GroupWork.group_work_id == group.id)
+            ).execute()
+            Group.delete().where(Group.id == group.id).execute()
+            userdeps.bump_everyone()
+            ctx.audit("group", group.id, "group.delete", before, None)
+
+    @staticmethod
+    def _editable_group(
+        ctx: ActionContext, group_id: int, doing: str, *, needs_edit: bool = True
+    ) -> Group:
+        group = _group(group_id)
+        if needs_edit:
+            ctx.require("lhuser", "editgroup", f"{doing} {group.name!r}")
+        if group.id in ctx.scope.administration_groups and not ctx.scope.is_administrator:
+            ctx.refuse(
+                f"{doing} {group.name!r}",
+                "it grants administration (*/*) and only administrators change it",
+            )
+        return group
+
+
+def _group(group_id: int) -> Group:
+    group = Group.get_or_none(Group.id == group_id)
+    if group is None:
+        raise NotFoundError(f"No group with id {group_id}")
+    return group
+
+
+def _check_exist(group_ids: list[int]) -> None:
+    if not group_ids:
+        return
+    found = {g.id for g in Group.select(Group.id).where(Group.id.in_(group_ids))}
+    missing = [g for g in group_ids if g not in found]
+    if missing:
+        raise NotFoundError(f"No group with id {', '.join(map(str, missing))}")
+
+
+def _unique_name(name: str, group_id: int | None) -> str:
+    name = validation.text(name, "Group name", 50)
+    clash = Group.select().where(fn.LOWER(Group.name) == name.lower())
+    if group_id is not None:
+        clash = clash.where(Group.id != group_id)
+    if clash.exists():
+        raise ValidationError(f"A group named {name!r} already exists")
+    return name
+
+
+def _infos(ctx: ActionContext, ids: list[int] | None) -> list[GroupInfo]:
+    """Group details in a fixed number of queries, for one group or all."""
+    groups = Group.select().order_by(Group.name)
+    if ids is not None:
+        groups = groups.where(Group.id.in_(ids))
+    groups = list(groups)
+    names = {g.id: g.name for g in Group.select(Group.id, Group.name)}
+    work: dict[int, list[int]] = {}
+    for w in GroupWork.select():
+        work.setdefault(w.group_id, []).append(w.group_work_id)
+    roles: dict[int, list[Ref]] = {}
+    for group_id, role_id, role_name in (
+        GroupRole.select(GroupRole.group_id, Role.id, Role.name)
+        .join(Role, on=(Role.id == GroupRole.role_id))
+        .order_by(Role.name)
+        .tuples()
+    ):
+        roles.setdefault(group_id, []).append(Ref(role_id, role_name))
+    counts = dict(
+        GroupUser.select(GroupUser.group_id, fn.COUNT(GroupUser.id))
+        .group_by(GroupUser.group_id)
+        .tuples()
+    )
+    return [
+        GroupInfo(
+            id=g.id,
+            name=g.name,
+            disabled=bool(g.disabled),
+            required=bool(g.required),
+            members_withheld=WITHHELD_FLAG in work.get(g.id, []),
+            works_with=tuple(
+                Ref(t, names.get(t, f"#{t} (missing)")) for t in sorted(work.get(g.id, [])) if t > 0
+            ),
+            roles=tuple(roles.get(g.id, [])),
+            member_count=counts.get(g.id, 0),
+            grants_administration=g.id in ctx.scope.administration_groups,
+        )
+        for g in groups
+    ]

@@ -1,0 +1,224 @@
+"""Role services: list, create, rename, delete, and the policies of a role.
+
+Policies are ``module / function / limitation`` rows; ``exclude`` rows take a function away.
+Only administrators add a ``*/*`` grant or change a role that holds one (SPEC §3.2.4).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from peewee import fn
+
+from . import userdeps, validation
+from .errors import NotFoundError, ValidationError
+from .limitations import validate_input
+from .models import Group, GroupRole, Role, RoleFunction
+from .permissions import EXCLUDE, GRANT, WILDCARD
+from .views import PolicyInfo, Ref, RoleInfo
+
+if TYPE_CHECKING:
+    from .session import ActionContext, Session
+
+PROTECTED_ROLE_ID = 1
+NAME_PATTERN_HELP = "letters, digits, '_' or '*'"
+
+
+def _policies(role_id: int) -> list[PolicyInfo]:
+    query = RoleFunction.select().where(RoleFunction.role_id == role_id)
+    return [
+        PolicyInfo(r.id, r.module, r.function, r.limitation or "", r.type == EXCLUDE)
+        for r in query.order_by(RoleFunction.module, RoleFunction.function, RoleFunction.id)
+    ]
+
+
+def _snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "policies": [
+            [p.module, p.function, p.limitation, "exclude" if p.exclude else "grant"]
+            for p in _policies(role.id)
+        ],
+    }
+
+
+def _info(role: Role) -> RoleInfo:
+    groups = (
+        Group.select(Group.id, Group.name)
+        .join(GroupRole, on=(GroupRole.group_id == Group.id))
+        .where(GroupRole.role_id == role.id)
+        .order_by(Group.name)
+    )
+    return RoleInfo(
+        id=role.id,
+        name=role.name,
+        policies=tuple(_policies(role.id)),
+        groups=tuple(Ref(g.id, g.name) for g in groups),
+    )
+
+
+def _identifier(value: str, label: str) -> str:
+    value = validation.text(value, label, 100)
+    if value != WILDCARD and not all(ch.isalnum() or ch == "_" for ch in value):
+        raise ValidationError(f"{label} {value!r} may hold only {NAME_PATTERN_HELP}")
+    return value
+
+
+class RoleService:
+    """Roles and their policies, as the actor's ``lhpermission`` functions allow."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def list(self) -> list[RoleInfo]:
+        with self._session.reading() as ctx:
+            ctx.require("lhpermission", "list", "list roles")
+            return [_info(r) for r in Role.select().order_by(Role.name)]
+
+    def get(self, role_id: int) -> RoleInfo:
+        with self._session.reading() as ctx:
+            ctx.require("lhpermission", "list", "see roles")
+            return _info(_role(role_id))
+
+    def create(self, name: str) -> RoleInfo:
+        with self._session.action() as ctx:
+            ctx.require("lhpermission", "new", "create roles")
+            role = Role.create(name=_unique_name(name, None))
+            ctx.audit("role", role.id, "role.create", None, _snapshot(role))
+            return _info(role)
+
+    def rename(self, role_id: int, name: str) -> RoleInfo:
+        with self._session.action() as ctx:
+            role = self._changeable(ctx, role_id, "rename role")
+            before = _snapshot(role)
+            Role.update(name=_unique_name(name, role.id)).where(Role.id == role.id).execute()
+            userdeps.bump_everyone()
+            role = Role.get_by_id(role.id)
+            ctx.audit("role", role.id, "role.rename", before, _snapshot(role))
+            return _info(role)
+
+    def delete(self, role_id: int) -> None:
+        """Delete a role no group uses (never role 1)."""
+        with self._session.action() as ctx:
+            ctx.require("lhpermission", "delete", "delete roles")
+            role = self._changeable(ctx, role_id, "delete role", needs_edit=False)
+            if role.id == PROTECTED_ROLE_ID:
+                ctx.refuse(f"delete role {role.name!r}", "it is the protected first role")
+            users = (
+                Group.select(Group.name)
+                .join(GroupRole, on=(GroupRole.group_id == Group.id))
+                .where(GroupRole.role_id == role.id)
+            )
+            if users.exists():
+                names = ", ".join(repr(g.name) for g in users)
+                raise ValidationError(
+                    f"Role {role.name!r} is still used by group(s) {names}: detach it first"
+                )
+            before = _snapshot(role)
+            RoleFunction.delete().where(RoleFunction.role_id == role.id).execute()
+            Role.delete().where(Role.id == role.id).execute()
+            userdeps.bump_everyone()
+            ctx.audit("role", role.id, "role.delete", before, None)
+
+    def add_policy(
+        self,
+        role_id: int,
+        module: str,
+        function: str,
+        *,
+        limitation: str = "",
+        exclude: bool = False,
+    ) -> RoleInfo:
+        """Add a grant (or exclusion) row; a limitation must be a JSON object."""
+        with self._session.action() as ctx:
+            role = self._changeable(ctx, role_id, "edit role")
+            module = _identifier(module, "Module")
+            function = _identifier(function, "Function")
+            limitation = validate_input(limitation or "")
+            if module == WILDCARD and function != WILDCARD:
+                raise ValidationError("With module '*' the function must be '*' too")
+            if module == WILDCARD and not exclude and not ctx.scope.is_administrator:
+                ctx.refuse(
+                    f"add '*/*' to role {role.name!r}",
+                    "it grants administration and only administrators grant it",
+                )
+            row_type = EXCLUDE if exclude else GRANT
+            duplicate = RoleFunction.select().where(
+                (RoleFunction.role_id == role.id)
+                & (RoleFunction.module == module)
+                & (RoleFunction.function == function)
+                & (RoleFunction.type == row_type)
+                & (RoleFunction.limitation == limitation)
+            )
+            if duplicate.exists():
+                raise ValidationError(
+                    f"Role {role.name!r} already has this policy: {module}/{function}"
+                )
+            before = _snapshot(role)
+            RoleFunction.create(
+                role_id=role.id,
+                module=module,
+                function=function,
+                limitation=limitation,
+                type=row_type,
+            )
+            userdeps.bump_everyone()
+            ctx.audit("role", role.id, "role.policy.add", before, _snapshot(role))
+            return _info(role)
+
+    def remove_policy(self, role_id: int, policy_id: int) -> RoleInfo:
+        with self._session.action() as ctx:
+            role = self._changeable(ctx, role_id, "edit role")
+            condition = (RoleFunction.id == policy_id) & (RoleFunction.role_id == role.id)
+            if not RoleFunction.select().where(condition).exists():
+                raise NotFoundError(f"Role {role.name!r} has no policy #{policy_id}")
+            before = _snapshot(role)
+            RoleFunction.delete().where(condition).execute()
+            userdeps.bump_everyone()
+            ctx.audit("role", role.id, "role.policy.remove", before, _snapshot(role))
+            return _info(role)
+
+    @staticmethod
+    def _changeable(
+        ctx: ActionContext, role_id: int, doing: str, *, needs_edit: bool = True
+    ) -> Role:
+        role = _role(role_id)
+        if needs_edit:
+            ctx.require("lhpermission", "edit", f"{doing} {role.name!r}")
+        if role_grants_administration(role.id) and not ctx.scope.is_administrator:
+            ctx.refuse(
+                f"{doing} {role.name!r}",
+                "it grants administration (*/*) and only administrators change it",
+            )
+        return role
+
+
+def role_grants_administration(role_id: int) -> bool:
+    """Whether the role has a ``*/*`` grant row (holding it makes an administrator)."""
+    return (
+        RoleFunction.select()
+        .where(
+            (RoleFunction.role_id == role_id)
+            & (RoleFunction.module == WILDCARD)
+            & (RoleFunction.function == WILDCARD)
+            & (RoleFunction.type == GRANT)
+        )
+        .exists()
+    )
+
+
+def _role(role_id: int) -> Role:
+    role = Role.get_or_none(Role.id == role_id)
+    if role is None:
+        raise NotFoundError(f"No role with id {role_id}")
+    return role
+
+
+def _unique_name(name: str, role_id: int | None) -> str:
+    name = validation.text(name, "Role name", 50)
+    clash = Role.select().where(fn.LOWER(Role.name) == name.lower())
+    if role_id is not None:
+        clash = clash.where(Role.id != role_id)
+    if clash.exists():
+        raise ValidationError(f"A role named {name!r} already exists")
+    return name

@@ -1,0 +1,212 @@
+"""The scoping layer's sets: what a logged-in actor may see, edit and hand out (SPEC §3).
+
+``Scope.compute`` reads a fixed handful of small queries (the actor's groups, work-with rows,
+all groups, administrator groups and users, department-group and department assignments),
+independent of how many users the database holds. User sets are never materialised for
+screens: ``visible_users_condition`` and ``editable_users_condition`` return SQL conditions that
+page queries and checks compose with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peewee import JOIN, Expression, fn
+
+from .models import (
+    Department,
+    DepartmentGroup,
+    DepartmentGroupUser,
+    Group,
+    GroupRole,
+    GroupUser,
+    GroupWork,
+    RoleFunction,
+    User,
+    UserDep,
+)
+from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Everything SPEC §3 defines for one actor, computed at one moment."""
+
+    actor_id: int
+    is_administrator: bool
+    edits_all_groups: bool  # lhuser/editusergroupall
+    sees_all_users: bool  # lhuser/see_all
+    may_edit_users: bool  # lhuser/edituser
+    own_groups: frozenset[int]
+    usable_groups: frozenset[int]
+    assignable_groups: frozenset[int]
+    required_groups: frozenset[int]
+    administration_groups: frozenset[int]
+    administrator_users: frozenset[int]
+    assignable_department_groups: frozenset[int]
+    assignable_departments: frozenset[int]
+
+    @classmethod
+    def compute(cls, actor_id: int, permissions: PermissionSet) -> Scope:
+        """Build the actor's scope from the database as it is now."""
+        has = permissions.has
+        edits_all = has("lhuser", "editusergroupall")
+        is_admin = permissions.is_administrator
+        own = frozenset(
+            gu.group_id
+            for gu in GroupUser.select(GroupUser.group_id).where(GroupUser.user_id == actor_id)
+        )
+        groups = {g.id: g for g in Group.select(Group.id, Group.required, Group.disabled)}
+        admin_groups = administration_group_ids()
+
+        if edits_all:
+            usable = frozenset(groups)
+            assignable = set(groups)
+        else:
+            work = (
+                list(
+                    GroupWork.select(GroupWork.group_id, GroupWork.group_work_id).where(
+                        GroupWork.group_id.in_(list(own))
+                    )
+                )
+                if own
+                else []
+            )
+            usable = (own | {w.group_work_id for w in work if w.group_work_id > 0}) & groups.keys()
+            flagged = {w.group_id for w in work if w.group_work_id == -1}
+            # An own group flagged -1 cannot be handed out by its own members, unless another
+            # own group works with it.
+            withheld = {
+                g
+                for g in flagged
+                if not any(w.group_work_id == g and w.group_id != g for w in work)
+            }
+            assignable = set(usable) - withheld
+        if not is_admin:
+            assignable -= admin_groups
+        assignable_frozen = frozenset(assignable)
+        required = frozenset(g for g in assignable_frozen if g in groups and groups[g].required)
+
+        if has("lhuser", "assign_all_department_group"):
+            dep_groups = frozenset(d.id for d in DepartmentGroup.select(DepartmentGroup.id))
+        elif has("lhuser", "assign_to_own_department_group"):
+            dep_groups = frozenset(
+                a.dep_group_id
+                for a in DepartmentGroupUser.select(DepartmentGroupUser.dep_group_id).where(
+                    DepartmentGroupUser.user_id == actor_id
+                )
+            )
+        else:
+            dep_groups = frozenset()
+
+        if has("lhuser", "assign_all_department_individual"):
+            departments = frozenset(d.id for d in Department.select(Department.id))
+        elif has("lhuser", "assign_to_own_department_individual"):
+            departments = frozenset(
+                r.dep_id
+                for r in UserDep.select(UserDep.dep_id).where(
+                    (UserDep.user_id == actor_id) & (UserDep.type == 0) & (UserDep.dep_id > 0)
+                )
+            )
+        else:
+            departments = frozenset()
+
+        return cls(
+            actor_id=actor_id,
+            is_administrator=is_admin,
+            edits_all_groups=edits_all,
+            sees_all_users=has("lhuser", "see_all"),
+            may_edit_users=has("lhuser", "edituser"),
+            own_groups=own,
+            usable_groups=usable,
+            assignable_groups=assignable_frozen,
+            required_groups=required,
+            administration_groups=admin_groups,
+            administrator_users=administrator_user_ids(),
+            assignable_department_groups=dep_groups,
+            assignable_departments=departments,
+        )
+
+    # -- user sets as SQL conditions ------------------------------------------------------
+
+    def visible_users_condition(self) -> Expression:
+        """Users the actor sees: all with ``see_all``; else self plus members of usable groups."""
+        if self.sees_all_users:
+            return User.id.is_null(False)
+        members = GroupUser.select(GroupUser.user_id).where(
+            GroupUser.group_id.in_(sorted(self.usable_groups))
+        )
+        return (User.id == self.actor_id) | User.id.in_(members)
+
+    def editable_users_condition(self) -> Expression:
+        """Visible users whose groups all lie in the usable set, minus administrators."""
+        if not self.may_edit_users:
+            return User.id.is_null(True)  # matches nothing: ids are never NULL
+        condition = self.visible_users_condition()
+        if not self.edits_all_groups:
+            outside = GroupUser.select(GroupUser.user_id).where(
+                GroupUser.group_id.not_in(sorted(self.usable_groups))
+            )
+            condition &= User.id.not_in(outside)
+        if not self.is_administrator and self.administrator_users:
+            condition &= User.id.not_in(sorted(self.administrator_users))
+        return condition
+
+    def visible_user_ids(self) -> list[int]:
+        """All visible ids (CLI reports and tests; screens page instead)."""
+        query = User.select(User.id).where(self.visible_users_condition()).order_by(User.id)
+        return [u.id for u in query]
+
+    def editable_user_ids(self) -> list[int]:
+        query = User.select(User.id).where(self.editable_users_condition()).order_by(User.id)
+        return [u.id for u in query]
+
+    def is_visible(self, user_id: int) -> bool:
+        return User.select().where((User.id == user_id) & self.visible_users_condition()).exists()
+
+    def is_editable(self, user_id: int) -> bool:
+        return User.select().where((User.id == user_id) & self.editable_users_condition()).exists()
+
+
+def administration_group_ids() -> frozenset[int]:
+    """Enabled groups one of whose roles has a ``*/*`` grant row."""
+    query = (
+        GroupRole.select(GroupRole.group_id)
+        .join(Group, on=(Group.id == GroupRole.group_id))
+        .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
+        .where(
+            (Group.disabled == 0)
+            & (RoleFunction.module == WILDCARD)
+            & (RoleFunction.function == WILDCARD)
+            & (RoleFunction.type == GRANT)
+        )
+        .distinct()
+    )
+    return frozenset(r.group_id for r in query)
+
+
+def administrator_user_ids() -> frozenset[int]:
+    """Users holding ``*/*``: a grant through an enabled group, and no ``*/*`` exclusion."""
+
+    def users_with(row_type: int) -> set[int]:
+        query = (
+            GroupUser.select(GroupUser.user_id)
+            .join(Group, on=(Group.id == GroupUser.group_id))
+            .join(GroupRole, JOIN.INNER, on=(GroupRole.group_id == GroupUser.group_id))
+            .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
+            .where(
+                (Group.disabled == 0)
+                & (RoleFunction.module == WILDCARD)
+                & (RoleFunction.function == WILDCARD)
+                & (RoleFunction.type == row_type)
+            )
+            .distinct()
+        )
+        return {r.user_id for r in query}
+
+    return frozenset(users_with(GRANT) - users_with(EXCLUDE))
+
+
+def count_users(condition: Expression) -> int:
+    """How many users match a scope condition (for page footers)."""
+    return User.select(fn.COUNT(User.id)).where(condition).scalar() or 0

@@ -1,0 +1,577 @@
+"""User services: list, create, edit, disable, delete, passwords and group membership.
+
+Every method goes through ``Session.action`` or ``Session.reading`` so that the actor's scope
+(SPEC §3) is read fresh and enforced here, not in the screens.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from peewee import fn
+
+from . import userdeps, validation
+from .auth import hash_password
+from .errors import ConflictError, NotFoundError, ValidationError
+from .models import (
+    Department,
+    DepartmentGroup,
+    DepartmentGroupUser,
+    Group,
+    GroupUser,
+    User,
+    UserDep,
+)
+from .scope import count_users
+from .views import Assignment, Ref, UserDetail, UserPage, UserRow
+
+if TYPE_CHECKING:
+    from .session import ActionContext, Session
+
+PROTECTED_USER_ID = 1
+SORT_COLUMNS = {
+    "id": User.id,
+    "username": User.username,
+    "name": User.name,
+    "surname": User.surname,
+    "email": User.email,
+}
+USER_TEXT_FIELDS = {
+    "username": ("Username", 80, True),
+    "email": ("E-mail", 100, True),
+    "name": ("Name", 100, False),
+    "surname": ("Surname", 100, False),
+    "job_title": ("Job title", 100, False),
+}
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """The audit view of a user row (secrets are scrubbed by the audit writer)."""
+    return {
+        "username": user.username,
+        "email": user.email,
+        "name": user.name,
+        "surname": user.surname,
+        "job_title": user.job_title,
+        "disabled": user.disabled,
+        "all_departments": user.all_departments,
+        "groups": sorted(
+            g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)
+        ),
+    }
+
+
+def group_names(ids: Iterable[int]) -> dict[int, str]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {g.id: g.name for g in Group.select(Group.id, Group.name).where(Group.id.in_(ids))}
+
+
+def describe_groups(ids: Iterable[int]) -> str:
+    names = group_names(ids)
+    return ", ".join(f"'{names.get(i, f'#{i}')}'" for i in sorted(set(ids)))
+
+
+class UserService:
+    """Users as the actor may see and change them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # -- reading -------------------------------------------------------------------------
+
+    def page(
+        self,
+        *,
+        text: str = "",
+        sort: str = "username",
+        descending: bool = False,
+        after: tuple[Any, int] | None = None,
+        limit: int = 50,
+    ) -> UserPage:
+        """One page of visible users, keyset-paged on ``(sort column, id)``.
+
+        Costs a fixed number of queries (page, count, groups, department groups, editable)
+        whatever the size of the table.
+        """
+        column = SORT_COLUMNS.get(sort)
+        if column is None:
+            raise ValidationError(f"Cannot sort users by {sort!r}")
+        limit = max(1, min(int(limit), 500))
+        with self._session.reading() as ctx:
+            condition = ctx.scope.visible_users_condition() & _text_filter(text)
+            query = User.select(
+                User.id, User.username, User.name, User.surname, User.email, User.disabled
+            ).where(condition)
+            if after is not None:
+                value, last_id = after
+                if descending:
+                    query = query.where(
+                        (column < value) | ((column == value) & (User.id < last_id))
+                    )
+                else:
+                    query = query.where(
+                        (column > value) | ((column == value) & (User.id > last_id))
+                    )
+            order = (column.desc(), User.id.desc()) if descending else (column, User.id)
+            users = list(query.order_by(*order).limit(limit + 1))
+            more = len(users) > limit
+            users = users[:limit]
+            ids = [u.id for u in users]
+            groups = _names_by_user(ids, GroupUser, Group, "group_id")
+            dep_groups = _names_by_user(ids, DepartmentGroupUser, DepartmentGroup, "dep_group_id")
+            editable = (
+                {
+                    u.id
+                    for u in User.select(User.id).where(
+                        User.id.in_(ids) & ctx.scope.editable_users_condition()
+                    )
+                }
+                if ids
+                else set()
+            )
+            total = count_users(condition)
+        rows = tuple(
+            UserRow(
+                id=u.id,
+                username=u.username,
+                name=u.name,
+                surname=u.surname,
+                email=u.email,
+                disabled=bool(u.disabled),
+                groups=tuple(groups.get(u.id, ())),
+                department_groups=tuple(dep_groups.get(u.id, ())),
+                editable=u.id in editable,
+            )
+            for u in users
+        )
+        last = users[-1] if users else None
+        next_after = (getattr(last, column.name), last.id) if more and last else None
+        return UserPage(rows=rows, next_after=next_after, total=total)
+
+    def get(self, user_id: int) -> UserDetail:
+        """A visible user with their groups and department assignments."""
+        with self._session.reading() as ctx:
+            user = _visible_user(ctx, user_id)
+            return _detail(ctx, user)
+
+    def find(self, username: str) -> UserDetail:
+        """A visible user by exact username."""
+        with self._session.reading() as ctx:
+            user = User.get_or_none(User.username == username)
+            if user is None or not ctx.scope.is_visible(user.id):
+                raise NotFoundError(f"No user named {username!r} among the users you can see")
+            return _detail(ctx, user)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        username: str,
+        password: str,
+        email: str,
+        groups: Sequence[int],
+        name: str = "",
+        surname: str = "",
+        job_title: str = "",
+        department_groups: Sequence[int] = (),
+        department_groups_read_only: bool = False,
+    ) -> UserDetail:
+        """Create an account in groups the actor may assign (SPEC §3.1)."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "createuser", "create users")
+            fields = _validated_fields(
+                dict(
+                    username=username,
+                    email=email,
+                    name=name,
+                    surname=surname,
+                    job_title=job_title,
+                )
+            )
+            password = validation.password(password)
+            _check_unique(fields, None)
+            group_ids = validation.ids(groups, "Groups")
+            dep_group_ids = validation.ids(department_groups, "Department groups")
+            _check_groups_exist(group_ids)
+            if not group_ids:
+                raise ValidationError("Choose at least one group")
+            for gid in group_ids:
+                _check_assignable_group(ctx, gid, username)
+            _check_required_chosen(ctx, group_ids)
+            for dgid in dep_group_ids:
+                _check_assignable_department_group(ctx, dgid)
+            now = int(time.time())
+            user = User.create(
+                **fields,
+                password=hash_password(password),
+                departments_ids="-1",
+                all_departments=0,
+                cache_version=0,
+                pswd_updated=now,
+            )
+            GroupUser.insert_many(
+                [{"group_id": g, "user_id": user.id} for g in group_ids]
+            ).execute()
+            for dgid in dep_group_ids:
+                _assign_department_group(user, dgid, department_groups_read_only)
+            if dep_group_ids:
+                userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit(
+                "user",
+                user.id,
+                "user.create",
+                None,
+                snapshot(user),
+                department_groups=dep_group_ids,
+            )
+            return _detail(ctx, user)
+
+    def update(
+        self,
+        user_id: int,
+        *,
+        expected_version: int | None = None,
+        **changes: Any,
+    ) -> UserDetail:
+        """Change username, e-mail, name, surname or job title of an editable user."""
+        unknown = set(changes) - set(USER_TEXT_FIELDS)
+        if unknown:
+            raise ValidationError(f"Unknown user field(s): {', '.join(sorted(unknown))}")
+        with self._session.action() as ctx:
+            user = _editable_user(ctx, user_id, "edit", allow_self=True)
+            _check_version(user, expected_version)
+            fields = _validated_fields(changes)
+            _check_unique(fields, user.id)
+            before = snapshot(user)
+            if fields:
+                User.update(**fields, cache_version=User.cache_version + 1).where(
+                    User.id == user.id
+                ).execute()
+            user = User.get_by_id(user.id)
+            ctx.audit("user", user.id, "user.update", before, snapshot(user))
+            return _detail(ctx, user)
+
+    def set_password(self, user_id: int, password: str) -> None:
+        """Set a new password (LHC-compatible ``$2y$`` hash); the audit row holds no hash."""
+        with self._session.action() as ctx:
+            user = _editable_user(ctx, user_id, "change the password of", allow_self=True)
+            password = validation.password(password)
+            User.update(
+                password=hash_password(password),
+                pswd_updated=int(time.time()),
+                cache_version=User.cache_version + 1,
+            ).where(User.id == user.id).execute()
+            ctx.audit("user", user.id, "user.set_password")
+
+    def set_disabled(self, user_id: int, disabled: bool) -> UserDetail:
+        """Disable (parking department rows, as LHC does) or enable an editable user."""
+        with self._session.action() as ctx:
+            verb = "disable" if disabled else "enable"
+            user = _editable_user(ctx, user_id, verb)
+            if user.id == ctx.actor_id:
+                ctx.refuse(f"{verb} their own account", "ask another administrator")
+            if user.id == PROTECTED_USER_ID and disabled:
+                ctx.refuse(f"disable user {user.username!r}", "it is the protected super-admin")
+            before = snapshot(user)
+            if bool(user.disabled) != disabled:
+                User.update(disabled=int(disabled)).where(User.id == user.id).execute()
+                if disabled:
+                    userdeps.park(user.id)
+                else:
+                    userdeps.unpark(user.id)
+                userdeps.settle([user.id])
+            user = User.get_by_id(user.id)
+            ctx.audit("user", user.id, f"user.{verb}", before, snapshot(user))
+            return _detail(ctx, user)
+
+    def delete(self, user_id: int) -> None:
+        """Delete an editable user and every membership and assignment row of theirs."""
+        with self._session.action() as ctx:
+            ctx.require("lhuser", "deleteuser", "delete users")
+            user = _editable_user(ctx, user_id, "delete")
+            if user.id == PROTECTED_USER_ID:
+                ctx.refuse(f"delete user {user.username!r}", "it is the protected super-admin")
+            if user.id == ctx.actor_id:
+                ctx.refuse("delete their own account", "ask another administrator")
+            before = snapshot(user)
+            GroupUser.delete().where(GroupUser.user_id == user.id).execute()
+            userdeps.forget_user(user.id)
+            User.delete().where(User.id == user.id).execute()
+            ctx.audit("user", user.id, "user.delete", before, None)
+
+    def change_groups(
+        self,
+        user_id: int,
+        *,
+        add: Sequence[int] = (),
+        remove: Sequence[int] = (),
+        expected_version: int | None = None,
+    ) -> UserDetail:
+        """Add and remove group memberships; only groups in the assignable set may change."""
+        with self._session.action() as ctx:
+            user = _editable_user(ctx, user_id, "change the groups of", allow_self=True)
+            _check_version(user, expected_version)
+            change_memberships(ctx, user, add, remove)
+            return _detail(ctx, User.get_by_id(user.id))
+
+
+def change_memberships(
+    ctx: ActionContext, user: User, add: Sequence[int], remove: Sequence[int]
+) -> None:
+    """Shared by the users and groups services: validate, write, bump and audit."""
+    add_ids = validation.ids(add, "Groups to add")
+    remove_ids = validation.ids(remove, "Groups to remove")
+    both = set(add_ids) & set(remove_ids)
+    if both:
+        raise ValidationError(f"Group(s) {describe_groups(both)} both added and removed")
+    if user.id == ctx.actor_id and not ctx.scope.edits_all_groups:
+        ctx.refuse("change their own groups", "it needs the lhuser/editusergroupall permission")
+    _check_groups_exist(add_ids + remove_ids)
+    for gid in add_ids + remove_ids:
+        _check_assignable_group(ctx, gid, user.username)
+    current = [g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)]
+    final = (set(current) | set(add_ids)) - set(remove_ids)
+    if not final:
+        raise ValidationError(f"User {user.username!r} must stay in at least one group")
+    _check_required_chosen(ctx, sorted(final))
+    before = snapshot(user)
+    new = [g for g in add_ids if g not in current]
+    if new:
+        GroupUser.insert_many([{"group_id": g, "user_id": user.id} for g in new]).execute()
+    if remove_ids:
+        GroupUser.delete().where(
+            (GroupUser.user_id == user.id) & GroupUser.group_id.in_(remove_ids)
+        ).execute()
+    userdeps.bump([user.id])
+    ctx.audit("user", user.id, "user.groups", before, snapshot(User.get_by_id(user.id)))
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def _validated_fields(values: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for key, value in values.items():
+        label, length, required = USER_TEXT_FIELDS[key]
+        out[key] = (
+            validation.email(value, required=required)
+            if key == "email"
+            else validation.text(value, label, length, required=required)
+        )
+    return out
+
+
+def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
+    others = User.select(User.id)
+    if user_id is not None:
+        others = others.where(User.id != user_id)
+    if (
+        "username" in fields
+        and others.where(fn.LOWER(User.username) == fields["username"].lower()).exists()
+    ):
+        raise ValidationError(f"Username {fields['username']!r} is already taken")
+    if "email" in fields and others.where(fn.LOWER(User.email) == fields["email"].lower()).exists():
+        raise ValidationError(f"E-mail {fields['email']!r} is already used by another account")
+
+
+def _check_version(user: User, expected: int | None) -> None:
+    if expected is not None and user.cache_version != expected:
+        raise ConflictError(
+            f"User {user.username!r} was changed by someone else since you opened it; reload"
+        )
+
+
+def _check_groups_exist(group_ids: Iterable[int]) -> None:
+    wanted = set(group_ids)
+    if not wanted:
+        return
+    found = {g.id for g in Group.select(Group.id).where(Group.id.in_(list(wanted)))}
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFoundError(f"No group with id {', '.join(map(str, missing))}")
+
+
+def _check_assignable_group(ctx: ActionContext, group_id: int, username: str) -> None:
+    scope = ctx.scope
+    if group_id in scope.assignable_groups:
+        return
+    name = group_names([group_id]).get(group_id, f"#{group_id}")
+    doing = f"assign group '{name}'"
+    if group_id in scope.administration_groups and not scope.is_administrator:
+        ctx.refuse(doing, "it grants administration (*/*) and only administrators hand it out")
+    if group_id in scope.usable_groups:
+        ctx.refuse(doing, "its own members may not hand it out")
+    ctx.refuse(doing, "not among the groups you work with")
+
+
+def _check_required_chosen(ctx: ActionContext, group_ids: Sequence[int]) -> None:
+    required = ctx.scope.required_groups
+    if not required or ctx.installing:
+        return
+    chosen_required = Group.select(Group.id).where(
+        Group.id.in_(list(group_ids)) & (Group.required == 1)
+    )
+    if not chosen_required.exists():
+        raise ValidationError(
+            f"Choose at least one of the required groups: {describe_groups(required)}"
+        )
+
+
+def _check_assignable_department_group(ctx: ActionContext, dep_group_id: int) -> None:
+    group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
+    if group is None:
+        raise NotFoundError(f"No department group with id {dep_group_id}")
+    if dep_group_id not in ctx.scope.assignable_department_groups:
+        ctx.refuse(
+            f"assign department group '{group.name}'",
+            "you may assign only the department groups you belong to"
+            if ctx.has("lhuser", "assign_to_own_department_group")
+            else "it needs lhuser/assign_to_own_department_group or assign_all_department_group",
+        )
+
+
+def _assign_department_group(user: User, dep_group_id: int, read_only: bool) -> None:
+    existing = DepartmentGroupUser.get_or_none(
+        (DepartmentGroupUser.user_id == user.id)
+        & (DepartmentGroupUser.dep_group_id == dep_group_id)
+    )
+    if existing is None:
+        DepartmentGroupUser.create(
+            dep_group_id=dep_group_id, user_id=user.id, read_only=int(read_only)
+        )
+    else:
+        DepartmentGroupUser.update(read_only=int(read_only)).where(
+            DepartmentGroupUser.id == existing.id
+        ).execute()
+    userdeps.rebuild_group_rows(user, dep_group_id)
+
+
+def _visible_user(ctx: ActionContext, user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None or not ctx.scope.is_visible(user_id):
+        raise NotFoundError(f"No user #{user_id} among the users you can see")
+    return user
+
+
+def _editable_user(
+    ctx: ActionContext, user_id: int, verb: str, *, allow_self: bool = False
+) -> User:
+    """The target user, or a refusal saying precisely why it is out of reach."""
+    user = _visible_user(ctx, user_id)
+    scope = ctx.scope
+    if allow_self and user.id == ctx.actor_id and ctx.has("lhuser", "selfedit"):
+        return user
+    if scope.is_editable(user.id):
+        return user
+    doing = f"{verb} user {user.username!r}"
+    if not scope.may_edit_users:
+        ctx.refuse(doing, "it needs the lhuser/edituser permission")
+    if user.id in scope.administrator_users and not scope.is_administrator:
+        ctx.refuse(doing, "only administrators may change an administrator")
+    theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
+    outside = sorted(theirs - scope.usable_groups)
+    ctx.refuse(
+        doing, f"they belong to {describe_groups(outside)}, outside the groups you work with"
+    )
+
+
+def _text_filter(text: str) -> Any:
+    text = (text or "").strip()
+    if not text:
+        return User.id.is_null(False)
+    pattern = f"%{text}%"
+    condition = (
+        User.username**pattern
+        | (User.name**pattern)
+        | (User.surname**pattern)
+        | (User.email**pattern)
+    )
+    if text.isdigit():
+        condition |= User.id == int(text)
+    return condition
+
+
+def _names_by_user(ids: list[int], link: Any, target: Any, column: str) -> dict[int, list[str]]:
+    if not ids:
+        return {}
+    query = (
+        link.select(link.user_id, target.name)
+        .join(target, on=(getattr(link, column) == target.id))
+        .where(link.user_id.in_(ids))
+        .order_by(link.user_id, target.name)
+        .tuples()
+    )
+    out: dict[int, list[str]] = {}
+    for uid, name in query:
+        out.setdefault(uid, []).append(name)
+    return out
+
+
+def _detail(ctx: ActionContext, user: User) -> UserDetail:
+    scope = ctx.scope
+    editable = scope.is_editable(user.id)
+    self_edit = user.id == ctx.actor_id and not scope.edits_all_groups
+    group_rows = (
+        Group.select(Group.id, Group.name)
+        .join(GroupUser, on=(GroupUser.group_id == Group.id))
+        .where(GroupUser.user_id == user.id)
+        .order_by(Group.name)
+    )
+    groups = tuple(
+        Ref(g.id, g.name, editable and not self_edit and g.id in scope.assignable_groups)
+        for g in group_rows
+    )
+    dg_rows = (
+        DepartmentGroupUser.select(
+            DepartmentGroupUser.dep_group_id, DepartmentGroup.name, DepartmentGroupUser.read_only
+        )
+        .join(DepartmentGroup, on=(DepartmentGroup.id == DepartmentGroupUser.dep_group_id))
+        .where(DepartmentGroupUser.user_id == user.id)
+        .order_by(DepartmentGroup.name)
+        .tuples()
+    )
+    may_change_deps = editable or (
+        user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")
+    )
+    department_groups = tuple(
+        Assignment(
+            dgid, name, bool(ro), may_change_deps and dgid in scope.assignable_department_groups
+        )
+        for dgid, name, ro in dg_rows
+    )
+    dep_rows = (
+        UserDep.select(UserDep.dep_id, UserDep.ro, Department.name)
+        .join(Department, on=(Department.id == UserDep.dep_id))
+        .where((UserDep.user_id == user.id) & (UserDep.type == userdeps.DIRECT))
+        .order_by(Department.name)
+        .tuples()
+    )
+    departments = tuple(
+        Assignment(
+            dep_id, name, bool(ro), may_change_deps and dep_id in scope.assignable_departments
+        )
+        for dep_id, ro, name in dep_rows
+    )
+    return UserDetail(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        name=user.name,
+        surname=user.surname,
+        job_title=user.job_title,
+        disabled=bool(user.disabled),
+        all_departments=bool(user.all_departments),
+        departments_ids=user.departments_ids,
+        cache_version=user.cache_version,
+        editable=editable,
+        is_administrator=user.id in scope.administrator_users,
+        groups=groups,
+        department_groups=department_groups,
+        departments=departments,
+    )

@@ -1,0 +1,145 @@
+"""Plain, immutable results the services return to screens and the CLI (no ORM objects leak)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A named object, and whether the actor may change this link to it."""
+
+    id: int
+    name: str
+    changeable: bool = True
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A department or department group assigned to a user."""
+
+    id: int
+    name: str
+    read_only: bool
+    changeable: bool
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One line of the users table."""
+
+    id: int
+    username: str
+    name: str
+    surname: str
+    email: str
+    disabled: bool
+    groups: tuple[str, ...]
+    department_groups: tuple[str, ...]
+    editable: bool
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of visible users; ``next_after`` continues the keyset (None at the end)."""
+
+    rows: tuple[UserRow, ...]
+    next_after: tuple[Any, int] | None
+    total: int
+
+
+@dataclass(frozen=True)
+class UserDetail:
+    """A user as the edit form shows them."""
+
+    id: int
+    username: str
+    email: str
+    name: str
+    surname: str
+    job_title: str
+    disabled: bool
+    all_departments: bool
+    departments_ids: str
+    cache_version: int
+    editable: bool
+    is_administrator: bool
+    groups: tuple[Ref, ...]
+    department_groups: tuple[Assignment, ...]
+    departments: tuple[Assignment, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "email": self.email,
+            "name": self.name,
+            "surname": self.surname,
+            "job_title": self.job_title,
+            "disabled": self.disabled,
+            "all_departments": self.all_departments,
+            "departments_ids": self.departments_ids,
+            "cache_version": self.cache_version,
+            "groups": [g.id for g in self.groups],
+            "department_groups": [
+                {"id": a.id, "read_only": a.read_only} for a in self.department_groups
+            ],
+            "departments": [{"id": a.id, "read_only": a.read_only} for a in self.departments],
+        }
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A user group with its flags, work-with targets, roles and member count."""
+
+    id: int
+    name: str
+    disabled: bool
+    required: bool
+    members_withheld: bool  # lh_group_work row (id, -1): own members cannot hand it out
+    works_with: tuple[Ref, ...]
+    roles: tuple[Ref, ...]
+    member_count: int
+    grants_administration: bool
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """One policy row of a role."""
+
+    id: int
+    module: str
+    function: str
+    limitation: str
+    exclude: bool
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    """A role with its policies and the groups that carry it."""
+
+    id: int
+    name: str
+    policies: tuple[PolicyInfo, ...]
+    groups: tuple[Ref, ...]
+
+
+@dataclass(frozen=True)
+class DepartmentGroupInfo:
+    """A department group with its departments and how many users it is assigned to."""
+
+    id: int
+    name: str
+    departments: tuple[Ref, ...]
+    user_count: int
+
+
+@dataclass(frozen=True)
+class ScopeSummary:
+    """The actor's scope in words-ready form, for the header and home screen."""
+
+    usable_groups: tuple[Ref, ...]
+    assignable_department_groups: tuple[Ref, ...]
+    is_administrator: bool
+    extra: dict[str, Any] = field(default_factory=dict)

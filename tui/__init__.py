@@ -1,0 +1,1 @@
+"""lhc-console's shell: the Textual application, its entry point and the command line."""

@@ -1,0 +1,193 @@
+"""The ``lhc-console`` command: the TUI without a subcommand, reports and loaders with one.
+
+Exit codes: 0 done (or "yes" for ``can``), 1 "no" for ``can`` and unexpected failures,
+2 refused or invalid input, with the store's message on stderr. ``--json`` prints one JSON
+object to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from peewee import Database
+
+from store import NotFoundError, PermissionSet, Scope, StoreError, chat_access, who_grants
+from store.database import open_database, resolve_database_url
+from store.models import User
+
+from . import reports
+
+EXIT_OK = 0
+EXIT_NO = 1
+EXIT_REFUSED = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="database URL (sqlite:///path, mysql://..., postgresql://...); "
+        "default: $LHC_CONSOLE_DB or the embedded SQLite file",
+    )
+    parser = argparse.ArgumentParser(
+        prog="lhc-console",
+        description="Keyboard-first console for Live Helper Chat users, groups, roles and "
+        "departments. Without a command it starts the terminal UI.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print one JSON object")
+        return p
+
+    p = command("scope", "what USER sees, edits and hands out (SPEC §3)")
+    p.add_argument("username")
+    p = command("perms", "USER's effective permissions and what grants them")
+    p.add_argument("username")
+    p = command("who-grants", "every policy row that gives (or takes) MODULE/FUNCTION to USER")
+    p.add_argument("username")
+    p.add_argument("module")
+    p.add_argument("function")
+    p = command("can", "exit 0 if USER has MODULE/FUNCTION, 1 if not", json_flag=False)
+    p.add_argument("username")
+    p.add_argument("module")
+    p.add_argument("function")
+    p = command("access", "which departments' chats USER can read and write, and why")
+    p.add_argument("username")
+    p = command("sample", "load the documented three-level sample configuration")
+    p.add_argument("--replace", action="store_true", help="empty the permission tables first")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = resolve_database_url(getattr(args, "db", None))
+    if args.command is None:
+        from .app import run_console
+
+        return run_console(url)
+    try:
+        db = open_database(url)
+        try:
+            return COMMANDS[args.command](args, db)
+        finally:
+            db.close()
+    except StoreError as error:
+        print(f"lhc-console: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def _user(username: str) -> User:
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        raise NotFoundError(f"No user named {username!r}")
+    return user
+
+
+def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], str]) -> int:
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, sort_keys=False))
+    else:
+        print(text())
+    return EXIT_OK
+
+
+def _scope(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.scope_report(user, Scope.compute(user.id, PermissionSet.for_user(user.id)))
+    return _emit(args, report, lambda: _lines(report))
+
+
+def _perms(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.perms_report(PermissionSet.for_user(user.id))
+
+    def text() -> str:
+        lines = [
+            f"{p['module']}/{p['function']}"
+            + (f"  {json.dumps(p['limitation'])}" if p["limitation"] else "")
+            + "  <- "
+            + ", ".join(f"group {g['group_id']} role {g['role_id']}" for g in p["granted_by"])
+            for p in report["permissions"]
+        ]
+        lines += [f"excluded: {e['module']}/{e['function']}" for e in report["excluded"]]
+        return "\n".join(lines) or "(no permissions)"
+
+    return _emit(args, report, text)
+
+
+def _who_grants(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.who_grants_report(user, who_grants(user.id, args.module, args.function))
+
+    def text() -> str:
+        head = f"{args.module}/{args.function}: {'granted' if report['granted'] else 'not granted'}"
+        rows = [
+            f"  {r['type']:7} {r['module']}/{r['function']} via group '{r['group_name']}' "
+            f"role '{r['role_name']}'" + (" — " + r["note"])
+            for r in report["rows"]
+        ]
+        return "\n".join([head, *rows])
+
+    return _emit(args, report, text)
+
+
+def _can(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    allowed = PermissionSet.for_user(user.id).has(args.module, args.function)
+    print("yes" if allowed else "no")
+    return EXIT_OK if allowed else EXIT_NO
+
+
+def _access(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    access = chat_access(user.id)
+    report = reports.access_report(user, access)
+
+    def text() -> str:
+        if not access.departments:
+            return "reads no department" + (" (account disabled)" if access.disabled else "")
+        return "\n".join(
+            f"{d.name} (#{d.department_id}): {'read/write' if d.write else 'read only'}"
+            f" — {'; '.join(d.sources)}"
+            for d in access.departments
+        )
+
+    return _emit(args, report, text)
+
+
+def _sample(args: argparse.Namespace, db: Database) -> int:
+    from seed.sample import load_sample
+
+    report = load_sample(db, replace=args.replace)
+    if args.json:
+        print(json.dumps({"counts": report.counts}))
+    else:
+        print("Loaded the sample configuration:")
+        for table, count in report.counts.items():
+            print(f"  {table:36} {count:>6}")
+        print("Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).")
+    return EXIT_OK
+
+
+def _lines(report: dict[str, Any]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in report.items() if key != "user")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
+    "scope": _scope,
+    "perms": _perms,
+    "who-grants": _who_grants,
+    "can": _can,
+    "access": _access,
+    "sample": _sample,
+}
