@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
-from peewee import Database, SqliteDatabase
+from peewee import Database, PeeweeException, SqliteDatabase
 from playhouse.db_url import connect
 
 from .errors import SchemaError, StoreError
@@ -80,11 +80,25 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
     except ImportError as exc:  # pragma: no cover - depends on installed drivers
         raise StoreError(f"No database driver for {url.split('://')[0]}: {exc}") from exc
     except (RuntimeError, ValueError) as exc:
-        raise StoreError(f"Cannot open database {url!r}: {exc}") from exc
+        raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
     database_proxy.initialize(db)
     if create_schema:
-        ensure_schema(db)
+        try:
+            ensure_schema(db)
+        except PeeweeException as exc:
+            db.close()
+            raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
     return db
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
 
 
 def ensure_schema(db: Database) -> None:
@@ -103,10 +117,31 @@ def ensure_schema(db: Database) -> None:
 
 @contextmanager
 def write_transaction(db: Database) -> Iterator[None]:
-    """One transaction for one user action; on SQLite it takes the write lock up front."""
-    if isinstance(db, SqliteDatabase) and not db.in_transaction():
-        with db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+    """One transaction for one user action; on SQLite it takes the write lock up front.
+
+    Database failures (locked, gone, disk full) become a ``StoreError`` with a plain message;
+    the transaction is rolled back either way.
+    """
+    with database_errors():
+        if isinstance(db, SqliteDatabase) and not db.in_transaction():
+            with db.atomic("IMMEDIATE"):
+                yield
+        else:
+            with db.atomic():
+                yield
+
+
+@contextmanager
+def read_transaction(db: Database) -> Iterator[None]:
+    """A consistent snapshot for a read; failures become a ``StoreError``."""
+    with database_errors(), db.atomic():
+        yield
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn driver exceptions into the store's error family (never a traceback for a user)."""
+    try:
+        yield
+    except PeeweeException as exc:
+        raise StoreError(f"Database error: {exc}") from exc

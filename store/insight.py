@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .access import ChatAccess, chat_access
+from .models import DepartmentGroup, Group
 from .permissions import PermissionSet, WhoGrants, who_grants
 from .users import _visible_user
+from .views import Ref, ScopeSummary
 
 if TYPE_CHECKING:
     from .scope import Scope
@@ -55,7 +57,37 @@ class PermissionService:
         with self._session.reading() as ctx:
             return ctx.scope
 
+    def summary(self) -> ScopeSummary:
+        """Who is logged in and their scope by name (a handful of small queries)."""
+        with self._session.reading() as ctx:
+            scope = ctx.scope
+            own = [Ref(g.id, g.name) for g in _groups(scope.own_groups)]
+            usable = [Ref(g.id, g.name) for g in _groups(scope.usable_groups)]
+            dep_groups = [
+                Ref(g.id, g.name)
+                for g in DepartmentGroup.select(DepartmentGroup.id, DepartmentGroup.name)
+                .where(DepartmentGroup.id.in_(sorted(scope.assignable_department_groups)))
+                .order_by(DepartmentGroup.name)
+            ]
+            return ScopeSummary(
+                user_id=ctx.actor_id,
+                username=ctx.actor_name,
+                own_groups=tuple(own),
+                usable_groups=tuple(usable),
+                assignable_department_groups=tuple(dep_groups),
+                is_administrator=scope.is_administrator,
+                sees_all_users=scope.sees_all_users,
+                edits_all_groups=scope.edits_all_groups,
+                assigns_all_department_groups=ctx.has("lhuser", "assign_all_department_group"),
+            )
+
     def can(self, module: str, function: str) -> bool:
         """Whether the actor holds a function now (screens use it to offer actions)."""
         with self._session.reading() as ctx:
             return ctx.has(module, function)
+
+
+def _groups(ids: frozenset[int]) -> list[Group]:
+    return list(
+        Group.select(Group.id, Group.name).where(Group.id.in_(sorted(ids))).order_by(Group.name)
+    )

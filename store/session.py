@@ -19,7 +19,7 @@ from peewee import Database
 
 from .audit import write_audit
 from .auth import authenticate
-from .database import write_transaction
+from .database import read_transaction, write_transaction
 from .errors import ScopeError
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
@@ -150,5 +150,5 @@ class Session:
     @contextmanager
     def reading(self) -> Iterator[ActionContext]:
         """A consistent read: one transaction, nothing written."""
-        with self.db.atomic():
+        with read_transaction(self.db):
             yield self.context()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -137,9 +137,28 @@ class DepartmentGroupInfo:
 
 @dataclass(frozen=True)
 class ScopeSummary:
-    """The actor's scope in words-ready form, for the header and home screen."""
+    """The actor's identity and scope by name, for the header and the home screen."""
 
+    user_id: int
+    username: str
+    own_groups: tuple[Ref, ...]
     usable_groups: tuple[Ref, ...]
     assignable_department_groups: tuple[Ref, ...]
     is_administrator: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+    sees_all_users: bool
+    edits_all_groups: bool
+    assigns_all_department_groups: bool
+
+    def one_line(self) -> str:
+        """E.g. "works with: Operators, US Operators · department groups: Departments US"."""
+        groups = (
+            "all groups"
+            if self.edits_all_groups
+            else ", ".join(g.name for g in self.usable_groups) or "no groups"
+        )
+        dep_groups = (
+            "all"
+            if self.assigns_all_department_groups
+            else ", ".join(g.name for g in self.assignable_department_groups) or "none"
+        )
+        return f"works with: {groups} · department groups: {dep_groups}"

@@ -13,11 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from peewee import Database
-
-from store import NotFoundError, PermissionSet, Scope, StoreError, chat_access, who_grants
-from store.database import open_database, resolve_database_url
-from store.models import User
+from store import PermissionSet, Scope, StoreError, chat_access, who_grants
+from store.database import Database, open_database, resolve_database_url
+from store.lookup import UserRef, user_named
 
 from . import reports
 
@@ -86,11 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REFUSED
 
 
-def _user(username: str) -> User:
-    user = User.get_or_none(User.username == username)
-    if user is None:
-        raise NotFoundError(f"No user named {username!r}")
-    return user
+def _user(username: str) -> UserRef:
+    return user_named(username)
 
 
 def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], str]) -> int:

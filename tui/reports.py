@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from store.access import ChatAccess
-from store.models import User
+from store.lookup import UserRef
 from store.permissions import PermissionSet, WhoGrants
 from store.scope import Scope
 
 
-def user_ref(user: User) -> dict[str, Any]:
+def user_ref(user: UserRef) -> dict[str, Any]:
     return {"id": user.id, "username": user.username}
 
 
-def scope_report(user: User, scope: Scope) -> dict[str, Any]:
+def scope_report(user: UserRef, scope: Scope) -> dict[str, Any]:
     return {
         "user": user_ref(user),
         "usable_groups": sorted(scope.usable_groups),
@@ -42,7 +42,7 @@ def perms_report(permissions: PermissionSet) -> dict[str, Any]:
     }
 
 
-def who_grants_report(user: User, answer: WhoGrants) -> dict[str, Any]:
+def who_grants_report(user: UserRef, answer: WhoGrants) -> dict[str, Any]:
     return {
         "user": user_ref(user),
         "module": answer.module,
@@ -69,7 +69,7 @@ def who_grants_report(user: User, answer: WhoGrants) -> dict[str, Any]:
     }
 
 
-def access_report(user: User, access: ChatAccess) -> dict[str, Any]:
+def access_report(user: UserRef, access: ChatAccess) -> dict[str, Any]:
     report: dict[str, Any] = {"user": user_ref(user)}
     report.update(access.as_json())
     return report

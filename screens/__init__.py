@@ -1,0 +1,1 @@
+"""One Textual screen per file, its styles (``.tcss``) beside it. Screens call store services."""

@@ -1,0 +1,68 @@
+"""Home: who is logged in, their groups and their scope in one line."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from store import Session, StoreError
+from store.views import ScopeSummary
+
+
+class HomeScreen(Screen[None]):
+    """The landing screen after login."""
+
+    CSS_PATH = "home.tcss"
+    BINDINGS = [
+        Binding("l", "log_out", "Log out"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("Loading…", id="who", classes="title")
+            yield Static("", id="groups")
+            yield Static("", id="scope")
+            yield Static("", id="powers")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_log_out(self) -> None:
+        self.app.log_out()  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="home")
+    def load(self) -> None:
+        try:
+            summary = self.session.permissions.summary()
+        except StoreError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        self.app.call_from_thread(self._show, summary)
+
+    def _show(self, summary: ScopeSummary) -> None:
+        self.query_one("#who", Static).update(f"Logged in as [b]{summary.username}[/b]")
+        groups = ", ".join(g.name for g in summary.own_groups) or "no groups"
+        self.query_one("#groups", Static).update(f"Your groups: {groups}")
+        self.query_one("#scope", Static).update(f"Scope: {summary.one_line()}")
+        powers = []
+        if summary.is_administrator:
+            powers.append("administrator (*/*)")
+        if summary.sees_all_users:
+            powers.append("sees every user")
+        if summary.edits_all_groups:
+            powers.append("assigns any group")
+        self.query_one("#powers", Static).update(("Also: " + ", ".join(powers)) if powers else "")

@@ -1,0 +1,82 @@
+"""Login: username or e-mail and password, checked by the store (bcrypt, disabled accounts)."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Static
+
+from store import AuthenticationError, Session, StoreError
+from store.database import Database
+
+
+class LoginScreen(Screen[None]):
+    """The only way in: an LHC account of this database."""
+
+    CSS_PATH = "login.tcss"
+    BINDINGS = [Binding("escape", "app.quit", "Quit")]
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="login"):
+            yield Static("Log in", classes="title")
+            yield Input(placeholder="username or e-mail", id="username")
+            yield Input(placeholder="password", password=True, id="password")
+            yield Static("", id="login-error")
+            yield Button("Log in", id="submit", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#username", Input).focus()
+
+    @on(Input.Submitted, "#username")
+    def _next_field(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    @on(Button.Pressed, "#submit")
+    def _submit(self) -> None:
+        username = self.query_one("#username", Input).value
+        password = self.query_one("#password", Input).value
+        if not username.strip() or not password:
+            self._show_error("Enter your username (or e-mail) and password")
+            return
+        self.query_one("#submit", Button).disabled = True
+        self._show_error("")
+        self.authenticate(username, password)
+
+    @work(thread=True, exclusive=True, group="login")
+    def authenticate(self, username: str, password: str) -> None:
+        """bcrypt is slow on purpose: check the password off the UI thread."""
+        try:
+            session = Session.login(self.db, username, password)
+            summary = session.permissions.summary()
+        except AuthenticationError as error:
+            self.app.call_from_thread(self._refused, str(error))
+            return
+        except StoreError as error:
+            self.app.call_from_thread(self._refused, f"Cannot log in: {error}")
+            return
+        self.app.call_from_thread(
+            self.app.logged_in,
+            session,
+            summary.username,
+            summary.one_line(),  # type: ignore[attr-defined]
+        )
+
+    def _refused(self, message: str) -> None:
+        self._show_error(message)
+        password = self.query_one("#password", Input)
+        password.value = ""
+        password.focus()
+        self.query_one("#submit", Button).disabled = False
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#login-error", Static).update(message)

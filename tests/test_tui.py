@@ -1,0 +1,114 @@
+"""The console driven as a person drives it: real app, real SQLite file, Pilot key presses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from screens.empty import EmptyDatabaseScreen
+from screens.home import HomeScreen
+from screens.login import LoginScreen
+from screens.problem import ProblemScreen
+from tui.app import LhcConsole
+
+SIZE = (80, 24)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Let database workers finish and the screen repaint."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def log_in(pilot: Pilot, username: str, password: str) -> None:
+    await pilot.click("#username")
+    await pilot.press(*username)
+    await pilot.press("enter")
+    await pilot.press(*password)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.fixture
+def sample_url(sample_db, tmp_path: Path) -> str:
+    sample_db.close()
+    return f"sqlite:///{tmp_path / 'sample.sqlite'}"
+
+
+async def test_empty_database_offers_the_sample_and_s_loads_it(tmp_path: Path) -> None:
+    app = LhcConsole(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, EmptyDatabaseScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await log_in(pilot, "admin", "admin")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_teamleader_logs_in_and_sees_who_and_their_scope(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+        assert isinstance(app.screen, HomeScreen)
+        scope = str(app.screen.query_one("#scope", Static).render())
+        assert "Operators, Teamleader, US Operators, US Teamleaders" in scope
+        assert "department groups: Departments US" in scope
+        assert app.sub_title.startswith("Teamleader US · works with:")
+
+
+async def test_wrong_password_is_refused_with_a_message_and_stays_on_login(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "nope")
+        assert isinstance(app.screen, LoginScreen)
+        error = str(app.screen.query_one("#login-error", Static).render())
+        assert "Wrong username/e-mail or password" in error
+        assert app.session is None
+
+
+async def test_login_by_email_then_log_out_returns_to_login(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "manager.us@example.com", "demo")
+        assert isinstance(app.screen, HomeScreen)
+        assert "works with: all groups" in app.sub_title
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.session is None
+
+
+async def test_an_unopenable_database_shows_a_message_not_a_traceback(tmp_path: Path) -> None:
+    not_a_db = tmp_path / "junk.sqlite"
+    not_a_db.write_bytes(b"this is not an sqlite file at all" * 100)
+    app = LhcConsole(f"sqlite:///{not_a_db}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ProblemScreen)
+        message = str(app.screen.query_one("#problem-message", Static).render())
+        assert message
+
+
+def test_login_screen_snapshot(snap_compare, sample_url: str) -> None:
+    async def ready(pilot: Pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=ready)
+
+
+def test_home_screen_snapshot_for_teamleader_us(snap_compare, sample_url: str) -> None:
+    async def logged_in(pilot: Pilot) -> None:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=logged_in)

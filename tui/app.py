@@ -1,0 +1,85 @@
+"""The Textual application: opens the database off the UI thread, then login, then home.
+
+The App stays thin: it owns the database handle and the logged-in ``Session``; each screen
+owns its own behaviour and calls the session's services from workers.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from screens.empty import EmptyDatabaseScreen
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from screens.login import LoginScreen
+from screens.problem import ProblemScreen
+from store import Session, StoreError
+from store.database import Database, open_database
+from store.lookup import is_empty
+
+
+class LhcConsole(App[None]):
+    """lhc-console: users, groups, roles and departments of a Live Helper Chat help desk."""
+
+    TITLE = "lhc-console"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+        self.db: Database | None = None
+        self.session: Session | None = None
+
+    def on_mount(self) -> None:
+        self.sub_title = "opening database…"
+        self.connect_database()
+
+    @work(thread=True, exclusive=True, group="database")
+    def connect_database(self) -> None:
+        """Connect (and create the schema on a new SQLite file) without blocking the UI."""
+        try:
+            db = open_database(self.database_url)
+            empty = is_empty()
+        except StoreError as error:
+            self.call_from_thread(self._show_problem, str(error))
+            return
+        self.call_from_thread(self._database_ready, db, empty)
+
+    def _database_ready(self, db: Database, empty: bool) -> None:
+        self.db = db
+        self.sub_title = "not logged in"
+        if empty:
+            self.push_screen(EmptyDatabaseScreen(db))
+        else:
+            self.push_screen(LoginScreen(db))
+
+    def _show_problem(self, message: str) -> None:
+        self.sub_title = "no database"
+        self.push_screen(ProblemScreen(message, self.database_url))
+
+    def logged_in(self, session: Session, username: str, scope_line: str) -> None:
+        """Called by the login screen: remember the session and show who is here."""
+        self.session = session
+        self.sub_title = f"{username} · {scope_line}"
+        self.switch_screen(HomeScreen(session))
+
+    def log_out(self) -> None:
+        assert self.db is not None
+        self.session = None
+        self.sub_title = "not logged in"
+        self.switch_screen(LoginScreen(self.db))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+
+def run_console(database_url: str) -> int:
+    """Entry point of ``lhc-console`` without a subcommand."""
+    LhcConsole(database_url).run()
+    return 0
