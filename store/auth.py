@@ -6,8 +6,9 @@ import time
 
 import bcrypt
 
+from .database import write_transaction
 from .errors import AuthenticationError
-from .models import User, UserLogin
+from .models import User, UserLogin, database_proxy
 
 LOGIN_FAILED = 0
 LOGIN_SUCCESS = 1
@@ -60,6 +61,7 @@ def authenticate(identifier: str, password: str, *, ip: str = "console") -> User
 
     Raises ``AuthenticationError`` with one message for unknown account and wrong password
     (no hint which), and a specific one for a disabled account (after a correct password).
+    The attempt is recorded in its own transaction, so a refusal is logged too.
     """
     user = find_account(identifier)
     if user is None:
@@ -72,17 +74,19 @@ def authenticate(identifier: str, password: str, *, ip: str = "console") -> User
         _record(user.id, LOGIN_FAILED, ip, "Login refused: account disabled. CONSOLE")
         raise AuthenticationError(f"Account {user.username!r} is disabled")
     now = int(time.time())
-    _record(user.id, LOGIN_SUCCESS, ip, "Logged in successfully. CONSOLE", now)
-    User.update(llogin=now).where(User.id == user.id).execute()
+    with write_transaction(database_proxy.obj):
+        _record(user.id, LOGIN_SUCCESS, ip, "Logged in successfully. CONSOLE", now)
+        User.update(llogin=now).where(User.id == user.id).execute()
     return user
 
 
 def _record(user_id: int, kind: int, ip: str, msg: str, now: int | None = None) -> None:
-    UserLogin.create(
-        user_id=user_id,
-        type=kind,
-        ctime=now if now is not None else int(time.time()),
-        status=0,
-        ip=ip[:100],
-        msg=msg[:250],
-    )
+    with write_transaction(database_proxy.obj):
+        UserLogin.create(
+            user_id=user_id,
+            type=kind,
+            ctime=now if now is not None else int(time.time()),
+            status=0,
+            ip=ip[:100],
+            msg=msg[:250],
+        )

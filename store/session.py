@@ -19,7 +19,7 @@ from peewee import Database
 
 from .audit import write_audit
 from .auth import authenticate
-from .database import read_transaction, write_transaction
+from .database import database_errors, read_transaction, write_transaction
 from .errors import ScopeError
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
@@ -95,7 +95,7 @@ class Session:
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:
         """Check the credentials (recording the attempt) and open a session for the account."""
-        with write_transaction(db):
+        with database_errors():
             user = authenticate(identifier, password, ip=ip)
         return cls(db, user.id)
 
