@@ -18,8 +18,10 @@ from .models import (
     DepartmentGroup,
     DepartmentGroupMember,
     DepartmentGroupUser,
+    DepartmentGroupUserDisabled,
     User,
     UserDep,
+    UserDepDisabled,
 )
 from .views import DepartmentGroupInfo, Ref
 
@@ -157,6 +159,10 @@ class DepartmentService:
                 DepartmentGroupUser.dep_group_id == group.id
             ).execute()
             UserDep.delete().where(UserDep.dep_group_id == group.id).execute()
+            DepartmentGroupUserDisabled.delete().where(
+                DepartmentGroupUserDisabled.dep_group_id == group.id
+            ).execute()
+            UserDepDisabled.delete().where(UserDepDisabled.dep_group_id == group.id).execute()
             DepartmentGroupMember.delete().where(
                 DepartmentGroupMember.dep_group_id == group.id
             ).execute()

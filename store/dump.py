@@ -12,6 +12,7 @@ from .models import ALL_MODELS, Audit, UserLogin
 
 HISTORY_TABLES = (Audit, UserLogin)
 """Logs kept when the permission tables are replaced: history is never thrown away."""
+HISTORY_TABLE_NAMES = frozenset(m._meta.table_name for m in HISTORY_TABLES)
 
 
 def table_counts() -> dict[str, int]:

@@ -15,6 +15,7 @@ from . import userdeps, validation
 from .errors import NotFoundError, ValidationError
 from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
 from .roles import role_grants_administration
+from .scope import administration_group_ids
 from .users import _editable_user, change_memberships
 from .views import GroupInfo, Ref
 
@@ -243,7 +244,9 @@ class GroupService:
         group = _group(group_id)
         if needs_edit:
             ctx.require("lhuser", "editgroup", f"{doing} {group.name!r}")
-        if group.id in ctx.scope.administration_groups and not ctx.scope.is_administrator:
+        if not ctx.scope.is_administrator and group.id in administration_group_ids(
+            include_disabled=True
+        ):
             ctx.refuse(
                 f"{doing} {group.name!r}",
                 "it grants administration (*/*) and only administrators change it",

@@ -81,6 +81,11 @@ class PermissionService:
                 assigns_all_department_groups=ctx.has("lhuser", "assign_all_department_group"),
             )
 
+    def may_import(self) -> bool:
+        """Whether the actor may load samples and dumps (``*/*`` or ``lhuser/import``)."""
+        with self._session.reading() as ctx:
+            return ctx.scope.is_administrator or ctx.has("lhuser", "import")
+
     def can(self, module: str, function: str) -> bool:
         """Whether the actor holds a function now (screens use it to offer actions)."""
         with self._session.reading() as ctx:

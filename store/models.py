@@ -47,15 +47,18 @@ class TimestampField(Field):
 
     field_type = "TIMESTAMP"
 
-    def db_value(self, value: _dt.datetime | None) -> str | None:
-        if value is None:
-            return None
+    def db_value(self, value: _dt.datetime | str | None) -> str | None:
+        if value is None or isinstance(value, str):
+            return value  # strings pass as they are (MySQL's zero date from an import)
         return value.strftime("%Y-%m-%d %H:%M:%S")
 
-    def python_value(self, value: object) -> _dt.datetime | None:
+    def python_value(self, value: object) -> _dt.datetime | str | None:
         if value is None or isinstance(value, _dt.datetime):
             return value
-        return _dt.datetime.fromisoformat(str(value))
+        try:
+            return _dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
 
 
 class LhcModel(Model):

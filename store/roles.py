@@ -84,6 +84,7 @@ class RoleService:
         with self._session.action() as ctx:
             ctx.require("lhpermission", "new", "create roles")
             role = Role.create(name=_unique_name(name, None))
+            userdeps.bump_everyone()
             ctx.audit("role", role.id, "role.create", None, _snapshot(role))
             return _info(role)
 
@@ -137,10 +138,10 @@ class RoleService:
             limitation = validate_input(limitation or "")
             if module == WILDCARD and function != WILDCARD:
                 raise ValidationError("With module '*' the function must be '*' too")
-            if module == WILDCARD and not exclude and not ctx.scope.is_administrator:
+            if module == WILDCARD and not ctx.scope.is_administrator:
                 ctx.refuse(
-                    f"add '*/*' to role {role.name!r}",
-                    "it grants administration and only administrators grant it",
+                    f"add a '*/*' {'exclusion' if exclude else 'grant'} to role {role.name!r}",
+                    "'*/*' makes or unmakes administrators, and only administrators do that",
                 )
             row_type = EXCLUDE if exclude else GRANT
             duplicate = RoleFunction.select().where(
@@ -170,8 +171,14 @@ class RoleService:
         with self._session.action() as ctx:
             role = self._changeable(ctx, role_id, "edit role")
             condition = (RoleFunction.id == policy_id) & (RoleFunction.role_id == role.id)
-            if not RoleFunction.select().where(condition).exists():
+            policy = RoleFunction.get_or_none(condition)
+            if policy is None:
                 raise NotFoundError(f"Role {role.name!r} has no policy #{policy_id}")
+            if policy.module == WILDCARD and not ctx.scope.is_administrator:
+                ctx.refuse(
+                    f"remove the '*/*' policy of role {role.name!r}",
+                    "'*/*' makes or unmakes administrators, and only administrators do that",
+                )
             before = _snapshot(role)
             RoleFunction.delete().where(condition).execute()
             userdeps.bump_everyone()

@@ -168,20 +168,25 @@ class Scope:
         return User.select().where((User.id == user_id) & self.editable_users_condition()).exists()
 
 
-def administration_group_ids() -> frozenset[int]:
-    """Enabled groups one of whose roles has a ``*/*`` grant row."""
+def administration_group_ids(*, include_disabled: bool = False) -> frozenset[int]:
+    """Enabled groups one of whose roles has a ``*/*`` grant row (SPEC §3).
+
+    With ``include_disabled``, disabled ones too: a dormant administrators' group becomes one
+    the moment it is enabled, so only administrators may change it.
+    """
     query = (
         GroupRole.select(GroupRole.group_id)
         .join(Group, on=(Group.id == GroupRole.group_id))
         .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
         .where(
-            (Group.disabled == 0)
-            & (RoleFunction.module == WILDCARD)
+            (RoleFunction.module == WILDCARD)
             & (RoleFunction.function == WILDCARD)
             & (RoleFunction.type == GRANT)
         )
         .distinct()
     )
+    if not include_disabled:
+        query = query.where(Group.disabled == 0)
     return frozenset(r.group_id for r in query)
 
 

@@ -111,6 +111,13 @@ class Session:
     def is_installer(self) -> bool:
         return self._system
 
+    def require_import(self) -> ActionContext:
+        """Loading samples and dumps replaces what everyone may do: ``*/*`` or ``lhuser/import``."""
+        ctx = self.context()
+        if not (ctx.scope.is_administrator or ctx.has("lhuser", "import")):
+            ctx.refuse("import configurations", "it needs */* or the lhuser/import permission")
+        return ctx
+
     # -- context -------------------------------------------------------------------------
 
     def context(self) -> ActionContext:

@@ -139,9 +139,27 @@ def park(user_id: int) -> None:
 
 
 def unpark(user_id: int) -> None:
-    """Enable: move the parked rows back, in their original order."""
+    """Enable: move the parked rows back, in their original order.
+
+    A department group whose departments changed while the user was disabled has its derived
+    rows rebuilt from the group as it is now; the others come back exactly as they were.
+    """
     _move(UserDepDisabled, UserDep, user_id)
     _move(DepartmentGroupUserDisabled, DepartmentGroupUser, user_id)
+    user = User.get_by_id(user_id)
+    assignments = DepartmentGroupUser.select(DepartmentGroupUser.dep_group_id).where(
+        DepartmentGroupUser.user_id == user_id
+    )
+    for assignment in assignments.order_by(DepartmentGroupUser.id):
+        group_id = assignment.dep_group_id
+        members = DepartmentGroupMember.select(DepartmentGroupMember.dep_id).where(
+            DepartmentGroupMember.dep_group_id == group_id
+        )
+        derived = UserDep.select(UserDep.dep_id).where(
+            (UserDep.user_id == user_id) & (UserDep.dep_group_id == group_id)
+        )
+        if sorted(m.dep_id for m in members) != sorted(r.dep_id for r in derived):
+            rebuild_group_rows(user, group_id)
 
 
 def _move(source: type, target: type, user_id: int) -> None:

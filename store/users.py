@@ -122,7 +122,14 @@ class UserService:
             users = users[:limit]
             ids = [u.id for u in users]
             groups = _names_by_user(ids, GroupUser, Group, "group_id")
-            dep_groups = _names_by_user(ids, DepartmentGroupUser, DepartmentGroup, "dep_group_id")
+            dep_groups = _names_by_user(
+                ids,
+                DepartmentGroupUser,
+                DepartmentGroup,
+                "dep_group_id",
+                only=_shown_department_groups(ctx),
+                always_for=ctx.actor_id,
+            )
             editable = (
                 {
                     u.id
@@ -497,20 +504,44 @@ def _text_filter(text: str) -> Any:
     return condition
 
 
-def _names_by_user(ids: list[int], link: Any, target: Any, column: str) -> dict[int, list[str]]:
+def _names_by_user(
+    ids: list[int],
+    link: Any,
+    target: Any,
+    column: str,
+    *,
+    only: frozenset[int] | None = None,
+    always_for: int | None = None,
+) -> dict[int, list[str]]:
+    """Names of each user's linked objects; with ``only``, other users' links are limited."""
     if not ids:
         return {}
     query = (
-        link.select(link.user_id, target.name)
+        link.select(link.user_id, target.id, target.name)
         .join(target, on=(getattr(link, column) == target.id))
         .where(link.user_id.in_(ids))
         .order_by(link.user_id, target.name)
         .tuples()
     )
     out: dict[int, list[str]] = {}
-    for uid, name in query:
-        out.setdefault(uid, []).append(name)
+    for uid, target_id, name in query:
+        if only is None or uid == always_for or target_id in only:
+            out.setdefault(uid, []).append(name)
     return out
+
+
+def _shown_department_groups(ctx: ActionContext) -> frozenset[int] | None:
+    """Other users' department groups the actor may see: all, or only the assignable ones."""
+    if ctx.has("lhuser", "see_user_assigned_departments_groups"):
+        return None
+    return ctx.scope.assignable_department_groups
+
+
+def _shown_departments(ctx: ActionContext) -> frozenset[int] | None:
+    """Other users' departments the actor may see: all, or only the assignable ones."""
+    if ctx.has("lhuser", "see_user_assigned_departments"):
+        return None
+    return ctx.scope.assignable_departments
 
 
 def _detail(ctx: ActionContext, user: User) -> UserDetail:
@@ -539,11 +570,15 @@ def _detail(ctx: ActionContext, user: User) -> UserDetail:
     may_change_deps = editable or (
         user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")
     )
+    own = user.id == ctx.actor_id
+    shown_groups = None if own else _shown_department_groups(ctx)
+    shown_departments = None if own else _shown_departments(ctx)
     department_groups = tuple(
         Assignment(
             dgid, name, bool(ro), may_change_deps and dgid in scope.assignable_department_groups
         )
         for dgid, name, ro in dg_rows
+        if shown_groups is None or dgid in shown_groups
     )
     dep_rows = (
         UserDep.select(UserDep.dep_id, UserDep.ro, Department.name)
@@ -557,6 +592,7 @@ def _detail(ctx: ActionContext, user: User) -> UserDetail:
             dep_id, name, bool(ro), may_change_deps and dep_id in scope.assignable_departments
         )
         for dep_id, ro, name in dep_rows
+        if shown_departments is None or dep_id in shown_departments
     )
     return UserDetail(
         id=user.id,

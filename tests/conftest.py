@@ -14,7 +14,7 @@ from store.database import open_database
 from store.models import User
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-"""Reference data beside the project root (``../shared/data``); tests that need it skip without it."""
+"""Reference data beside the project root (``../shared/data``); tests needing it skip without."""
 
 
 @pytest.fixture
