@@ -18,7 +18,8 @@ This database holds no users yet.
 
 Press [b]s[/b] to load the sample configuration: Live Helper Chat's documented
 three-level setup (operators, team leaders, managers, admins) with
-2 departments, 10 groups, 7 roles and 5 users.
+2 departments, 10 groups, 7 roles and 5 users. Press [b]d[/b] to import an LHC
+database dump (mysqldump or Adminer) instead.
 
 Sample logins (sample passwords only, never on a real help desk):
   admin / admin            Teamleader US / demo
@@ -31,6 +32,7 @@ class EmptyDatabaseScreen(Screen[None]):
     CSS_PATH = "empty.tcss"
     BINDINGS = [
         Binding("s", "load_sample", "Load sample"),
+        Binding("d", "import_dump", "Import a dump"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -49,6 +51,11 @@ class EmptyDatabaseScreen(Screen[None]):
     def action_load_sample(self) -> None:
         self.query_one("#empty-status", Static).update("Loading the sample…")
         self.load()
+
+    def action_import_dump(self) -> None:
+        from screens.sample_import import SampleImportScreen
+
+        self.app.switch_screen(SampleImportScreen(self.db, None, first_run=True))
 
     @work(thread=True, exclusive=True, group="sample")
     def load(self) -> None:

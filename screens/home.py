@@ -20,11 +20,19 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("l", "log_out", "Log out"),
         Binding("r", "refresh", "Refresh"),
+        Binding("i", "import", "Import"),
     ]
 
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        self.may_import = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only what the actor may do: the footer never shows a key that would be refused."""
+        if action == "import":
+            return self.may_import
+        return True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -41,6 +49,11 @@ class HomeScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
+    def action_import(self) -> None:
+        from screens.sample_import import SampleImportScreen
+
+        self.app.push_screen(SampleImportScreen(self.app.db, self.session))  # type: ignore[attr-defined]
+
     def action_log_out(self) -> None:
         self.app.log_out()  # type: ignore[attr-defined]
 
@@ -48,12 +61,15 @@ class HomeScreen(Screen[None]):
     def load(self) -> None:
         try:
             summary = self.session.permissions.summary()
+            may_import = self.session.permissions.may_import()
         except StoreError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
-        self.app.call_from_thread(self._show, summary)
+        self.app.call_from_thread(self._show, summary, may_import)
 
-    def _show(self, summary: ScopeSummary) -> None:
+    def _show(self, summary: ScopeSummary, may_import: bool) -> None:
+        self.may_import = may_import
+        self.refresh_bindings()
         self.query_one("#who", Static).update(f"Logged in as [b]{summary.username}[/b]")
         groups = ", ".join(g.name for g in summary.own_groups) or "no groups"
         self.query_one("#groups", Static).update(f"Your groups: {groups}")

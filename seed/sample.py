@@ -8,7 +8,6 @@ those of a hand-made setup. The whole load is one transaction: all of it or noth
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,17 @@ from peewee import Database
 
 from store import Session, StoreError
 from store.database import write_transaction
-from store.dump import clear_permission_tables, table_counts
+from store.dump import HISTORY_TABLE_NAMES, clear_permission_tables, table_counts
+
+from .report import (
+    PREVIEW_NAMES,
+    DryRunRollback,
+    ImportReport,
+    held_permission_rows,
+    not_empty_message,
+)
 
 SAMPLE_FILE = "sample.toml"
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What a load wrote: rows per table afterwards."""
-
-    counts: dict[str, int]
 
 
 def read_sample(path: Path | None = None) -> dict[str, Any]:
@@ -37,22 +37,44 @@ def read_sample(path: Path | None = None) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def load_sample(db: Database, *, replace: bool = False, path: Path | None = None) -> LoadReport:
-    """Write the sample configuration; refuse on a non-empty database unless ``replace``."""
+def load_sample(
+    db: Database,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    path: Path | None = None,
+    actor: Session | None = None,
+) -> ImportReport:
+    """Write the sample configuration; refuse on a non-empty database unless ``replace``.
+
+    A dry run writes everything, reports what it wrote, and rolls back. With an ``actor`` (the
+    console's import screen) the actor must hold ``*/*`` or ``lhuser/import``.
+    """
     config = read_sample(path)
-    with write_transaction(db):
-        existing = table_counts()
-        if existing["lh_users"] or existing["lh_group"] or existing["lh_role"]:
-            if not replace:
-                raise StoreError(
-                    f"The database is not empty ({existing['lh_users']} users, "
-                    f"{existing['lh_group']} groups, {existing['lh_role']} roles); "
-                    "use --replace to empty the permission tables first"
-                )
-            clear_permission_tables()
-        session = Session.installer(db)
-        _load(session, config)
-        return LoadReport(table_counts())
+    report = ImportReport(source="built-in sample", dry_run=dry_run, replace=replace)
+    try:
+        with write_transaction(db):
+            if actor is not None:
+                actor.require_import()
+            report.existing = table_counts()
+            held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
+            if held and not replace:
+                if not dry_run:
+                    raise StoreError(not_empty_message(held))
+                report.conflicts.append(not_empty_message(held))
+            if held:
+                clear_permission_tables()
+            baseline = table_counts()
+            _load(Session.installer(db), config)
+            after = table_counts()
+            report.counts = {t: after[t] - baseline[t] for t in after if after[t] != baseline[t]}
+            report.usernames = [u["username"] for u in config.get("users", [])][:PREVIEW_NAMES]
+            report.group_names = [g["name"] for g in config.get("groups", [])][:PREVIEW_NAMES]
+            if dry_run:
+                raise DryRunRollback
+    except DryRunRollback:
+        pass
+    return report
 
 
 def _expect(kind: str, expected: int, got: int) -> None:

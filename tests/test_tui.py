@@ -112,3 +112,80 @@ def test_home_screen_snapshot_for_teamleader_us(snap_compare, sample_url: str) -
         await log_in(pilot, "Teamleader US", "demo")
 
     assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=logged_in)
+
+
+async def test_admin_replaces_the_configuration_from_the_import_screen(sample_url: str) -> None:
+    from textual.widgets import Checkbox
+
+    from screens.confirm import ConfirmScreen
+    from screens.sample_import import SampleImportScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, SampleImportScreen)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        preview = str(app.screen.query_one("#preview", Static).render())
+        assert "Would write" in preview and "Conflict" in preview
+        app.screen.query_one("#replace", Checkbox).focus()
+        await pilot.press("space")
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)  # everyone logs in again after a replace
+        assert app.session is None
+
+
+async def test_a_team_leader_is_not_offered_the_import_screen(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+        home = app.screen
+        assert home.check_action("import", ()) is False
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.screen is home
+
+
+async def test_first_run_imports_lhcs_dump_then_offers_login(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    from screens.sample_import import SampleImportScreen
+
+    dump = Path(__file__).resolve().parents[2] / "shared" / "data" / "livehelperchat_install.sql"
+    if not dump.exists():
+        pytest.skip(f"LHC's sample dump is not at {dump}")
+    app = LhcConsole(f"sqlite:///{tmp_path / 'first.sqlite'}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, SampleImportScreen)
+        await pilot.press("down", "enter")
+        path = app.screen.query_one("#path", Input)
+        assert not path.disabled
+        path.value = str(dump)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await log_in(pilot, "admin", "admin")
+        assert isinstance(app.screen, HomeScreen)
+
+
+def test_import_screen_snapshot(snap_compare, sample_url: str) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=opened)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -63,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p = command("sample", "load the documented three-level sample configuration")
     p.add_argument("--replace", action="store_true", help="empty the permission tables first")
+    p = command("import", "import the permission tables of an LHC MySQL/MariaDB dump")
+    p.add_argument("file", help="the .sql (or .sql.gz) dump, as mysqldump or Adminer write it")
+    p.add_argument("--replace", action="store_true", help="empty the permission tables first")
+    p.add_argument(
+        "--dry-run", action="store_true", help="check and count everything, change nothing"
+    )
+    p = command("export", "write the permission tables as a MySQL-compatible dump")
+    p.add_argument("file", help="where to write the .sql file")
     return parser
 
 
@@ -82,6 +91,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as error:
         print(f"lhc-console: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:  # the reader (head, less) went away: nothing left to say
+        sys.stderr.close()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("lhc-console: interrupted", file=sys.stderr)
+        return EXIT_NO
+    except Exception as error:  # a bug: say so plainly; the details on request
+        if os.environ.get("LHC_CONSOLE_DEBUG"):
+            raise
+        print(
+            f"lhc-console: internal error ({type(error).__name__}: {error}); "
+            "set LHC_CONSOLE_DEBUG=1 for details",
+            file=sys.stderr,
+        )
+        return EXIT_NO
 
 
 def _user(username: str) -> UserRef:
@@ -165,12 +189,50 @@ def _sample(args: argparse.Namespace, db: Database) -> int:
 
     report = load_sample(db, replace=args.replace)
     if args.json:
-        print(json.dumps({"counts": report.counts}))
+        print(json.dumps(report.as_json()))
     else:
         print("Loaded the sample configuration:")
         for table, count in report.counts.items():
             print(f"  {table:36} {count:>6}")
         print("Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).")
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, db: Database) -> int:
+    from seed.importer import import_dump
+
+    report = import_dump(db, args.file, replace=args.replace, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return EXIT_REFUSED if report.conflicts else EXIT_OK
+    verb = "Would import" if args.dry_run else "Imported"
+    print(f"{verb} {report.total_rows} rows from {args.file}:")
+    for table, count in report.counts.items():
+        print(f"  {table:36} {count:>8}")
+    for table, columns in report.ignored_columns.items():
+        print(f"  (ignored columns of {table} the console does not know: {', '.join(columns)})")
+    if report.usernames:
+        print("Users: " + ", ".join(report.usernames))
+    if report.group_names:
+        print("Groups: " + ", ".join(report.group_names))
+    for conflict in report.conflicts:
+        print(f"Conflict: {conflict}", file=sys.stderr)
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+    return EXIT_REFUSED if report.conflicts else EXIT_OK
+
+
+def _export(args: argparse.Namespace, db: Database) -> int:
+    from seed.exporter import export_dump
+
+    try:
+        counts = export_dump(args.file)
+    except OSError as error:
+        raise StoreError(f"Cannot write {args.file}: {error.strerror or error}") from error
+    if args.json:
+        print(json.dumps({"file": args.file, "counts": counts}))
+    else:
+        print(f"Exported {sum(counts.values())} rows of {len(counts)} tables to {args.file}")
     return EXIT_OK
 
 
@@ -185,4 +247,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "can": _can,
     "access": _access,
     "sample": _sample,
+    "import": _import,
+    "export": _export,
 }

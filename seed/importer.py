@@ -1,0 +1,272 @@
+"""Importing LHC's permission tables from a MySQL/MariaDB dump, all or nothing.
+
+The dump is read as a stream (``seed.sqldump``) and written in batches inside one transaction:
+a 50 MB dump never becomes 50 MB of Python objects, and any bad row rolls everything back with
+a message naming the line, the table, the row and the value. Ids are kept for the permission
+tables; the history tables (``lh_audits``, ``lh_users_login``) are appended to with fresh ids,
+so imported history never collides with the console's own.
+
+Older LHC schemas import as they are: a column the dump lacks takes LHC's default (a missing
+``lh_rolefunction.type`` means grant), a column the console does not know is ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from peewee import (
+    BigIntegerField,
+    CharField,
+    Database,
+    Field,
+    IntegerField,
+    Model,
+    PeeweeException,
+    TextField,
+)
+
+from seed.report import (
+    PREVIEW_NAMES,
+    DryRunRollback,
+    ImportReport,
+    held_permission_rows,
+    not_empty_message,
+)
+from seed.sqldump import CreateTable, DumpSyntaxError, InsertRow, read_dump
+from store import Session, StoreError
+from store.audit import write_audit
+from store.database import write_transaction
+from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
+from store.models import ALL_MODELS, Group, TimestampField, User
+
+BATCH_ROWS = 500
+PROGRESS_EVERY_ROWS = 2000
+
+Progress = Callable[[int, int], None]
+"""``progress(bytes_read, bytes_total)``, called now and then during a long import."""
+
+
+class DumpImportError(StoreError):
+    """The dump cannot be imported; the message names the line, table, row and value."""
+
+
+MODELS: dict[str, type[Model]] = {m._meta.table_name: m for m in ALL_MODELS}
+
+
+def import_dump(
+    db: Database,
+    path: str | Path,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    actor: Session | None = None,
+) -> ImportReport:
+    """Import the permission tables of an LHC dump into ``db`` in one transaction.
+
+    Refuses a database that already holds permission rows unless ``replace`` (which empties
+    them first). A dry run does everything, reports, and rolls back; its ``conflicts`` say
+    what a real run would refuse.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DumpImportError(f"No dump file at {path}")
+    report = ImportReport(source=str(path), dry_run=dry_run, replace=replace)
+    try:
+        with write_transaction(db):
+            actor_id = actor.require_import().actor_id if actor is not None else 0
+            report.existing = table_counts()
+            held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
+            if held and not replace:
+                if not dry_run:
+                    raise DumpImportError(not_empty_message(held))
+                report.conflicts.append(not_empty_message(held))
+            if held:
+                clear_permission_tables()
+            with _open(path) as (stream, position, total):
+                _load(stream, report, position, total, progress)
+            write_audit(
+                category="import",
+                object_id=0,
+                actor_id=actor_id,
+                action="import.dump",
+                extra={"source": path.name, "counts": report.counts, "replace": replace},
+            )
+            if dry_run:
+                raise DryRunRollback
+    except DryRunRollback:
+        pass
+    except DumpSyntaxError as error:
+        raise DumpImportError(f"{path.name}: {error}; nothing was imported") from error
+    except UnicodeDecodeError as error:
+        raise DumpImportError(
+            f"{path.name}: not UTF-8 text at byte {error.start}; nothing was imported"
+        ) from error
+    except OSError as error:
+        raise DumpImportError(f"Cannot read {path}: {error.strerror or error}") from error
+    return report
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
+    """A text stream over the (maybe gzipped) file, and how far into the file it has read."""
+    raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        total = os.fstat(raw.fileno()).st_size
+        binary: BinaryIO = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        text = io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline="")
+        yield text, raw.tell, total
+    finally:
+        raw.close()
+
+
+def _load(
+    stream: TextIO,
+    report: ImportReport,
+    position: Callable[[], int],
+    total: int,
+    progress: Progress | None,
+) -> None:
+    declared: dict[str, tuple[str, ...]] = {}
+    batches: dict[str, list[dict[str, Any]]] = {}
+    seen_ids: dict[str, set[int]] = {}
+    rows_read = 0
+    for event in read_dump(stream, tables=MODELS.keys()):
+        if isinstance(event, CreateTable):
+            declared[event.table] = tuple(c.name for c in event.columns)
+            continue
+        assert isinstance(event, InsertRow)
+        row = _row(event, declared, report)
+        model = MODELS[event.table]
+        if model in HISTORY_TABLES:
+            row.pop("id", None)
+        else:
+            _check_new_id(event, row, seen_ids.setdefault(event.table, set()))
+        _preview(event.table, row, report)
+        batch = batches.setdefault(event.table, [])
+        batch.append(row)
+        report.counts[event.table] = report.counts.get(event.table, 0) + 1
+        if len(batch) >= BATCH_ROWS:
+            _flush(model, batch, event.line)
+        rows_read += 1
+        if progress is not None and rows_read % PROGRESS_EVERY_ROWS == 0:
+            progress(position(), total)
+    for table, batch in batches.items():
+        _flush(MODELS[table], batch, None)
+    if progress is not None:
+        progress(total, total)
+
+
+def _row(
+    event: InsertRow, declared: dict[str, tuple[str, ...]], report: ImportReport
+) -> dict[str, Any]:
+    """The row as model column values, checked against LHC's column types and lengths."""
+    columns = event.columns or declared.get(event.table)
+    where = f"line {event.line}: {event.table}"
+    if columns is None:
+        raise DumpImportError(
+            f"{where}: INSERT without a column list and no CREATE TABLE before it"
+        )
+    if len(columns) != len(event.values):
+        raise DumpImportError(
+            f"{where}: the row has {len(event.values)} values for {len(columns)} columns"
+        )
+    model = MODELS[event.table]
+    fields = model._meta.columns
+    values = dict(zip(columns, event.values, strict=True))
+    row_id = values.get("id")
+    where = f"{where} row id {row_id}" if row_id is not None else where
+    row: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in fields:
+            ignored = report.ignored_columns.setdefault(event.table, [])
+            if name not in ignored:
+                ignored.append(name)
+            continue
+        row[name] = _coerce(fields[name], value, f"{where}: column {name}")
+    for name, model_field in fields.items():
+        if name in row or name == "id":
+            continue
+        if model_field.default is None and not model_field.null:
+            raise DumpImportError(f"{where}: column {name} is missing and has no default")
+    return row
+
+
+def _coerce(model_field: Field, value: Any, where: str) -> Any:
+    if value is None:
+        if model_field.null:
+            return None
+        raise DumpImportError(f"{where}: NULL in a column that LHC requires")
+    if isinstance(model_field, (IntegerField, BigIntegerField)):
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        raise DumpImportError(f"{where}: {_show(value)} is not a whole number")
+    if isinstance(model_field, TimestampField):
+        text = str(value)
+        try:
+            return dt.datetime.fromisoformat(text)
+        except ValueError:
+            if text.startswith("0000-00-00"):
+                return text  # MySQL's zero date, kept verbatim
+            raise DumpImportError(f"{where}: {_show(value)} is not a date and time") from None
+    if isinstance(model_field, (CharField, TextField)):
+        text = value if isinstance(value, str) else str(value)
+        max_length = getattr(model_field, "max_length", None)
+        if isinstance(model_field, CharField) and max_length and len(text) > max_length:
+            raise DumpImportError(
+                f"{where}: {_show(text)} is {len(text)} characters, LHC allows {max_length}"
+            )
+        return text
+    return value
+
+
+def _check_new_id(event: InsertRow, row: dict[str, Any], seen: set[int]) -> None:
+    row_id = row.get("id")
+    if row_id is None:
+        return
+    if row_id in seen:
+        raise DumpImportError(f"line {event.line}: {event.table}: id {row_id} appears twice")
+    seen.add(row_id)
+
+
+def _preview(table: str, row: dict[str, Any], report: ImportReport) -> None:
+    if table == User._meta.table_name and len(report.usernames) < PREVIEW_NAMES:
+        report.usernames.append(str(row.get("username", "")))
+    elif table == Group._meta.table_name and len(report.group_names) < PREVIEW_NAMES:
+        report.group_names.append(str(row.get("name", "")))
+
+
+def _flush(model: type[Model], batch: list[dict[str, Any]], line: int | None) -> None:
+    if not batch:
+        return
+    try:
+        # Rows of one table may name different column sets (older and newer INSERTs).
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in batch:
+            by_columns.setdefault(tuple(row), []).append(row)
+        for rows in by_columns.values():
+            model.insert_many(rows).execute()
+    except PeeweeException as error:
+        near = f" near line {line}" if line else ""
+        raise DumpImportError(
+            f"{model._meta.table_name}{near}: the database refused the rows: {error}"
+        ) from error
+    batch.clear()
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
