@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .access import ChatAccess, chat_access
+from .capabilities import capabilities_of
 from .models import DepartmentGroup, Group
 from .permissions import PermissionSet, WhoGrants, who_grants
 from .users import _visible_user
@@ -83,8 +84,12 @@ class PermissionService:
 
     def may_import(self) -> bool:
         """Whether the actor may load samples and dumps (``*/*`` or ``lhuser/import``)."""
+        return "import" in self.capabilities()
+
+    def capabilities(self) -> frozenset[str]:
+        """Named screens and actions the actor is offered (see ``store.capabilities``)."""
         with self._session.reading() as ctx:
-            return ctx.scope.is_administrator or ctx.has("lhuser", "import")
+            return capabilities_of(ctx)
 
     def can(self, module: str, function: str) -> bool:
         """Whether the actor holds a function now (screens use it to offer actions)."""

@@ -113,8 +113,10 @@ class Session:
 
     def require_import(self) -> ActionContext:
         """Loading samples and dumps replaces what everyone may do: ``*/*`` or ``lhuser/import``."""
+        from .capabilities import CAPABILITIES
+
         ctx = self.context()
-        if not (ctx.scope.is_administrator or ctx.has("lhuser", "import")):
+        if not CAPABILITIES["import"](ctx):
             ctx.refuse("import configurations", "it needs */* or the lhuser/import permission")
         return ctx
 

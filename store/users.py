@@ -102,6 +102,7 @@ class UserService:
             raise ValidationError(f"Cannot sort users by {sort!r}")
         limit = max(1, min(int(limit), 500))
         with self._session.reading() as ctx:
+            ctx.require("lhuser", "userlist", "list users")
             condition = ctx.scope.visible_users_condition() & _text_filter(text)
             query = User.select(
                 User.id, User.username, User.name, User.surname, User.email, User.disabled

@@ -20,7 +20,10 @@ from store.dump import all_rows
 from store.models import (
     Audit,
     DepartmentGroupUser,
+    GroupRole,
     GroupUser,
+    Role,
+    RoleFunction,
     User,
     UserDep,
 )
@@ -214,8 +217,26 @@ def test_operator_us_does_not_see_the_department_groups_of_operator_au(as_user: 
     session = as_user("Operator US")
     assert not session.permissions.can("lhuser", "see_user_assigned_departments_groups")
     assert session.users.get(OPERATOR_AU).department_groups == ()
+
+
+def test_the_users_list_hides_department_groups_the_actor_may_not_see(
+    sample_db: Database,
+) -> None:
+    """The users table applies the same rule as the form: a lister without
+    see_user_assigned_departments_groups sees only the department groups he may assign."""
+    lister = Role.create(name="Lister")
+    for function in ("userlist", "see_all"):
+        RoleFunction.create(role_id=lister.id, module="lhuser", function=function)
+    GroupRole.create(group_id=4, role_id=lister.id)  # US Operators may now list everyone
+    session = Session(sample_db, OPERATOR_US)
     rows = {r.id: r for r in session.users.page().rows}
     assert rows[OPERATOR_AU].department_groups == ()
+    assert rows[OPERATOR_US].department_groups == ("Departments US",)
+
+
+def test_operator_us_may_not_list_users_without_userlist(as_user: AsUser) -> None:
+    with pytest.raises(ScopeError, match="lhuser/userlist"):
+        as_user("Operator US").users.page()
 
 
 def test_teamleader_us_sees_operator_au_department_group_thanks_to_see_user_assigned(
