@@ -24,7 +24,7 @@ import gzip
 import os
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 __all__ = [
@@ -118,7 +118,7 @@ _SQ = r"'(?:[^'\\]++|\\[\s\S]|'')*+'"
 _DQ = r'"(?:[^"\\]++|\\[\s\S]|"")*+"'
 _HEX = r"0x[0-9A-Fa-f]++|[xX]'[0-9A-Fa-f]*+'"
 _BIT = r"0b[01]++|[bB]'[01]*+'"
-_NUM = r"[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?"
+_NUM = r"(?>[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?)"
 _INTRO = rf"_[A-Za-z0-9]++{_WS}*+(?:{_SQ}|{_DQ}|{_HEX}|{_BIT})"
 # Every literal except plain single-quoted strings and plain integers (the common cases, which
 # get their own capture groups below so rows are converted without a function call per value).
@@ -146,6 +146,8 @@ _HEAD_RE = re.compile(
     rf"|(?P<delimiter>DELIMITER[ \t]++(?P<value>[^ \t\r\n]++)[^\n]*+)"
 )
 
+_HEAD_PREFIX_RE = re.compile(rf"(?:[A-Za-z]|{_WS})*+\Z")
+
 _ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _UNESCAPE = {"\\" + key: value for key, value in _ESCAPES.items()}
 _UNESCAPE |= {"\\%": "\\%", "\\_": "\\_", "''": "'", '""': '"'}
@@ -154,8 +156,10 @@ _DQ_ESCAPE_RE = re.compile(r'\\[\s\S]|""')
 _INTRODUCER_RE = re.compile(rf"_[A-Za-z0-9]+{_WS}*")
 
 _CHUNK = 1 << 16
-_LOOKAHEAD = 4096
-"""Characters a bounded token (keyword, number, identifier) may need before we call it garbage."""
+_QUOTED_LOOKAHEAD = 4096
+"""How far an unclosed quoted identifier may run before we call it garbage."""
+_VALUE_LOOKAHEAD = 64
+"""How long the cut-off start of a non-string literal (``-``, ``1.5e``, ``_binary``) can be."""
 
 
 def _unescape_match(match: re.Match[str]) -> str:
@@ -353,9 +357,8 @@ class _Parser:
             if self._at_delimiter():
                 w.pos += len(self._delimiter)
                 continue
-            w.ensure(256)
+            head = self._head()
             line = w.line_at(w.pos)
-            head = _HEAD_RE.match(w.buf, w.pos)
             kind = head.lastgroup if head else None
             if kind == "create":
                 yield from self._create_table(line)
@@ -370,6 +373,23 @@ class _Parser:
                 self._skip_statement(line)
 
     # -- low-level helpers
+
+    def _head(self) -> re.Match[str] | None:
+        """Classify the statement at ``pos``, reading more only while the keywords may be cut.
+
+        No blanket look-ahead: a statement's keywords are letters and spaces, so a failed
+        match is final as soon as the window holds anything else after ``pos``.
+        """
+        w = self._w
+        while True:
+            head = _HEAD_RE.match(w.buf, w.pos)
+            if w.eof:
+                return head
+            if head is not None and head.end() < len(w.buf):
+                return head
+            if head is None and not _HEAD_PREFIX_RE.match(w.buf, w.pos):
+                return None
+            w.fill()
 
     def _error(self, message: str, line: int | None = None) -> DumpSyntaxError:
         w = self._w
@@ -415,8 +435,13 @@ class _Parser:
         w.ensure(len(self._delimiter))
         return w.buf.startswith(self._delimiter, w.pos)
 
-    def _match(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        """Match a bounded token at ``pos``, reading more input while the match may grow."""
+    def _match(self, pattern: re.Pattern[str], give_up: int = 1) -> re.Match[str] | None:
+        """Match a token at ``pos``, reading more input while the match may grow.
+
+        No match is final once ``give_up`` characters are available: one for tokens whose
+        first character decides (words), more for quoted ones that may be cut by the window.
+        Reading only what a token needs keeps the window small.
+        """
         w = self._w
         while True:
             match = pattern.match(w.buf, w.pos)
@@ -425,7 +450,7 @@ class _Parser:
             size = len(w.buf)
             if match is not None and match.end() < size:
                 return match
-            if match is None and size - w.pos >= _LOOKAHEAD:
+            if match is None and size - w.pos >= give_up:
                 return None
             w.fill()
 
@@ -437,12 +462,12 @@ class _Parser:
         w = self._w
         char = self._peek()
         if char == "`":
-            match = self._match(_BQ_IDENT_RE)
+            match = self._match(_BQ_IDENT_RE, _QUOTED_LOOKAHEAD)
             if match is None:
                 raise self._error("unterminated `identifier`")
             name = match[1].replace("``", "`")
         elif char == '"':
-            match = self._match(_DQ_IDENT_RE)
+            match = self._match(_DQ_IDENT_RE, _QUOTED_LOOKAHEAD)
             if match is None:
                 raise self._error('unterminated "identifier"')
             name = match[1].replace('""', '"')
@@ -485,8 +510,8 @@ class _Parser:
 
     def _create_table(self, line: int) -> Iterator[CreateTable]:
         text = self._skip_statement(line, collect=True)
-        event = _parse_create_table(text, line)
-        if self._tables is None or event.table in self._tables:
+        event = _parse_create_table(text, line, self._tables)
+        if event is not None:
             yield event
 
     # -- INSERT / REPLACE
@@ -635,7 +660,7 @@ class _Parser:
                 w.pos = match.end()
                 return _literal(match[0])
             opens_string = _STRING_START_RE.match(buf, start) is not None
-            garbage = match is None and not opens_string and size - start >= _LOOKAHEAD
+            garbage = match is None and not opens_string and size - start >= _VALUE_LOOKAHEAD
             if w.eof or garbage:
                 if opens_string:
                     raise self._error("unterminated string")
@@ -651,7 +676,7 @@ _CT_TOKEN_RE = re.compile(
     rf"|(?P<bq>`(?:[^`]|``)*+`)|(?P<sq>{_SQ})|(?P<dq>{_DQ})"
     rf"|(?P<num>{_NUM}(?![\w$]))|(?P<word>[\w$]++)|(?P<punct>[\s\S])"
 )
-_NOT_COLUMNS = frozenset(
+_NOT_COLUMNS = frozenset(  # words that start a table-level item rather than a column
     {"PRIMARY", "KEY", "INDEX", "UNIQUE", "FULLTEXT", "SPATIAL", "CONSTRAINT", "FOREIGN", "CHECK"}
     | {"PERIOD", "LIKE"}
 )
@@ -671,7 +696,8 @@ def _lower_outside_quotes(text: str) -> str:
     return _QUOTED_OR_NOT_RE.sub(lambda m: m[0] if m[1] else m[0].lower(), text)
 
 
-def _parse_create_table(text: str, line: int) -> CreateTable:
+def _parse_create_table(text: str, line: int, tables: Container[str] | None) -> CreateTable | None:
+    """The table's definition, or None for a table not in ``tables`` (columns left unparsed)."""
     tokens = [
         _Token(m.lastgroup, m[0], m.start(), m.end())  # type: ignore[arg-type]
         for m in _CT_TOKEN_RE.finditer(text)
@@ -688,11 +714,7 @@ def _parse_create_table(text: str, line: int) -> CreateTable:
     def ident(index: int) -> str:
         if index >= len(tokens) or tokens[index].kind not in ("bq", "dq", "word"):
             raise fail(index, "expected a table name")
-        token = tokens[index]
-        if token.kind == "word":
-            return token.text
-        quote = token.text[0]
-        return token.text[1:-1].replace(quote + quote, quote)
+        return _unquote_ident(tokens[index])
 
     index = 1  # past CREATE
     while word(index) in ("OR", "REPLACE", "TEMPORARY", "TABLE"):
@@ -704,6 +726,8 @@ def _parse_create_table(text: str, line: int) -> CreateTable:
     if index < len(tokens) and tokens[index].text == ".":
         table = ident(index + 1)
         index += 2
+    if tables is not None and table not in tables:
+        return None
     if index >= len(tokens) or tokens[index].text != "(":
         return CreateTable(table, (), line)
     items: list[list[_Token]] = [[]]
@@ -726,11 +750,51 @@ def _parse_create_table(text: str, line: int) -> CreateTable:
                 continue
         items[-1].append(token)
     columns: list[Column] = []
+    primary_key: set[str] = set()
     for item in items:
-        if not item or (item[0].kind == "word" and item[0].text.upper() in _NOT_COLUMNS):
+        if not item:
+            continue
+        first = item[0].text.upper() if item[0].kind == "word" else ""
+        if first in _NOT_COLUMNS and (first != "PERIOD" or _word_at(item, 1) == "FOR"):
+            primary_key |= _primary_key_columns(item)
             continue
         columns.append(_parse_column(item, text, fail, tokens))
+    if primary_key:  # MySQL makes primary key columns NOT NULL even when not written
+        columns = [replace(c, nullable=False) if c.name in primary_key else c for c in columns]
     return CreateTable(table, tuple(columns), line)
+
+
+def _word_at(item: list[_Token], index: int) -> str:
+    """The uppercased word at ``item[index]``, or "" for anything else."""
+    if index < len(item) and item[index].kind == "word":
+        return item[index].text.upper()
+    return ""
+
+
+def _unquote_ident(token: _Token) -> str:
+    if token.kind in ("bq", "dq"):
+        quote = token.text[0]
+        return token.text[1:-1].replace(quote + quote, quote)
+    return token.text
+
+
+def _primary_key_columns(item: list[_Token]) -> set[str]:
+    """Column names of a ``[CONSTRAINT x] PRIMARY KEY (a, b(10))`` item; empty for others."""
+    for index in range(len(item) - 1):
+        if _word_at(item, index) == "PRIMARY" and _word_at(item, index + 1) == "KEY":
+            break
+    else:
+        return set()
+    names: set[str] = set()
+    depth = 0
+    for token in item[index + 2 :]:
+        if token.kind == "punct" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+            if depth == 0:
+                break
+        elif depth == 1 and token.kind in ("bq", "dq", "word"):
+            names.add(_unquote_ident(token))
+    return names
 
 
 def _matching_paren(item: list[_Token], index: int) -> int:
@@ -754,10 +818,8 @@ def _parse_column(
     tokens: list[_Token],
 ) -> Column:
     first = item[0]
-    if first.kind in ("bq", "dq"):
-        name = first.text[1:-1].replace(first.text[0] * 2, first.text[0])
-    elif first.kind == "word":
-        name = first.text
+    if first.kind in ("bq", "dq", "word"):
+        name = _unquote_ident(first)
     else:
         raise fail(tokens.index(first), f"expected a column name, found {first.text!r}")
     if len(item) < 2 or item[1].kind != "word":
@@ -791,6 +853,10 @@ def _parse_column(
             index += 1
         elif keyword == "AUTO_INCREMENT":
             auto_increment = True
+        elif keyword == "PRIMARY" or (
+            keyword == "KEY" and item[index - 2].text.upper() != "UNIQUE"
+        ):
+            nullable = False  # an inline PRIMARY KEY (or plain KEY) implies NOT NULL
         elif keyword == "DEFAULT" and index < len(item):
             default, index = _default(item, index, text)
     return Column(name, type_text, nullable, default, auto_increment)

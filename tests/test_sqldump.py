@@ -300,15 +300,23 @@ DELIMITER ;;
 /*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER `t` BEFORE INSERT ON \
 `lh_group` FOR EACH ROW BEGIN SET NEW.name = 'x;y'; END */;;
 INSERT INTO `lh_group` (`id`) VALUES (5),(-6);;
+CREATE PROCEDURE `p`() BEGIN DECLARE x INT; INSERT INTO `lh_group` (`id`) VALUES (99); END;;
 DELIMITER ;
 /*!40101 SET SQL_MODE=@OLD_SQL_MODE */;
 SET @a = 1 -- don't; stop
-, @b = 2 # it's; here
-, @c = -3 /* 'a;b */, @d = 4/2;
+;
+INSERT INTO `lh_group` (`id`) VALUES (7);
+SET @b = 2 # it's; here
+;
+INSERT INTO `lh_group` (`id`) VALUES (8);
+SET @c = -3 /* 'a;b */, @d = 4/2;
+-- comment
+INSERT INTO `lh_group` (`id`) VALUES (9);
 # a hash comment; with a semicolon
 /* a block comment; INSERT INTO `lh_group` VALUES (99,'no') */
 INSERT IGNORE INTO `lh_group` VALUES (3,'three',0,0,NULL,NULL,NULL,0);
 REPLACE INTO `lh_group` (`id`, `name`) VALUES (4,'four');
+INSERT INTO `lh_group` (`id`, `name`, `price`) VALUES (10,_binary 'ten',-1.5e3),(0x3131,X'41',TRUE);
 -- Dump completed on 2024-05-01 10:00:00
 """
 
@@ -346,16 +354,26 @@ def test_mysqldump_style_dump() -> None:
         ("lh_group", None, one_line),
         ("lh_group", ("id",), line_of(MYSQLDUMP, "INSERT INTO `lh_group` (`id`)")),
         ("lh_group", ("id",), line_of(MYSQLDUMP, "INSERT INTO `lh_group` (`id`)")),
+        ("lh_group", ("id",), line_of(MYSQLDUMP, "VALUES (7)")),
+        ("lh_group", ("id",), line_of(MYSQLDUMP, "VALUES (8)")),
+        ("lh_group", ("id",), line_of(MYSQLDUMP, "VALUES (9)")),
         ("lh_group", None, line_of(MYSQLDUMP, "INSERT IGNORE")),
         ("lh_group", ("id", "name"), line_of(MYSQLDUMP, "REPLACE INTO")),
+        ("lh_group", ("id", "name", "price"), line_of(MYSQLDUMP, "VALUES (10,")),
+        ("lh_group", ("id", "name", "price"), line_of(MYSQLDUMP, "VALUES (10,")),
     ]
     assert [r.values for r in inserted] == [
         (1, "Administrators", 0, 0, None, "2023-01-11 11:05:36.000000", 5, -1.5),
         (2, 'It\'s; (a) "test"', 1, -1, "A", None, 0, 12.0),
         (5,),
         (-6,),
+        (7,),
+        (8,),
+        (9,),
         (3, "three", 0, 0, None, None, None, 0),
         (4, "four"),
+        (10, "ten", -1500.0),
+        ("11", "A", 1),
     ]
 
 
@@ -455,6 +473,9 @@ def test_statement_forms_and_identifiers() -> None:
         "CREATE TABLE IF NOT EXISTS `db`.`x``y` (`c``d` varchar(3) DEFAULT 'a''b');\n"
         "create temporary table t9 like t8;\n"
         "CREATE OR REPLACE TABLE t10 AS SELECT 1;\n"
+        "CREATE TABLE pk1 (a int PRIMARY KEY, period int, b int UNIQUE KEY, c int KEY);\n"
+        "CREATE TABLE pk2 (`a` int, `b` varchar(9), c int,\n"
+        "  CONSTRAINT `pk` PRIMARY KEY (`a`, `b`(3)), KEY (c));\n"
     )
     events = parse(text)
     summary = [
@@ -474,8 +495,25 @@ def test_statement_forms_and_identifiers() -> None:
         ("x`y", (Column("c`d", "varchar(3)", True, "a'b", False),)),
         ("t9", ()),
         ("t10", ()),
+        (
+            "pk1",
+            (
+                Column("a", "int", False, None, False),
+                Column("period", "int", True, None, False),
+                Column("b", "int", True, None, False),
+                Column("c", "int", False, None, False),
+            ),
+        ),
+        (
+            "pk2",
+            (
+                Column("a", "int", False, None, False),
+                Column("b", "varchar(9)", False, None, False),
+                Column("c", "int", True, None, False),
+            ),
+        ),
     ]
-    assert [e.line for e in events] == [1, 2, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12]
+    assert [e.line for e in events] == [1, 2, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14]
 
 
 def test_other_statements_are_skipped_even_when_tricky() -> None:
@@ -509,10 +547,13 @@ def test_filtered_tables_are_skipped_without_losing_sync() -> None:
         "CREATE TABLE keep (a int);\n"
         "INSERT INTO keep VALUES (1), (2);\n"
     )
+    text = "CREATE TABLE skip_ddl (`a`);\n" + text  # not understood, but not asked for
     events = parse(text, tables={"keep"})
     assert [type(e).__name__ for e in events] == ["CreateTable", "InsertRow", "InsertRow"]
     assert [e.values for e in events if isinstance(e, InsertRow)] == [(1,), (2,)]
-    assert len(rows(text.replace("nonsense", "NULL"), "skip_me")) == 5
+    assert len(parse(text.replace("nonsense", "NULL"), tables={"skip_me"})) == 6
+    with pytest.raises(DumpSyntaxError, match="line 1: expected a type for column a"):
+        parse(text, tables={"skip_ddl"})
 
 
 def test_line_numbers_count_crlf_and_bom() -> None:
@@ -521,6 +562,7 @@ def test_line_numbers_count_crlf_and_bom() -> None:
         ((1, "a\r\nb"), 4),
         ((2, "c"), 6),
     ]
+    assert rows("\ufeffINSERT INTO t VALUES (1);") == [(1,)]  # a BOM is not part of a keyword
 
 
 def test_read_dump_streams_its_input() -> None:
