@@ -1,75 +1,74 @@
-"""Home: who is logged in, their groups and their scope in one line."""
+"""Home: who is logged in, their groups, their scope in one line, and where they can go."""
 
 from __future__ import annotations
 
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
-from store import Session, StoreError
+from screens.base import ConsoleScreen
 from store.views import ScopeSummary
+from tui.navigation import DESTINATIONS, Destination, available
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(ConsoleScreen):
     """The landing screen after login."""
 
     CSS_PATH = "home.tcss"
     BINDINGS = [
+        Binding("escape", "back", "Back", show=False),
         Binding("l", "log_out", "Log out"),
         Binding("r", "refresh", "Refresh"),
-        Binding("i", "import", "Import"),
+        *[Binding(d.key, f"go('{d.key}')", d.title, show=False) for d in DESTINATIONS],
     ]
 
-    def __init__(self, session: Session) -> None:
-        super().__init__()
-        self.session = session
-        self.may_import = False
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer only what the actor may do: the footer never shows a key that would be refused."""
-        if action == "import":
-            return self.may_import
-        return True
+    destinations: list[Destination]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield from self.compose_frame()
         with Vertical(id="home"):
             yield Static("Loading…", id="who", classes="title")
             yield Static("", id="groups")
             yield Static("", id="scope")
             yield Static("", id="powers")
-        yield Footer()
+            yield OptionList(id="menu")
+        yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        self.load()
+        self.destinations = []
+        self.action_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of screens the actor may not open are neither shown nor active."""
+        if action == "go":
+            return any(d.key == parameters[0] for d in self.destinations)
+        return True
 
     def action_refresh(self) -> None:
-        self.load()
-
-    def action_import(self) -> None:
-        from screens.sample_import import SampleImportScreen
-
-        self.app.push_screen(SampleImportScreen(self.app.db, self.session))  # type: ignore[attr-defined]
+        session = self.session
+        self.call_store(
+            lambda: (session.permissions.summary(), session.permissions.capabilities()),
+            lambda result: self._show(*result),
+        )
 
     def action_log_out(self) -> None:
         self.app.log_out()  # type: ignore[attr-defined]
 
-    @work(thread=True, exclusive=True, group="home")
-    def load(self) -> None:
-        try:
-            summary = self.session.permissions.summary()
-            may_import = self.session.permissions.may_import()
-        except StoreError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error")
-            return
-        self.app.call_from_thread(self._show, summary, may_import)
+    def action_go(self, key: str) -> None:
+        for destination in self.destinations:
+            if destination.key == key:
+                self.app.push_screen(destination.open(self.session))
 
-    def _show(self, summary: ScopeSummary, may_import: bool) -> None:
-        self.may_import = may_import
-        self.refresh_bindings()
+    @on(OptionList.OptionSelected, "#menu")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.action_go(event.option.id)
+
+    def _show(self, summary: ScopeSummary, capabilities: frozenset[str]) -> None:
+        self.app.capabilities = capabilities  # type: ignore[attr-defined]
         self.query_one("#who", Static).update(f"Logged in as [b]{summary.username}[/b]")
         groups = ", ".join(g.name for g in summary.own_groups) or "no groups"
         self.query_one("#groups", Static).update(f"Your groups: {groups}")
@@ -82,3 +81,14 @@ class HomeScreen(Screen[None]):
         if summary.edits_all_groups:
             powers.append("assigns any group")
         self.query_one("#powers", Static).update(("Also: " + ", ".join(powers)) if powers else "")
+        self.destinations = available(capabilities)
+        menu = self.query_one("#menu", OptionList)
+        menu.clear_options()
+        menu.add_options(
+            Option(f"[b]{d.key}[/b]  {d.title:<16} [dim]{d.help}[/dim]", id=d.key)
+            for d in self.destinations
+        )
+        menu.display = bool(self.destinations)
+        if self.destinations:
+            menu.focus()
+        self.refresh_bindings()

@@ -51,6 +51,11 @@ class SampleImportScreen(Screen[None]):
         self.session = session
         self.first_run = first_run
 
+    @classmethod
+    def for_session(cls, session: Session) -> SampleImportScreen:
+        """Opened from home or the palette by a logged-in admin."""
+        return cls(session.db, session)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="import"):

@@ -6,9 +6,13 @@ owns its own behaviour and calls the session's services from workers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from screens.empty import EmptyDatabaseScreen
 from screens.help import HelpScreen
@@ -18,6 +22,7 @@ from screens.problem import ProblemScreen
 from store import Session, StoreError
 from store.database import Database, open_database
 from store.lookup import is_empty
+from tui.navigation import Destination, available
 
 
 class LhcConsole(App[None]):
@@ -34,6 +39,7 @@ class LhcConsole(App[None]):
         self.database_url = database_url
         self.db: Database | None = None
         self.session: Session | None = None
+        self.capabilities: frozenset[str] = frozenset()
 
     def on_mount(self) -> None:
         self.sub_title = "opening database…"
@@ -71,8 +77,27 @@ class LhcConsole(App[None]):
     def log_out(self) -> None:
         assert self.db is not None
         self.session = None
+        self.capabilities = frozenset()
         self.sub_title = "not logged in"
         self.switch_screen(LoginScreen(self.db))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette: Textual's own entries, then every screen the actor may open."""
+        yield from super().get_system_commands(screen)
+        if self.session is None:
+            return
+        session = self.session
+        for destination in available(self.capabilities):
+            yield SystemCommand(
+                f"open: {destination.title}",
+                destination.help,
+                partial(self._open, destination, session),
+            )
+        if session is not None:
+            yield SystemCommand("session: Log out", "back to the login screen", self.log_out)
+
+    def _open(self, destination: Destination, session: Session) -> None:
+        self.push_screen(destination.open(session))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -1,0 +1,50 @@
+"""Where a logged-in actor can go: each screen, its key on the home screen, and its capability.
+
+The home screen and the command palette both list ``available(capabilities)``: a screen the
+actor may not use is not offered (and its services refuse it anyway).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from textual.screen import Screen
+
+from store import Session
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A screen reachable from home: ``module:Class`` is built with the session."""
+
+    key: str
+    title: str
+    help: str
+    capability: str
+    target: str
+
+    def open(self, session: Session) -> Screen:
+        module_name, attribute = self.target.split(":")
+        factory = importlib.import_module(module_name)
+        for name in attribute.split("."):
+            factory = getattr(factory, name)
+        return factory(session)
+
+
+DESTINATIONS: tuple[Destination, ...] = (
+    Destination(
+        "i",
+        "Import",
+        "load the sample configuration or an LHC dump",
+        "import",
+        "screens.sample_import:SampleImportScreen.for_session",
+    ),
+)
+
+
+def available(capabilities: Iterable[str]) -> list[Destination]:
+    """The destinations the actor is offered, in menu order."""
+    have = set(capabilities)
+    return [d for d in DESTINATIONS if d.capability in have]
