@@ -54,3 +54,10 @@ def as_user(sample_db: Database) -> Callable[[str], Session]:
         return Session(sample_db, User.get(User.username == username).id)
 
     return make
+
+
+@pytest.fixture
+def sample_url(sample_db: Database) -> str:
+    """The URL of a fresh sample copy, for driving the real app (connection released)."""
+    sample_db.close()
+    return f"sqlite:///{sample_db.database}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pilot import SIZE, log_in, settle
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -13,31 +14,6 @@ from screens.home import HomeScreen
 from screens.login import LoginScreen
 from screens.problem import ProblemScreen
 from tui.app import LhcConsole
-
-SIZE = (80, 24)
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let database workers finish and the screen repaint."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def log_in(pilot: Pilot, username: str, password: str) -> None:
-    await pilot.click("#username")
-    await pilot.press(*username)
-    await pilot.press("enter")
-    await pilot.press(*password)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-@pytest.fixture
-def sample_url(sample_db, tmp_path: Path) -> str:
-    sample_db.close()
-    return f"sqlite:///{tmp_path / 'sample.sqlite'}"
 
 
 async def test_empty_database_offers_the_sample_and_s_loads_it(tmp_path: Path) -> None:
