@@ -91,6 +91,15 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
     return db
 
 
+def describe_url(url: str) -> str:
+    """A short name of the database for headers: the SQLite file name, or host/database."""
+    url = _normalise(url)
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).name or url
+    rest = url.split("://", 1)[1]
+    return rest.rsplit("@", 1)[-1]
+
+
 def _redact(url: str) -> str:
     """The URL without its password, for messages."""
     if "@" in url and "://" in url:

@@ -20,7 +20,7 @@ from screens.home import HomeScreen
 from screens.login import LoginScreen
 from screens.problem import ProblemScreen
 from store import Session, StoreError
-from store.database import Database, open_database
+from store.database import Database, describe_url, open_database
 from store.lookup import is_empty
 from tui.navigation import Destination, available
 
@@ -42,6 +42,7 @@ class LhcConsole(App[None]):
         self.capabilities: frozenset[str] = frozenset()
 
     def on_mount(self) -> None:
+        self.title = f"lhc-console · {describe_url(self.database_url)}"
         self.sub_title = "opening database…"
         self.connect_database()
 
