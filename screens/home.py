@@ -21,7 +21,7 @@ class HomeScreen(ConsoleScreen):
     BINDINGS = [
         Binding("escape", "back", "Back", show=False),
         Binding("l", "log_out", "Log out"),
-        Binding("r", "refresh", "Refresh"),
+        Binding("ctrl+r", "refresh", "Refresh"),
         *[Binding(d.key, f"go('{d.key}')", d.title, show=False) for d in DESTINATIONS],
     ]
 

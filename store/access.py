@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import NotFoundError
+from .limitations import Limitation
 from .models import Department, DepartmentGroup, User, UserDep
 from .permissions import PermissionSet
 from .userdeps import ALL_DEPARTMENTS, FROM_GROUP, NOT_ALL_PLACEHOLDER
@@ -36,6 +37,9 @@ class ChatAccess:
     read_other_operators_chats: bool  # lhchat/allowopenremotechat
     write_other_operators_chats: bool  # lhchat/writeremotechat
     read_closed_chats: bool  # lhchat/allowopenclosedchats
+    username: str = ""
+    department_see_all: bool = False  # lhdepartment/see_all: pickers and statistics only
+    see_all_limitation: Limitation | None = None  # its merged limitation, e.g. {"group": [2]}
 
     @property
     def read(self) -> list[int]:
@@ -74,8 +78,22 @@ def chat_access(user_id: int) -> ChatAccess:
         permissions.has("lhchat", "writeremotechat"),
         permissions.has("lhchat", "allowopenclosedchats"),
     )
+    see_all = permissions.grant("lhdepartment", "see_all")
+
+    def result(all_departments: bool, departments: tuple[DepartmentAccess, ...]) -> ChatAccess:
+        return ChatAccess(
+            user_id,
+            bool(user.disabled),
+            all_departments,
+            departments,
+            *remote,
+            username=user.username,
+            department_see_all=see_all is not None,
+            see_all_limitation=see_all.limitation if see_all else None,
+        )
+
     if user.disabled:
-        return ChatAccess(user_id, True, False, (), *remote)
+        return result(False, ())
 
     rows = list(UserDep.select().where(UserDep.user_id == user_id).order_by(UserDep.id))
     names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
@@ -112,7 +130,7 @@ def chat_access(user_id: int) -> ChatAccess:
         )
         for dep_id, sources in sorted(found.items())
     )
-    return ChatAccess(user_id, False, reads_all, departments, *remote)
+    return result(reads_all, departments)
 
 
 def _label(source: str, ro: int) -> tuple[str, bool]:

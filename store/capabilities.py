@@ -45,7 +45,7 @@ CAPABILITIES: dict[str, Rule] = {
     "permissions.others": _has("lhpermission", "see_permissions_users"),
     "access.own": lambda ctx: True,
     "audit.own": lambda ctx: True,
-    "audit.all": _has("lhaudit", "use"),
+    "audit.all": lambda ctx: ctx.has("lhaudit", "*"),
     "import": lambda ctx: ctx.scope.is_administrator or ctx.has("lhuser", "import"),
 }
 

@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .access import ChatAccess, chat_access
 from .capabilities import capabilities_of
-from .models import DepartmentGroup, Group
-from .permissions import PermissionSet, WhoGrants, who_grants
+from .limitations import Limitation
+from .models import DepartmentGroup, Group, User
+from .permissions import PermissionSet, PolicyRow, WhoGrants, who_grants
 from .users import _visible_user
 from .views import Ref, ScopeSummary
 
 if TYPE_CHECKING:
     from .scope import Scope
     from .session import ActionContext, Session
+
+
+@dataclass(frozen=True)
+class GrantSource:
+    """A group and one of its roles, by id and name: where a policy row reaches a user from."""
+
+    group_id: int
+    group_name: str
+    role_id: int
+    role_name: str
+
+    def label(self) -> str:
+        return f"{self.group_name} / {self.role_name}"
+
+
+@dataclass(frozen=True)
+class NamedEntry:
+    """A ``PermissionEntry`` (or an exclusion key) with the names of the groups and roles."""
+
+    module: str
+    function: str
+    limitation: Limitation | None
+    sources: tuple[GrantSource, ...]  # sorted by (group_id, role_id)
+    excluded: bool = False  # an exclusion row: takes the function away
+
+
+@dataclass(frozen=True)
+class PermissionReport:
+    """Everything the permissions screen shows for one user (grants first, then exclusions)."""
+
+    user_id: int
+    username: str
+    is_administrator: bool
+    entries: tuple[NamedEntry, ...]
+    exclusions: tuple[NamedEntry, ...]
 
 
 class PermissionService:
@@ -38,6 +76,45 @@ class PermissionService:
             target = ctx.actor_id if user_id is None else user_id
             self._check(ctx, target)
             return PermissionSet.for_user(target)
+
+    def named_entries(self, user_id: int | None = None) -> PermissionReport:
+        """``effective(...).entries()`` and ``excluded()`` with group and role names (SPEC §2)."""
+        with self._session.reading() as ctx:
+            target = ctx.actor_id if user_id is None else user_id
+            self._check(ctx, target)
+            user = User.get_by_id(target)
+            permissions = PermissionSet.for_user(target)
+            sources = {(r.group_id, r.role_id): _source(r) for r in permissions.rows}
+            entries = tuple(
+                NamedEntry(
+                    module=e.module,
+                    function=e.function,
+                    limitation=e.limitation,
+                    sources=tuple(sources[pair] for pair in e.granted_by),
+                )
+                for e in permissions.entries()
+            )
+            exclusions = tuple(
+                NamedEntry(
+                    module=module,
+                    function=function,
+                    limitation=None,
+                    sources=_sources_of(
+                        r
+                        for r in permissions.rows
+                        if r.is_exclusion and (r.module, r.function) == (module, function)
+                    ),
+                    excluded=True,
+                )
+                for module, function in permissions.excluded()
+            )
+            return PermissionReport(
+                user_id=target,
+                username=user.username,
+                is_administrator=permissions.is_administrator,
+                entries=entries,
+                exclusions=exclusions,
+            )
 
     def who_grants(self, user_id: int | None, module: str, function: str) -> WhoGrants:
         with self._session.reading() as ctx:
@@ -95,6 +172,15 @@ class PermissionService:
         """Whether the actor holds a function now (screens use it to offer actions)."""
         with self._session.reading() as ctx:
             return ctx.has(module, function)
+
+
+def _source(row: PolicyRow) -> GrantSource:
+    return GrantSource(row.group_id, row.group_name, row.role_id, row.role_name)
+
+
+def _sources_of(rows: Iterable[PolicyRow]) -> tuple[GrantSource, ...]:
+    found = {(r.group_id, r.role_id): _source(r) for r in rows}
+    return tuple(found[key] for key in sorted(found))
 
 
 def _groups(ids: frozenset[int]) -> list[Group]:

@@ -76,6 +76,7 @@ class Session:
 
     def __init__(self, db: Database, actor_id: int, *, system: bool = False) -> None:
         from .assignments import AssignmentService
+        from .audit_log import AuditService
         from .departments import DepartmentService
         from .groups import GroupService
         from .insight import PermissionService
@@ -91,6 +92,7 @@ class Session:
         self.departments = DepartmentService(self)
         self.assignments = AssignmentService(self)
         self.permissions = PermissionService(self)
+        self.audit = AuditService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

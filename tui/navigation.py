@@ -35,6 +35,34 @@ class Destination:
 
 DESTINATIONS: tuple[Destination, ...] = (
     Destination(
+        "d",
+        "Departments",
+        "departments and department groups",
+        "departments.list",
+        "screens.departments:DepartmentsScreen",
+    ),
+    Destination(
+        "p",
+        "My permissions",
+        "what you may do, and which group and role grant it",
+        "permissions.own",
+        "screens.permissions:PermissionsScreen",
+    ),
+    Destination(
+        "a",
+        "Chat access",
+        "whose chats you (or a visible user) read and write",
+        "access.own",
+        "screens.access:AccessScreen",
+    ),
+    Destination(
+        "t",
+        "Audit log",
+        "who changed what, newest first",
+        "audit.own",
+        "screens.audit:AuditScreen",
+    ),
+    Destination(
         "i",
         "Import",
         "load the sample configuration or an LHC dump",
