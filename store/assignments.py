@@ -12,8 +12,11 @@ from . import userdeps
 from .errors import NotFoundError
 from .models import Department, DepartmentGroup, DepartmentGroupUser, User, UserDep
 from .users import (
+    _assign_department,
     _assign_department_group,
+    _check_assignable_department,
     _check_assignable_department_group,
+    _check_version,
     _detail,
     _editable_user,
     _visible_user,
@@ -38,24 +41,37 @@ def _dep_snapshot(user: User) -> dict[str, object]:
 
 
 class AssignmentService:
-    """Who works in which departments: department groups, single departments, "all"."""
+    """Who works in which departments: department groups, single departments, "all".
+
+    Each change takes an optional ``expected_version`` (the ``cache_version`` the form read):
+    when the user changed meanwhile, it is refused with a ``ConflictError`` and nothing is
+    written. Each returns the user as now, whose ``cache_version`` the next change expects.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _target(self, ctx: ActionContext, user_id: int, verb: str) -> User:
+    def _target(
+        self, ctx: ActionContext, user_id: int, verb: str, expected_version: int | None = None
+    ) -> User:
         """An editable user, or oneself when the actor may edit their own departments."""
         user = _visible_user(ctx, user_id)
-        if user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments"):
-            return user
-        return _editable_user(ctx, user_id, verb)
+        if not (user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")):
+            user = _editable_user(ctx, user_id, verb)
+        _check_version(user, expected_version)
+        return user
 
     def assign_department_group(
-        self, user_id: int, dep_group_id: int, *, read_only: bool = False
+        self,
+        user_id: int,
+        dep_group_id: int,
+        *,
+        read_only: bool = False,
+        expected_version: int | None = None,
     ) -> UserDetail:
         """Assign (or re-assign with a new read-only flag) a department group to a user."""
         with self._session.action() as ctx:
-            user = self._target(ctx, user_id, "change the department groups of")
+            user = self._target(ctx, user_id, "change the department groups of", expected_version)
             _check_assignable_department_group(ctx, dep_group_id)
             before = _dep_snapshot(user)
             _assign_department_group(user, dep_group_id, read_only)
@@ -72,10 +88,12 @@ class AssignmentService:
             )
             return _detail(ctx, user)
 
-    def unassign_department_group(self, user_id: int, dep_group_id: int) -> UserDetail:
+    def unassign_department_group(
+        self, user_id: int, dep_group_id: int, *, expected_version: int | None = None
+    ) -> UserDetail:
         """Remove a department-group assignment and the rows derived from it."""
         with self._session.action() as ctx:
-            user = self._target(ctx, user_id, "change the department groups of")
+            user = self._target(ctx, user_id, "change the department groups of", expected_version)
             _check_assignable_department_group(ctx, dep_group_id)
             existing = DepartmentGroupUser.get_or_none(
                 (DepartmentGroupUser.user_id == user.id)
@@ -104,32 +122,19 @@ class AssignmentService:
             return _detail(ctx, user)
 
     def assign_department(
-        self, user_id: int, department_id: int, *, read_only: bool = False
+        self,
+        user_id: int,
+        department_id: int,
+        *,
+        read_only: bool = False,
+        expected_version: int | None = None,
     ) -> UserDetail:
         """Assign one department directly (a ``type=0`` row), or change its read-only flag."""
         with self._session.action() as ctx:
-            user = self._target(ctx, user_id, "change the departments of")
-            department = self._assignable_department(ctx, department_id)
+            user = self._target(ctx, user_id, "change the departments of", expected_version)
+            department = _check_assignable_department(ctx, department_id)
             before = _dep_snapshot(user)
-            row = UserDep.get_or_none(
-                (UserDep.user_id == user.id)
-                & (UserDep.type == userdeps.DIRECT)
-                & (UserDep.dep_id == department.id)
-            )
-            if row is None:
-                UserDep.create(
-                    user_id=user.id,
-                    dep_id=department.id,
-                    type=userdeps.DIRECT,
-                    dep_group_id=0,
-                    ro=int(read_only),
-                    max_chats=user.max_active_chats,
-                    hide_online=user.hide_online,
-                    exclude_autoasign=user.exclude_autoasign,
-                    always_on=user.always_on,
-                )
-            else:
-                UserDep.update(ro=int(read_only)).where(UserDep.id == row.id).execute()
+            _assign_department(user, department.id, read_only)
             userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit(
@@ -143,11 +148,13 @@ class AssignmentService:
             )
             return _detail(ctx, user)
 
-    def unassign_department(self, user_id: int, department_id: int) -> UserDetail:
+    def unassign_department(
+        self, user_id: int, department_id: int, *, expected_version: int | None = None
+    ) -> UserDetail:
         """Remove a direct department assignment."""
         with self._session.action() as ctx:
-            user = self._target(ctx, user_id, "change the departments of")
-            department = self._assignable_department(ctx, department_id)
+            user = self._target(ctx, user_id, "change the departments of", expected_version)
+            department = _check_assignable_department(ctx, department_id)
             condition = (
                 (UserDep.user_id == user.id)
                 & (UserDep.type == userdeps.DIRECT)
@@ -182,21 +189,6 @@ class AssignmentService:
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, "user.all_departments", before, _dep_snapshot(user), on=on)
             return _detail(ctx, user)
-
-    @staticmethod
-    def _assignable_department(ctx: ActionContext, department_id: int) -> Department:
-        department = Department.get_or_none(Department.id == department_id)
-        if department is None:
-            raise NotFoundError(f"No department with id {department_id}")
-        if department.id not in ctx.scope.assignable_departments:
-            ctx.refuse(
-                f"assign department {department.name!r}",
-                "you may assign only your own departments"
-                if ctx.has("lhuser", "assign_to_own_department_individual")
-                else "it needs lhuser/assign_to_own_department_individual or "
-                "assign_all_department_individual",
-            )
-        return department
 
     def assignable_department_groups(self) -> list[tuple[int, str]]:
         """``(id, name)`` of the department groups the actor may hand out, for pickers."""

@@ -25,7 +25,7 @@ from .models import (
     UserDep,
 )
 from .scope import count_users
-from .views import Assignment, Ref, UserDetail, UserPage, UserRow
+from .views import Assignment, Ref, UserDetail, UserForm, UserPage, UserRow
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
@@ -174,6 +174,72 @@ class UserService:
                 raise NotFoundError(f"No user named {username!r} among the users you can see")
             return _detail(ctx, user)
 
+    def form(self, user_id: int | None = None) -> UserForm:
+        """What the create form (``user_id`` None) or the edit form of a user offers the actor.
+
+        One consistent read: the user, whether the actor may edit them (and why not), and the
+        choices the assignable sets allow, each marked changeable only where the write would
+        be accepted (the writes check again).
+        """
+        with self._session.reading() as ctx:
+            scope = ctx.scope
+            if user_id is None:
+                ctx.require("lhuser", "createuser", "create users")
+                detail = None
+                reason = groups_note = departments_note = ""
+                member: set[int] = set()
+            else:
+                user = _visible_user(ctx, user_id)
+                detail = _detail(ctx, user)
+                reason = _edit_refusal(ctx, user, allow_self=True) or ""
+                member = {g.id for g in detail.groups}
+                groups_note = reason
+                if not reason and user.id == ctx.actor_id and not scope.edits_all_groups:
+                    groups_note = "changing your own groups needs lhuser/editusergroupall"
+                departments_note = (
+                    ""
+                    if user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")
+                    else _edit_refusal(ctx, user) or ""
+                )
+            may_groups = not groups_note
+            may_departments = not departments_note
+            names = group_names(scope.assignable_groups)
+            offered = sorted(scope.assignable_groups, key=lambda g: (names[g].lower(), g))
+            groups = tuple(
+                Ref(g, names[g], may_groups) for g in offered if g not in scope.required_groups
+            )
+            required = tuple(
+                Ref(g, names[g], may_groups) for g in offered if g in scope.required_groups
+            )
+            locked_ids = sorted(member - scope.assignable_groups)
+            locked_names = group_names(locked_ids)
+            locked = tuple(
+                sorted((Ref(g, locked_names[g], False) for g in locked_ids), key=_by_name)
+            )
+            dep_groups = tuple(
+                Ref(g.id, g.name, may_departments)
+                for g in DepartmentGroup.select(DepartmentGroup.id, DepartmentGroup.name)
+                .where(DepartmentGroup.id.in_(sorted(scope.assignable_department_groups)))
+                .order_by(DepartmentGroup.name, DepartmentGroup.id)
+            )
+            departments = tuple(
+                Ref(d.id, d.name, may_departments)
+                for d in Department.select(Department.id, Department.name)
+                .where(Department.id.in_(sorted(scope.assignable_departments)))
+                .order_by(Department.name, Department.id)
+            )
+            return UserForm(
+                user=detail,
+                read_only_reason=reason,
+                groups=groups,
+                required_groups=required,
+                locked_groups=locked,
+                groups_note=groups_note,
+                department_groups=dep_groups,
+                departments=departments,
+                departments_note=departments_note,
+            )
+
     # -- writing -------------------------------------------------------------------------
 
     def create(
@@ -188,8 +254,18 @@ class UserService:
         job_title: str = "",
         department_groups: Sequence[int] = (),
         department_groups_read_only: bool = False,
+        read_only_department_groups: Sequence[int] = (),
+        departments: Sequence[int] = (),
+        read_only_departments: Sequence[int] = (),
+        password_again: str | None = None,
     ) -> UserDetail:
-        """Create an account in groups the actor may assign (SPEC §3.1)."""
+        """Create an account in groups the actor may assign (SPEC §3.1).
+
+        Department groups are assigned read-only when ``department_groups_read_only`` is set
+        or their id is in ``read_only_department_groups``; ``departments`` are direct
+        assignments (``read_only_departments`` among them read-only). Forms pass the password
+        twice as ``password`` and ``password_again``; they must match.
+        """
         with self._session.action() as ctx:
             ctx.require("lhuser", "createuser", "create users")
             fields = _validated_fields(
@@ -201,10 +277,19 @@ class UserService:
                     job_title=job_title,
                 )
             )
-            password = validation.password(password)
+            password = _checked_password(password, password_again)
             _check_unique(fields, None)
             group_ids = validation.ids(groups, "Groups")
             dep_group_ids = validation.ids(department_groups, "Department groups")
+            ro_dep_group_ids = set(
+                validation.ids(read_only_department_groups, "Read-only department groups")
+            )
+            department_ids = validation.ids(departments, "Departments")
+            ro_department_ids = set(validation.ids(read_only_departments, "Read-only departments"))
+            if ro_dep_group_ids - set(dep_group_ids):
+                raise ValidationError("Read-only department groups must be among those assigned")
+            if ro_department_ids - set(department_ids):
+                raise ValidationError("Read-only departments must be among those assigned")
             _check_groups_exist(group_ids)
             if not group_ids:
                 raise ValidationError("Choose at least one group")
@@ -213,6 +298,8 @@ class UserService:
             _check_required_chosen(ctx, group_ids)
             for dgid in dep_group_ids:
                 _check_assignable_department_group(ctx, dgid)
+            for dep_id in department_ids:
+                _check_assignable_department(ctx, dep_id)
             now = int(time.time())
             user = User.create(
                 **fields,
@@ -226,8 +313,12 @@ class UserService:
                 [{"group_id": g, "user_id": user.id} for g in group_ids]
             ).execute()
             for dgid in dep_group_ids:
-                _assign_department_group(user, dgid, department_groups_read_only)
-            if dep_group_ids:
+                _assign_department_group(
+                    user, dgid, department_groups_read_only or dgid in ro_dep_group_ids
+                )
+            for dep_id in department_ids:
+                _assign_department(user, dep_id, dep_id in ro_department_ids)
+            if dep_group_ids or department_ids:
                 userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit(
@@ -237,6 +328,7 @@ class UserService:
                 None,
                 snapshot(user),
                 department_groups=dep_group_ids,
+                departments=department_ids,
             )
             return _detail(ctx, user)
 
@@ -265,11 +357,16 @@ class UserService:
             ctx.audit("user", user.id, "user.update", before, snapshot(user))
             return _detail(ctx, user)
 
-    def set_password(self, user_id: int, password: str) -> None:
-        """Set a new password (LHC-compatible ``$2y$`` hash); the audit row holds no hash."""
+    def set_password(
+        self, user_id: int, password: str, *, password_again: str | None = None
+    ) -> None:
+        """Set a new password (LHC-compatible ``$2y$`` hash); the audit row holds no hash.
+
+        Forms pass the password twice; ``password_again`` must then match.
+        """
         with self._session.action() as ctx:
             user = _editable_user(ctx, user_id, "change the password of", allow_self=True)
-            password = validation.password(password)
+            password = _checked_password(password, password_again)
             User.update(
                 password=hash_password(password),
                 pswd_updated=int(time.time()),
@@ -388,6 +485,14 @@ def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
         raise ValidationError(f"E-mail {fields['email']!r} is already used by another account")
 
 
+def _checked_password(password: object, again: str | None) -> str:
+    """A valid new password; when typed twice, both must be the same."""
+    checked = validation.password(password)
+    if again is not None and again != password:
+        raise ValidationError("The two passwords differ; type the same password twice")
+    return checked
+
+
 def _check_version(user: User, expected: int | None) -> None:
     if expected is not None and user.cache_version != expected:
         raise ConflictError(
@@ -444,6 +549,44 @@ def _check_assignable_department_group(ctx: ActionContext, dep_group_id: int) ->
         )
 
 
+def _check_assignable_department(ctx: ActionContext, department_id: int) -> Department:
+    department = Department.get_or_none(Department.id == department_id)
+    if department is None:
+        raise NotFoundError(f"No department with id {department_id}")
+    if department.id not in ctx.scope.assignable_departments:
+        ctx.refuse(
+            f"assign department {department.name!r}",
+            "you may assign only your own departments"
+            if ctx.has("lhuser", "assign_to_own_department_individual")
+            else "it needs lhuser/assign_to_own_department_individual or "
+            "assign_all_department_individual",
+        )
+    return department
+
+
+def _assign_department(user: User, department_id: int, read_only: bool) -> None:
+    """A direct (``type=0``) department row, or a new read-only flag on the existing one."""
+    row = UserDep.get_or_none(
+        (UserDep.user_id == user.id)
+        & (UserDep.type == userdeps.DIRECT)
+        & (UserDep.dep_id == department_id)
+    )
+    if row is None:
+        UserDep.create(
+            user_id=user.id,
+            dep_id=department_id,
+            type=userdeps.DIRECT,
+            dep_group_id=0,
+            ro=int(read_only),
+            max_chats=user.max_active_chats,
+            hide_online=user.hide_online,
+            exclude_autoasign=user.exclude_autoasign,
+            always_on=user.always_on,
+        )
+    else:
+        UserDep.update(ro=int(read_only)).where(UserDep.id == row.id).execute()
+
+
 def _assign_department_group(user: User, dep_group_id: int, read_only: bool) -> None:
     existing = DepartmentGroupUser.get_or_none(
         (DepartmentGroupUser.user_id == user.id)
@@ -472,21 +615,30 @@ def _editable_user(
 ) -> User:
     """The target user, or a refusal saying precisely why it is out of reach."""
     user = _visible_user(ctx, user_id)
+    reason = _edit_refusal(ctx, user, allow_self=allow_self)
+    if reason:
+        ctx.refuse(f"{verb} user {user.username!r}", reason)
+    return user
+
+
+def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -> str | None:
+    """Why the actor may not change this visible user, or None when they may."""
     scope = ctx.scope
     if allow_self and user.id == ctx.actor_id and ctx.has("lhuser", "selfedit"):
-        return user
+        return None
     if scope.is_editable(user.id):
-        return user
-    doing = f"{verb} user {user.username!r}"
+        return None
     if not scope.may_edit_users:
-        ctx.refuse(doing, "it needs the lhuser/edituser permission")
+        return "it needs the lhuser/edituser permission"
     if user.id in scope.administrator_users and not scope.is_administrator:
-        ctx.refuse(doing, "only administrators may change an administrator")
+        return "only administrators may change an administrator"
     theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
     outside = sorted(theirs - scope.usable_groups)
-    ctx.refuse(
-        doing, f"they belong to {describe_groups(outside)}, outside the groups you work with"
-    )
+    return f"they belong to {describe_groups(outside)}, outside the groups you work with"
+
+
+def _by_name(ref: Ref) -> tuple[str, int]:
+    return ref.name.lower(), ref.id
 
 
 def _text_filter(text: str) -> Any:

@@ -162,3 +162,29 @@ class ScopeSummary:
             else ", ".join(g.name for g in self.assignable_department_groups) or "none"
         )
         return f"works with: {groups} · department groups: {dep_groups}"
+
+
+@dataclass(frozen=True)
+class UserForm:
+    """What the create/edit form offers the actor for one user (``user`` None: a new one).
+
+    The choices are the actor's assignable sets (SPEC §3): ``groups`` and ``required_groups``
+    (the form asks for at least one of the latter), department groups and departments. Each
+    choice's ``changeable`` says whether the actor may toggle it for this user now; the notes
+    say why not. ``locked_groups`` are the user's memberships outside the assignable set: shown,
+    never offered.
+    """
+
+    user: UserDetail | None
+    read_only_reason: str  # "" when the actor may edit the account (always "" for a new user)
+    groups: tuple[Ref, ...]
+    required_groups: tuple[Ref, ...]
+    locked_groups: tuple[Ref, ...]
+    groups_note: str
+    department_groups: tuple[Ref, ...]
+    departments: tuple[Ref, ...]
+    departments_note: str
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)

@@ -35,6 +35,13 @@ class Destination:
 
 DESTINATIONS: tuple[Destination, ...] = (
     Destination(
+        "u",
+        "Users",
+        "the users you work with: list, create, edit, disable",
+        "users.list",
+        "screens.users:UsersScreen",
+    ),
+    Destination(
         "d",
         "Departments",
         "departments and department groups",

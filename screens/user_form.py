@@ -1,0 +1,478 @@
+"""Create or edit a user: account fields, groups (required ones apart, as LHC's form shows them)
+and department assignments, saved with Ctrl+S.
+
+The form offers only what the store's ``users.form`` says the actor may hand out; the store
+validates and checks every write again. A refusal keeps the form open with the input intact
+and shows the store's message. Users the actor may not change open read-only, saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.markup import escape
+from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
+from textual.widgets.selection_list import Selection
+
+from screens.base import ConsoleScreen
+from screens.confirm import ConfirmScreen
+from store import Session, StoreError
+from store.views import Assignment, Ref, UserDetail, UserForm
+
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("username", "Username"),
+    ("email", "E-mail"),
+    ("name", "Name"),
+    ("surname", "Surname"),
+    ("job_title", "Job title"),
+)
+REQUIRED_TITLE = "Required groups, choose one or more"
+
+
+@dataclass(frozen=True)
+class FormState:
+    """What the form holds, comparable with what was loaded (to find changes)."""
+
+    fields: tuple[tuple[str, str], ...]
+    passwords: tuple[str, str]
+    groups: frozenset[int]
+    department_groups: frozenset[tuple[int, bool]]  # (id, read-only)
+    departments: frozenset[tuple[int, bool]]
+
+
+def loaded_state(form: UserForm) -> FormState:
+    """The state of a freshly loaded form: the user as stored, within what is offered."""
+    user = form.user
+    if user is None:
+        return FormState(
+            fields=tuple((key, "") for key, _ in FIELDS),
+            passwords=("", ""),
+            groups=frozenset(),
+            department_groups=frozenset(),
+            departments=frozenset(),
+        )
+    offered = {g.id for g in (*form.groups, *form.required_groups)}
+    return FormState(
+        fields=tuple((key, getattr(user, key)) for key, _ in FIELDS),
+        passwords=("", ""),
+        groups=frozenset(g.id for g in user.groups if g.id in offered),
+        department_groups=_assigned(user.department_groups, form.department_groups),
+        departments=_assigned(user.departments, form.departments),
+    )
+
+
+def _assigned(
+    assignments: Iterable[Assignment], offered: Iterable[Ref]
+) -> frozenset[tuple[int, bool]]:
+    ids = {ref.id for ref in offered}
+    return frozenset((a.id, a.read_only) for a in assignments if a.id in ids)
+
+
+class AssignmentList(SelectionList[int]):
+    """Department groups or departments: Space assigns, ``o`` flips read-only."""
+
+    BINDINGS = [Binding("o", "toggle_read_only", "Read-only")]
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.names: dict[int, str] = {}
+        self.read_only: dict[int, bool] = {}
+
+    def load(self, choices: Iterable[Ref], assigned: Iterable[tuple[int, bool]]) -> None:
+        """Show the assignable choices; those the user has are selected, with their flag."""
+        have = dict(assigned)
+        self.clear_options()
+        self.names = {}
+        self.read_only = {}
+        for ref in choices:
+            self.names[ref.id] = ref.name
+            self.read_only[ref.id] = have.get(ref.id, False)
+            self.add_option(
+                Selection(self._prompt(ref.id), ref.id, ref.id in have, disabled=not ref.changeable)
+            )
+        self.highlighted = 0 if self.option_count else None
+
+    def _prompt(self, value: int) -> Content:
+        if self.read_only.get(value):
+            return Content.assemble(self.names[value], ("  read-only", "italic $warning"))
+        return Content(self.names[value])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_read_only":
+            return not self.disabled and self.option_count > 0
+        return True
+
+    def action_toggle_read_only(self) -> None:
+        index = self.highlighted
+        if index is None or self.disabled:
+            return
+        option = self.get_option_at_index(index)
+        if option.disabled:
+            return
+        value = option.value
+        self.read_only[value] = not self.read_only[value]
+        self.replace_option_prompt_at_index(index, self._prompt(value))
+
+    def state(self) -> frozenset[tuple[int, bool]]:
+        return frozenset((value, self.read_only[value]) for value in self.selected)
+
+
+class UserFormScreen(ConsoleScreen):
+    """New user (``user_id`` None) or one user's form; read-only where the actor may not edit."""
+
+    CSS_PATH = "user_form.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+r", "reload", "Reload"),
+    ]
+
+    def __init__(self, session: Session, user_id: int | None = None) -> None:
+        super().__init__(session)
+        self.user_id = user_id
+        self.form: UserForm | None = None
+        self.baseline: FormState | None = None
+        self.saved_something = False  # tells the users screen to refresh
+        self._saving = False
+
+    @property
+    def is_new(self) -> bool:
+        return self.user_id is None
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame()
+        yield Static("New user" if self.is_new else "Loading…", id="form-title")
+        yield Static("", id="form-banner")
+        with TabbedContent(id="form-tabs"):
+            with TabPane("Account", id="tab-account"), VerticalScroll(id="account"):
+                for key, label in FIELDS:
+                    with Horizontal(classes="field"):
+                        yield Label(label)
+                        yield Input(id=f"field-{key}", compact=True)
+                if self.is_new:
+                    with Horizontal(classes="field"):
+                        yield Label("Password")
+                        yield Input(id="field-password", password=True, compact=True)
+                    with Horizontal(classes="field"):
+                        yield Label("Password again")
+                        yield Input(id="field-password-again", password=True, compact=True)
+                yield Static(
+                    "Groups and departments: Shift+Tab to the tab bar, then ← →", classes="note"
+                )
+            with TabPane("Groups", id="tab-groups"):
+                yield Static("", id="groups-note", classes="note")
+                with Horizontal(id="group-lists"):
+                    yield SelectionList[int](id="groups")
+                    yield SelectionList[int](id="required-groups")
+                yield Static("", id="locked-groups", classes="locked")
+            with TabPane("Departments", id="tab-departments"):
+                yield Static("", id="departments-note", classes="note")
+                with Horizontal(id="department-lists"):
+                    yield AssignmentList(id="department-groups")
+                    yield AssignmentList(id="departments")
+                yield Static("", id="locked-departments", classes="locked")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#groups", SelectionList).border_title = "Groups"
+        self.query_one("#required-groups", SelectionList).border_title = REQUIRED_TITLE
+        self.query_one("#department-groups", AssignmentList).border_title = "Department groups"
+        self.query_one("#departments", AssignmentList).border_title = "Departments"
+        self.query_one("#form-tabs", TabbedContent).display = False
+        self._load()
+
+    def _load(self) -> None:
+        session, user_id = self.session, self.user_id
+        self.call_store(lambda: session.users.form(user_id), self._show, failed=self._load_failed)
+
+    def _load_failed(self, message: str) -> None:
+        self.query_one("#form-title", Static).update("Not loaded")
+        self._banner(f"[b]Not loaded:[/b] {escape(message)}", "error")
+        self.notify(message, title="Not done", severity="error", timeout=8)
+
+    def _show(self, form: UserForm) -> None:
+        """Fill every widget from the store's form; remember it as the unchanged state."""
+        self.form = form
+        user = form.user
+        state = loaded_state(form)
+        title = self.query_one("#form-title", Static)
+        if user is None:
+            title.update("New user")
+        elif form.read_only:
+            title.update(f"User [b]{escape(user.username)}[/b] (#{user.id}) · read-only")
+        else:
+            title.update(f"Edit user [b]{escape(user.username)}[/b] (#{user.id})")
+        for key, value in state.fields:
+            self.query_one(f"#field-{key}", Input).value = value
+        self._fill_groups(form, state)
+        self._fill_departments(form, state)
+        if form.read_only:
+            self._banner(f"Read-only: {escape(form.read_only_reason)}", "warning")
+        else:
+            self._banner("", "")
+        for widget in self.query(Input):
+            widget.disabled = form.read_only
+        self.baseline = state
+        self.query_one("#form-tabs", TabbedContent).display = True
+        if form.read_only:
+            self.query_one("#form-tabs Tabs").focus()
+        else:
+            self.query_one("#field-username", Input).focus()
+        self.refresh_bindings()
+
+    def _fill_groups(self, form: UserForm, state: FormState) -> None:
+        plain = self.query_one("#groups", SelectionList)
+        required = self.query_one("#required-groups", SelectionList)
+        for widget, refs in ((plain, form.groups), (required, form.required_groups)):
+            widget.clear_options()
+            widget.add_options(
+                Selection(Content(g.name), g.id, g.id in state.groups, disabled=not g.changeable)
+                for g in refs
+            )
+            widget.highlighted = 0 if refs else None
+            widget.disabled = form.read_only or not any(g.changeable for g in refs)
+        required.display = bool(form.required_groups)
+        plain.display = bool(form.groups) or not form.required_groups
+        note = form.groups_note if not form.read_only else ""
+        if not note and not form.read_only:
+            note = "Space adds or removes a group"
+            if form.required_groups:
+                note += " · at least one required group"
+        self._note("#groups-note", note)
+        locked = self.query_one("#locked-groups", Static)
+        if form.locked_groups:
+            names = ", ".join(g.name for g in form.locked_groups)
+            locked.update(f"Also member of (you cannot change): [b]{escape(names)}[/b]")
+        else:
+            locked.update("")
+        locked.display = bool(form.locked_groups)
+
+    def _fill_departments(self, form: UserForm, state: FormState) -> None:
+        dep_groups = self.query_one("#department-groups", AssignmentList)
+        departments = self.query_one("#departments", AssignmentList)
+        dep_groups.load(form.department_groups, state.department_groups)
+        departments.load(form.departments, state.departments)
+        for widget, refs in ((dep_groups, form.department_groups), (departments, form.departments)):
+            widget.disabled = form.read_only or not any(r.changeable for r in refs)
+            widget.display = bool(refs)
+        note = form.departments_note
+        if form.read_only:
+            note = ""
+        elif not note and not (form.department_groups or form.departments):
+            note = "You may not assign department groups or departments."
+        elif not note:
+            note = "Space assigns or removes · o toggles read-only (sees chats, cannot write)"
+        self._note("#departments-note", note)
+        lines = []
+        user = form.user
+        if user is not None:
+            offered_groups = {r.id for r in form.department_groups}
+            offered_departments = {r.id for r in form.departments}
+            other = [a for a in user.department_groups if a.id not in offered_groups]
+            other += [a for a in user.departments if a.id not in offered_departments]
+            if other:
+                names = ", ".join(a.name + (" (read-only)" if a.read_only else "") for a in other)
+                lines.append(f"Also assigned (you cannot change): [b]{escape(names)}[/b]")
+            if user.all_departments:
+                lines.append("Works in all departments (LHC's 'all departments' switch).")
+        locked = self.query_one("#locked-departments", Static)
+        locked.update("\n".join(lines))
+        locked.display = bool(lines)
+
+    def _note(self, selector: str, text: str) -> None:
+        note = self.query_one(selector, Static)
+        note.update(Content(text))
+        note.display = bool(text)
+
+    def _banner(self, text: str, kind: str) -> None:
+        banner = self.query_one("#form-banner", Static)
+        banner.update(text)
+        banner.set_classes(kind)
+        banner.display = bool(text)
+
+    # -- state ---------------------------------------------------------------------------
+
+    def current_state(self) -> FormState:
+        passwords = ("", "")
+        if self.is_new:
+            passwords = (
+                self.query_one("#field-password", Input).value,
+                self.query_one("#field-password-again", Input).value,
+            )
+        groups = set(self.query_one("#groups", SelectionList).selected)
+        groups |= set(self.query_one("#required-groups", SelectionList).selected)
+        return FormState(
+            fields=tuple((key, self.query_one(f"#field-{key}", Input).value) for key, _ in FIELDS),
+            passwords=passwords,
+            groups=frozenset(groups),
+            department_groups=self.query_one("#department-groups", AssignmentList).state(),
+            departments=self.query_one("#departments", AssignmentList).state(),
+        )
+
+    @property
+    def dirty(self) -> bool:
+        """Whether anything differs from what was loaded (read-only forms never are)."""
+        if self.form is None or self.baseline is None or self.form.read_only:
+            return False
+        return self.current_state() != self.baseline
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return self.form is not None and not self.form.read_only
+        if action == "reload":
+            return not self.is_new
+        return True
+
+    # -- leaving -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        """Esc: leave, asking first when there are unsaved changes."""
+        if not self.dirty:
+            self.dismiss(self.saved_something)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(self.saved_something)
+
+        self.app.push_screen(
+            ConfirmScreen("Discard the unsaved changes of this form?", "Discard"), answered
+        )
+
+    def action_reload(self) -> None:
+        """Load the user again as stored now (after a conflict), asking before discarding."""
+        if not self.dirty:
+            self._load()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._load()
+
+        self.app.push_screen(
+            ConfirmScreen("Discard your changes and load the user as stored now?", "Reload"),
+            answered,
+        )
+
+    # -- saving --------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.form is None or self.form.read_only or self._saving:
+            return
+        state = self.current_state()
+        if self.is_new:
+            self._create(state)
+        else:
+            self._update(state)
+
+    def _create(self, state: FormState) -> None:
+        session = self.session
+        fields = dict(state.fields)
+        dep_groups = dict(state.department_groups)
+        departments = dict(state.departments)
+
+        def call() -> UserDetail:
+            return session.users.create(
+                **fields,
+                password=state.passwords[0],
+                password_again=state.passwords[1],
+                groups=sorted(state.groups),
+                department_groups=sorted(dep_groups),
+                read_only_department_groups=sorted(i for i, ro in dep_groups.items() if ro),
+                departments=sorted(departments),
+                read_only_departments=sorted(i for i, ro in departments.items() if ro),
+            )
+
+        def done(user: UserDetail) -> None:
+            self._saving = False
+            self.notify(f"Created user {user.username!r} (#{user.id})", title="Saved")
+            self.dismiss(True)
+
+        self._saving = True
+        self._banner("Saving…", "")
+        self.call_store(call, done, failed=self._refused, group="form-save")
+
+    def _update(self, state: FormState) -> None:
+        assert self.form is not None and self.form.user is not None and self.baseline is not None
+        user, base = self.form.user, self.baseline
+        before_fields = dict(base.fields)
+        fields = {k: v for k, v in state.fields if before_fields.get(k) != v}
+        add = sorted(state.groups - base.groups)
+        remove = sorted(base.groups - state.groups)
+        dg_now, dg_before = dict(state.department_groups), dict(base.department_groups)
+        dep_now, dep_before = dict(state.departments), dict(base.departments)
+        if not (fields or add or remove) and dg_now == dg_before and dep_now == dep_before:
+            self.notify("Nothing changed", title="Not saved")
+            return
+        users, assignments, user_id = self.session.users, self.session.assignments, user.id
+
+        def call() -> tuple[UserDetail | None, str]:
+            """One store call (one transaction) per kind of change, in the form's order.
+
+            Each passes the version the previous one left, so a change made meanwhile by
+            someone else stops the save with a ConflictError before it writes.
+            """
+            saved: UserDetail | None = None
+            version = user.cache_version
+            try:
+                if fields:
+                    saved = users.update(user_id, expected_version=version, **fields)
+                    version = saved.cache_version
+                if add or remove:
+                    saved = users.change_groups(
+                        user_id, add=add, remove=remove, expected_version=version
+                    )
+                    version = saved.cache_version
+                for dg in sorted(set(dg_before) - set(dg_now)):
+                    saved = assignments.unassign_department_group(
+                        user_id, dg, expected_version=version
+                    )
+                    version = saved.cache_version
+                for dg, ro in sorted(dg_now.items()):
+                    if dg_before.get(dg) != ro:
+                        saved = assignments.assign_department_group(
+                            user_id, dg, read_only=ro, expected_version=version
+                        )
+                        version = saved.cache_version
+                for dep in sorted(set(dep_before) - set(dep_now)):
+                    saved = assignments.unassign_department(user_id, dep, expected_version=version)
+                    version = saved.cache_version
+                for dep, ro in sorted(dep_now.items()):
+                    if dep_before.get(dep) != ro:
+                        saved = assignments.assign_department(
+                            user_id, dep, read_only=ro, expected_version=version
+                        )
+                        version = saved.cache_version
+            except StoreError as error:
+                return saved, str(error)
+            return saved, ""
+
+        def done(result: tuple[UserDetail | None, str]) -> None:
+            self._saving = False
+            saved, error = result
+            if saved is not None and self.form is not None:
+                # Part (or all) is stored: what remains different is what is still unsaved.
+                self.saved_something = True
+                self.form = replace(self.form, user=saved)
+                self.baseline = loaded_state(self.form)
+            if error:
+                self._refused(error if saved is None else f"{error} (the changes before it saved)")
+                return
+            self.notify(f"Saved user {user.username!r}", title="Saved")
+            self.dismiss(True)
+
+        self._saving = True
+        self._banner("Saving…", "")
+        self.call_store(call, done, failed=self._refused, group="form-save")
+
+    def _refused(self, message: str) -> None:
+        """Keep the form and its input; say what the store said."""
+        self._saving = False
+        self._banner(f"[b]Not saved:[/b] {escape(message)}", "error")
+        self.notify(message, title="Not saved", severity="error", timeout=8)

@@ -1,0 +1,403 @@
+"""Users: the users the actor can see, one keyset page at a time, filtered and sorted.
+
+Rows the actor may not change (``UserRow.editable`` False) are dimmed and marked ``ro``; keys
+that change a user (``d``, ``x``, ``p``) are offered only on rows and to actors the store would
+accept (capabilities loaded with the data, ``check_action`` on the highlighted row). The store
+refuses anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.markup import escape
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets.data_table import CellDoesNotExist
+
+from screens.base import ConsoleScreen
+from screens.confirm import ConfirmScreen
+from screens.password import PasswordScreen
+from screens.user_form import UserFormScreen
+from store import Session
+from store.views import UserPage, UserRow
+
+PAGE_SIZE = 50
+PREFETCH = 5  # fetch the next page when the cursor is this close to the last loaded row
+FILTER_DELAY = 0.15  # seconds of typing quiet before the filter queries the store
+SORTS: tuple[tuple[str, str], ...] = (
+    ("username", "username"),
+    ("name", "name"),
+    ("email", "e-mail"),
+    ("id", "id"),
+)
+COLUMNS: tuple[tuple[str, str, int], ...] = (  # 64 cells + 2 padding each: fits 80 columns
+    ("id", "id", 3),
+    ("username", "username", 12),
+    ("name", "name", 11),
+    ("email", "e-mail", 13),
+    ("groups", "groups", 11),
+    ("dep_groups", "dep. grp", 8),
+    ("state", "state", 6),
+)
+
+
+def row_cells(row: UserRow) -> list[Text]:
+    """The table cells of a user: dim with an ``ro`` mark when the actor may not change them."""
+    full_name = f"{row.name} {row.surname}".strip()
+    state = " ".join(mark for mark, on_ in (("ro", not row.editable), ("off", row.disabled)) if on_)
+    style = "" if row.editable else "dim"
+    values = (
+        str(row.id),
+        row.username,
+        full_name,
+        row.email,
+        ", ".join(row.groups),
+        ", ".join(row.department_groups),
+        state,
+    )
+    return [Text(value, style=style, no_wrap=True, overflow="ellipsis") for value in values]
+
+
+class UsersScreen(ConsoleScreen):
+    """The users table: ``/`` filter, ``s``/``S`` sort, Enter opens, n/d/x/p change."""
+
+    CSS_PATH = "users.tcss"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("e", "open", "Open", show=False),  # Enter opens too; keeps ? Help in view
+        Binding("n", "new", "New"),
+        Binding("d", "disable", "Disable"),
+        Binding("d", "enable", "Enable"),
+        Binding("x", "delete", "Delete"),
+        Binding("p", "password", "Password"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse sort", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.capabilities: frozenset[str] = frozenset()
+        self.rows: dict[int, UserRow] = {}
+        self.total = 0
+        self.sort_index = 0
+        self.descending = False
+        self._next_after: tuple[Any, int] | None = None
+        self._generation = 0  # results of superseded loads are dropped
+        self._loading_more = False
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame()
+        with Horizontal(id="users-filter-bar"):
+            yield Label("Filter", id="users-filter-label")
+            yield Input(
+                placeholder="username, name, e-mail or id  (/ to focus)",
+                id="users-filter",
+                compact=True,
+            )
+        table: DataTable[Text] = DataTable(id="users-table", cursor_type="row", zebra_stripes=False)
+        yield table
+        yield Static("Loading…", id="users-status")
+        yield from self.compose_footer()
+
+    def compose_footer(self) -> ComposeResult:
+        yield Footer(compact=True)  # up to ten live keys at 80 columns
+
+    def on_mount(self) -> None:
+        table = self.query_one("#users-table", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, width=width, key=key)
+        table.focus()
+        self._reload(with_capabilities=True)
+
+    # -- loading -------------------------------------------------------------------------
+
+    @property
+    def sort_key(self) -> str:
+        return SORTS[self.sort_index][0]
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one("#users-filter", Input).value.strip()
+
+    def _reload(self, *, with_capabilities: bool = False) -> None:
+        """Fetch the first page for the current filter and sort (and the capabilities)."""
+        self._generation += 1
+        generation = self._generation
+        self._loading_more = False
+        session = self.session
+        text, sort, descending = self.filter_text, self.sort_key, self.descending
+
+        def call() -> tuple[frozenset[str] | None, UserPage]:
+            capabilities = session.permissions.capabilities() if with_capabilities else None
+            page = session.users.page(text=text, sort=sort, descending=descending, limit=PAGE_SIZE)
+            return capabilities, page
+
+        self.call_store(
+            call,
+            lambda result: self._first_page(generation, *result),
+            failed=lambda message: self._load_failed(generation, message),
+            group="users-load",
+        )
+
+    def _first_page(
+        self, generation: int, capabilities: frozenset[str] | None, page: UserPage
+    ) -> None:
+        if generation != self._generation:
+            return
+        if capabilities is not None:
+            self.capabilities = capabilities
+        table = self.query_one("#users-table", DataTable)
+        keep = self.highlighted_user()
+        table.clear()
+        self.rows = {}
+        self._append(page)
+        self._loaded = True
+        if keep is not None and keep.id in self.rows:
+            table.move_cursor(row=table.get_row_index(str(keep.id)))
+        self.refresh_bindings()
+
+    def _append(self, page: UserPage) -> None:
+        table = self.query_one("#users-table", DataTable)
+        for row in page.rows:
+            if row.id in self.rows:  # a user changed meanwhile can reappear; show them once
+                continue
+            self.rows[row.id] = row
+            table.add_row(*row_cells(row), key=str(row.id))
+        self._next_after = page.next_after
+        self.total = page.total
+        self._show_status()
+
+    def _load_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._loading_more = False
+            self.query_one("#users-status", Static).update(
+                f"[b red]Not loaded:[/] {escape(message)}"
+            )
+            self.notify(message, title="Not done", severity="error", timeout=8)
+
+    def _maybe_more(self) -> None:
+        """Fetch the next page when the cursor nears the end of what is loaded."""
+        table = self.query_one("#users-table", DataTable)
+        if self._next_after is None or self._loading_more:
+            return
+        if table.cursor_row < table.row_count - PREFETCH:
+            return
+        self._loading_more = True
+        generation = self._generation
+        session = self.session
+        text, sort, descending = self.filter_text, self.sort_key, self.descending
+        after = self._next_after
+
+        def call() -> UserPage:
+            return session.users.page(
+                text=text, sort=sort, descending=descending, after=after, limit=PAGE_SIZE
+            )
+
+        def done(page: UserPage) -> None:
+            if generation == self._generation:
+                self._loading_more = False
+                self._append(page)
+
+        self.call_store(
+            call,
+            done,
+            failed=lambda message: self._load_failed(generation, message),
+            group="users-more",
+        )
+
+    def _show_status(self) -> None:
+        label = SORTS[self.sort_index][1]
+        arrow = "↓" if self.descending else "↑"
+        parts = [
+            f"[b]{self.total}[/b] user{'s' if self.total != 1 else ''}",
+            f"sort: {label} {arrow}",
+        ]
+        if len(self.rows) < self.total:
+            parts.append(f"{len(self.rows)} loaded")
+        if self.filter_text:
+            parts.append(f"filter: {escape(self.filter_text)}")
+        parts.append("[dim]ro = read-only for you, off = disabled[/dim]")
+        self.query_one("#users-status", Static).update(" · ".join(parts))
+
+    # -- the highlighted row and what it offers ------------------------------------------
+
+    def highlighted_user(self) -> UserRow | None:
+        table = self.query_one("#users-table", DataTable)
+        if not self.rows or table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except CellDoesNotExist:  # the cursor is past the rows (table just cleared)
+            return None
+        return self.rows.get(int(key.value)) if key.value is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only what the store would accept for the highlighted user."""
+        row = self.highlighted_user() if self.is_mounted else None
+        caps = self.capabilities
+        if action == "new":
+            return "users.create" in caps
+        if action == "open":
+            return row is not None
+        if action in ("disable", "enable", "delete", "password"):
+            if row is None or not row.editable:
+                return False
+            oneself = row.id == self.session.actor_id  # the store never lets you do these
+            if action == "delete":
+                return "users.delete" in caps and not oneself
+            if action == "disable":
+                return "users.edit" in caps and not row.disabled and not oneself
+            if action == "enable":
+                return "users.edit" in caps and row.disabled and not oneself
+            return "users.edit" in caps
+        return True
+
+    @on(DataTable.RowHighlighted, "#users-table")
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+        self._maybe_more()
+
+    @on(DataTable.RowSelected, "#users-table")
+    def _selected(self) -> None:
+        self.action_open()
+
+    # -- filter and sort -----------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.query_one("#users-filter", Input).focus()
+
+    @on(Input.Changed, "#users-filter")
+    def _filter_changed(self) -> None:
+        self._filter_soon()
+
+    @work(exclusive=True, group="users-filter")
+    async def _filter_soon(self) -> None:
+        """Each keystroke replaces the previous wait; only a pause in typing queries."""
+        await asyncio.sleep(FILTER_DELAY)
+        self._reload()
+
+    @on(Input.Submitted, "#users-filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#users-table", DataTable).focus()
+
+    def action_back(self) -> None:
+        """From the filter: clear it, then leave it; elsewhere: back to home."""
+        filter_input = self.query_one("#users-filter", Input)
+        if filter_input.has_focus:
+            if filter_input.value:
+                filter_input.value = ""
+            else:
+                self.query_one("#users-table", DataTable).focus()
+            return
+        super().action_back()
+
+    def action_sort(self) -> None:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._reload()
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        self._reload()
+
+    def action_refresh(self) -> None:
+        self._reload(with_capabilities=True)
+
+    # -- actions on users ----------------------------------------------------------------
+
+    def _form_closed(self, result: object) -> None:
+        if result:
+            self._reload(with_capabilities=True)
+
+    def action_new(self) -> None:
+        self.app.push_screen(UserFormScreen(self.session, None), self._form_closed)
+
+    def action_open(self) -> None:
+        row = self.highlighted_user()
+        if row is not None:
+            self.app.push_screen(UserFormScreen(self.session, row.id), self._form_closed)
+
+    def action_disable(self) -> None:
+        row = self.highlighted_user()
+        if row is None:
+            return
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self._set_disabled(row, True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Disable user {row.username!r}?\nThey can no longer log in; their department "
+                "assignments are parked until the account is enabled again.",
+                "Disable",
+            ),
+            confirmed,
+        )
+
+    def action_enable(self) -> None:
+        row = self.highlighted_user()
+        if row is not None:
+            self._set_disabled(row, False)
+
+    def _set_disabled(self, row: UserRow, disabled: bool) -> None:
+        session = self.session
+
+        def done(_: object) -> None:
+            verb = "Disabled" if disabled else "Enabled"
+            self.notify(f"{verb} user {row.username!r}", title="Done")
+            self._reload()
+
+        self.call_store(lambda: session.users.set_disabled(row.id, disabled), done)
+
+    def action_delete(self) -> None:
+        row = self.highlighted_user()
+        if row is None:
+            return
+        session = self.session
+
+        def done(_: object) -> None:
+            self.notify(f"Deleted user {row.username!r}", title="Done")
+            self._reload()
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.call_store(lambda: session.users.delete(row.id), done)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete user {row.username!r} (#{row.id})?\nTheir group memberships and "
+                "department assignments go with them. This cannot be undone.",
+                "Delete",
+            ),
+            confirmed,
+        )
+
+    def action_password(self) -> None:
+        row = self.highlighted_user()
+        if row is None:
+            return
+        session = self.session
+        modal: PasswordScreen
+
+        def submit(password: str, again: str) -> None:
+            def done(_: object) -> None:
+                modal.dismiss(True)
+                self.notify(f"Password of {row.username!r} changed", title="Done")
+
+            self.call_store(
+                lambda: session.users.set_password(row.id, password, password_again=again),
+                done,
+                failed=modal.show_error,
+                group="users-password",
+            )
+
+        modal = PasswordScreen(row.username, submit)
+        self.app.push_screen(modal)
