@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from peewee import fn
 
 from . import userdeps, validation
-from .errors import NotFoundError, ValidationError
+from .errors import NotFoundError, ScopeError, ValidationError
 from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
 from .roles import role_grants_administration
 from .scope import administration_group_ids
@@ -91,6 +91,33 @@ class GroupService:
             assignable = group_id in ctx.scope.assignable_groups
             return [Ref(u.id, u.username, assignable and u.id in changeable) for u in users]
 
+    def may_change(self, group_id: int) -> bool:
+        """Whether the actor may change this group now (the form offers its edits only then).
+
+        The same check ``update`` and ``set_work_with`` make, answered instead of raised.
+        """
+        with self._session.reading() as ctx:
+            try:
+                self._editable_group(ctx, group_id, "edit group")
+            except ScopeError:
+                return False
+            return True
+
+    def role_choices(self) -> list[Ref]:
+        """Every role, for attaching to a group; each changeable when the actor may attach or
+        detach it (administration roles only for administrators)."""
+        with self._session.reading() as ctx:
+            ctx.require("lhuser", "editgroup", "attach roles to groups")
+            ctx.require("lhpermission", "edit", "attach roles to groups")
+            return [
+                Ref(
+                    r.id,
+                    r.name,
+                    ctx.scope.is_administrator or not role_grants_administration(r.id),
+                )
+                for r in Role.select(Role.id, Role.name).order_by(Role.name)
+            ]
+
     # -- writing -------------------------------------------------------------------------
 
     def create(self, name: str, *, required: bool = False, disabled: bool = False) -> GroupInfo:
@@ -149,6 +176,43 @@ class GroupService:
             userdeps.bump_everyone()
             ctx.audit("group", group.id, "group.work_with", before, _snapshot(group))
             return _infos(ctx, [group.id])[0]
+
+    def save(
+        self,
+        group_id: int | None,
+        *,
+        name: str | None = None,
+        required: bool | None = None,
+        disabled: bool | None = None,
+        works_with: Sequence[int] | None = None,
+        withhold_from_members: bool | None = None,
+    ) -> GroupInfo:
+        """The group form's save: create (``group_id`` None) or update, then the work-with list,
+        all in one transaction (a refusal of any step writes nothing).
+
+        ``None`` leaves a field as it is. Each step is the single-purpose method above, so it
+        checks exactly what that method checks and leaves its audit row.
+        """
+        with self._session.action() as ctx:
+            if group_id is None:
+                if name is None:
+                    raise ValidationError("Group name is required")
+                info = self.create(name, required=bool(required), disabled=bool(disabled))
+            elif name is None and required is None and disabled is None:
+                info = _infos(ctx, [_group(group_id).id])[0]
+            else:
+                info = self.update(group_id, name=name, required=required, disabled=disabled)
+            if works_with is not None or withhold_from_members is not None:
+                targets = (
+                    list(works_with) if works_with is not None else [r.id for r in info.works_with]
+                )
+                withhold = (
+                    withhold_from_members
+                    if withhold_from_members is not None
+                    else info.members_withheld
+                )
+                info = self.set_work_with(info.id, targets, withhold_from_members=withhold)
+            return info
 
     def add_member(self, group_id: int, user_id: int) -> None:
         """Add an editable user to a group the actor may assign."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from peewee import fn
 
 from . import userdeps, validation
-from .errors import NotFoundError, ValidationError
+from .errors import NotFoundError, ScopeError, ValidationError
 from .limitations import validate_input
 from .models import Group, GroupRole, Role, RoleFunction
 from .permissions import EXCLUDE, GRANT, WILDCARD
@@ -79,6 +79,16 @@ class RoleService:
         with self._session.reading() as ctx:
             ctx.require("lhpermission", "list", "see roles")
             return _info(_role(role_id))
+
+    def may_change(self, role_id: int) -> bool:
+        """Whether the actor may rename this role or change its policies now (the editor offers
+        those keys only then). The same check the writes make, answered instead of raised."""
+        with self._session.reading() as ctx:
+            try:
+                self._changeable(ctx, role_id, "edit role")
+            except ScopeError:
+                return False
+            return True
 
     def create(self, name: str) -> RoleInfo:
         with self._session.action() as ctx:

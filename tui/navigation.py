@@ -42,6 +42,20 @@ DESTINATIONS: tuple[Destination, ...] = (
         "screens.users:UsersScreen",
     ),
     Destination(
+        "g",
+        "Groups",
+        "groups: flags, work-with lists, members, roles",
+        "groups.list",
+        "screens.groups:GroupsScreen",
+    ),
+    Destination(
+        "r",
+        "Roles",
+        "roles and their policies (module / function / limitation)",
+        "roles.list",
+        "screens.roles:RolesScreen",
+    ),
+    Destination(
         "d",
         "Departments",
         "departments and department groups",
