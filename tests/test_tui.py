@@ -165,3 +165,23 @@ def test_import_screen_snapshot(snap_compare, sample_url: str) -> None:
         await settle(pilot)
 
     assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=opened)
+
+
+async def test_palette_offers_the_screens_and_actions_the_actor_may_use(sample_url: str) -> None:
+    from screens.user_form import UserFormScreen
+    from screens.users import UsersScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Teamleader US", "demo")
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"open: Users", "open: My permissions", "session: Log out"} <= titles
+        assert "open: Groups" not in titles and "open: Import" not in titles
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        new_user = next(c for title, c in commands.items() if title.startswith("users: New"))
+        await new_user.callback()
+        await settle(pilot)
+        assert isinstance(app.screen, UserFormScreen)

@@ -94,8 +94,32 @@ class LhcConsole(App[None]):
                 destination.help,
                 partial(self._open, destination, session),
             )
-        if session is not None:
-            yield SystemCommand("session: Log out", "back to the login screen", self.log_out)
+        yield SystemCommand("session: Log out", "back to the login screen", self.log_out)
+        yield from self._screen_commands(screen)
+
+    def _screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action the current screen offers now (the footer's keys, hidden ones too)."""
+        area = getattr(screen, "PALETTE_AREA", None) or type(screen).__name__.removesuffix(
+            "Screen"
+        ).lower()
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if (
+                active.node is self
+                or not active.enabled
+                or not binding.description
+                or binding.action in ("back", "app.quit", "quit", "help")
+                or binding.description in seen
+            ):
+                continue
+            seen.add(binding.description)
+            shortcut = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                f"{area}: {binding.description}",
+                f"key {shortcut or key}",
+                partial(active.node.run_action, binding.action),
+            )
 
     def _open(self, destination: Destination, session: Session) -> None:
         self.push_screen(destination.open(session))
