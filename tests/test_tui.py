@@ -185,3 +185,21 @@ async def test_palette_offers_the_screens_and_actions_the_actor_may_use(sample_u
         await new_user.callback()
         await settle(pilot)
         assert isinstance(app.screen, UserFormScreen)
+
+
+async def test_operator_us_has_no_users_screen_but_sees_his_permissions(sample_url: str) -> None:
+    """SPEC §6 scenario 3 through the UI: no lhuser/userlist, so no Users entry or key."""
+    from screens.permissions import PermissionsScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Operator US", "demo")
+        home = app.screen
+        offered = [d.title for d in home.destinations]
+        assert "Users" not in offered and "My permissions" in offered
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen is home
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PermissionsScreen)
