@@ -23,13 +23,9 @@ from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.text import plain
 from store import Session
 from store.views import GroupInfo, Ref
-
-
-def plain(text: str) -> str:
-    """``text`` for a markup string, shown exactly as typed (names may hold ``[``)."""
-    return text.replace("[", "\\[")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.text import OpenTable, fit, plain
 from store import Session
 from store.views import GroupInfo
 
@@ -29,22 +30,6 @@ COLUMNS = (
     ("Users", 5),
     ("Adm", 3),
 )
-
-
-def plain(text: str) -> str:
-    """``text`` for a markup string, shown exactly as typed (names may hold ``[``)."""
-    return text.replace("[", "\\[")
-
-
-def fit(text: str, width: int) -> Text:
-    """``text`` cut to ``width`` characters (an ellipsis when cut), never read as markup."""
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
-
-
-class GroupTable(DataTable[str]):
-    """A row table whose Enter is shown in the footer as "Open"."""
-
-    BINDINGS = [Binding("enter", "select_cursor", "Open")]
 
 
 class GroupsScreen(ConsoleScreen):
@@ -70,12 +55,12 @@ class GroupsScreen(ConsoleScreen):
             yield Input(
                 placeholder="/ filter by name, works-with or role", id="filter", compact=True
             )
-            yield GroupTable(id="groups-table", cursor_type="row", zebra_stripes=False)
+            yield OpenTable(id="groups-table", cursor_type="row", zebra_stripes=False)
             yield Static("", id="groups-status")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(GroupTable)
+        table = self.query_one(OpenTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width, key=label)
         table.focus()
@@ -112,7 +97,7 @@ class GroupsScreen(ConsoleScreen):
         ]
 
     def _fill(self) -> None:
-        table = self.query_one(GroupTable)
+        table = self.query_one(OpenTable)
         keep = self._highlighted()
         table.clear()
         shown = self._shown()
@@ -140,7 +125,7 @@ class GroupsScreen(ConsoleScreen):
         )
 
     def _highlighted(self) -> GroupInfo | None:
-        table = self.query_one(GroupTable)
+        table = self.query_one(OpenTable)
         if table.row_count == 0:
             return None
         try:
@@ -186,7 +171,7 @@ class GroupsScreen(ConsoleScreen):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one(GroupTable).focus()
+        self.query_one(OpenTable).focus()
 
     def action_back(self) -> None:
         """From the filter: clear it, then leave it; elsewhere: back to the previous screen."""
@@ -195,7 +180,7 @@ class GroupsScreen(ConsoleScreen):
             if filter_input.value:
                 filter_input.value = ""
             else:
-                self.query_one(GroupTable).focus()
+                self.query_one(OpenTable).focus()
             return
         super().action_back()
 

@@ -19,22 +19,12 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
+from screens.text import clip, plain
 from store import Session
 from store.catalogue import describe, functions_of, modules
 from store.views import RoleInfo
 
-
-def plain(text: str) -> str:
-    """``text`` for a markup string, shown exactly as typed (names may hold ``[``)."""
-    return text.replace("[", "\\[")
-
-
 WILDCARD = "*"
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters, with an ellipsis when cut."""
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
@@ -88,7 +78,7 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
         text = self.query_one("#module-filter", Input).value.strip().lower()
         entries = [(WILDCARD, "every module"), *((m.module, m.title) for m in modules())]
         options = [
-            Option(f"{plain(module):<16}[dim]{plain(fit(title, 14))}[/dim]", id=module)
+            Option(f"{plain(module):<16}[dim]{plain(clip(title, 14))}[/dim]", id=module)
             for module, title in entries
             if not text or text in module or text in title.lower()
         ]

@@ -20,15 +20,10 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.text import fit, plain
 from store import Session
 from store.catalogue import catalogue, describe
 from store.views import PolicyInfo, RoleInfo
-
-
-def plain(text: str) -> str:
-    """``text`` for a markup string, shown exactly as typed (names may hold ``[``)."""
-    return text.replace("[", "\\[")
-
 
 NOT_IN_CATALOGUE = "(not in catalogue)"
 COLUMNS = (
@@ -38,11 +33,6 @@ COLUMNS = (
     ("Limitation", 10),
     ("Description", 15),
 )
-
-
-def fit(text: str, width: int) -> Text:
-    """``text`` cut to ``width`` characters (an ellipsis when cut), never read as markup."""
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def policy_description(policy: PolicyInfo) -> str:

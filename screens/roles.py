@@ -16,26 +16,11 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.text import OpenTable, fit, plain
 from store import Session
 from store.views import RoleInfo
 
 COLUMNS = (("Name", 22), ("Policies", 8), ("Used by groups", 38))
-
-
-def plain(text: str) -> str:
-    """``text`` for a markup string, shown exactly as typed (names may hold ``[``)."""
-    return text.replace("[", "\\[")
-
-
-def fit(text: str, width: int) -> Text:
-    """``text`` cut to ``width`` characters (an ellipsis when cut), never read as markup."""
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
-
-
-class RoleTable(DataTable[str]):
-    """A row table whose Enter is shown in the footer as "Open"."""
-
-    BINDINGS = [Binding("enter", "select_cursor", "Open")]
 
 
 class RolesScreen(ConsoleScreen):
@@ -61,7 +46,7 @@ class RolesScreen(ConsoleScreen):
             yield Input(
                 placeholder="/ filter by role or group name", id="roles-filter", compact=True
             )
-            yield RoleTable(id="roles-table", cursor_type="row", zebra_stripes=False)
+            yield OpenTable(id="roles-table", cursor_type="row", zebra_stripes=False)
             yield Static("", id="roles-status")
             with Horizontal(id="new-role-row"):
                 yield Label("New role", id="new-role-label")
@@ -71,7 +56,7 @@ class RolesScreen(ConsoleScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(RoleTable)
+        table = self.query_one(OpenTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width, key=label)
         self.query_one("#new-role-row").display = False
@@ -107,7 +92,7 @@ class RolesScreen(ConsoleScreen):
         ]
 
     def _fill(self) -> None:
-        table = self.query_one(RoleTable)
+        table = self.query_one(OpenTable)
         keep = self._highlighted()
         table.clear()
         shown = self._shown()
@@ -127,7 +112,7 @@ class RolesScreen(ConsoleScreen):
         )
 
     def _highlighted(self) -> RoleInfo | None:
-        table = self.query_one(RoleTable)
+        table = self.query_one(OpenTable)
         if table.row_count == 0:
             return None
         try:
@@ -170,7 +155,7 @@ class RolesScreen(ConsoleScreen):
 
     @on(Input.Submitted, "#roles-filter")
     def _filter_done(self) -> None:
-        self.query_one(RoleTable).focus()
+        self.query_one(OpenTable).focus()
 
     def action_back(self) -> None:
         """Leave the name prompt or the filter first; then back to the previous screen."""
@@ -178,14 +163,14 @@ class RolesScreen(ConsoleScreen):
         if row.display:
             self.query_one("#new-role", Input).value = ""
             row.display = False
-            self.query_one(RoleTable).focus()
+            self.query_one(OpenTable).focus()
             return
         filter_input = self.query_one("#roles-filter", Input)
         if filter_input.has_focus:
             if filter_input.value:
                 filter_input.value = ""
             else:
-                self.query_one(RoleTable).focus()
+                self.query_one(OpenTable).focus()
             return
         super().action_back()
 
@@ -205,7 +190,7 @@ class RolesScreen(ConsoleScreen):
     def _created(self, role: RoleInfo) -> None:
         self.query_one("#new-role", Input).value = ""
         self.query_one("#new-role-row").display = False
-        self.query_one(RoleTable).focus()
+        self.query_one(OpenTable).focus()
         self.notify(
             f"Role {role.name!r} created: add its policies with a", title="Created", markup=False
         )
