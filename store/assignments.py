@@ -40,6 +40,16 @@ def _dep_snapshot(user: User) -> dict[str, object]:
     return data
 
 
+def _finish(
+    ctx: ActionContext, user_id: int, action: str, before: dict[str, object], **extra: object
+) -> UserDetail:
+    """After a department change: recompute, bump, audit, and return the user as now."""
+    userdeps.settle([user_id])
+    user = User.get_by_id(user_id)
+    ctx.audit("user", user.id, action, before, _dep_snapshot(user), **extra)
+    return _detail(ctx, user)
+
+
 class AssignmentService:
     """Who works in which departments: department groups, single departments, "all".
 
@@ -75,18 +85,14 @@ class AssignmentService:
             _check_assignable_department_group(ctx, dep_group_id)
             before = _dep_snapshot(user)
             _assign_department_group(user, dep_group_id, read_only)
-            userdeps.settle([user.id])
-            user = User.get_by_id(user.id)
-            ctx.audit(
-                "user",
+            return _finish(
+                ctx,
                 user.id,
                 "user.department_group.assign",
                 before,
-                _dep_snapshot(user),
                 dep_group_id=dep_group_id,
                 read_only=read_only,
             )
-            return _detail(ctx, user)
 
     def unassign_department_group(
         self, user_id: int, dep_group_id: int, *, expected_version: int | None = None
@@ -109,17 +115,9 @@ class AssignmentService:
                 & (DepartmentGroupUser.dep_group_id == dep_group_id)
             ).execute()
             userdeps.rebuild_group_rows(user, dep_group_id)
-            userdeps.settle([user.id])
-            user = User.get_by_id(user.id)
-            ctx.audit(
-                "user",
-                user.id,
-                "user.department_group.unassign",
-                before,
-                _dep_snapshot(user),
-                dep_group_id=dep_group_id,
+            return _finish(
+                ctx, user.id, "user.department_group.unassign", before, dep_group_id=dep_group_id
             )
-            return _detail(ctx, user)
 
     def assign_department(
         self,
@@ -135,18 +133,14 @@ class AssignmentService:
             department = _check_assignable_department(ctx, department_id)
             before = _dep_snapshot(user)
             _assign_department(user, department.id, read_only)
-            userdeps.settle([user.id])
-            user = User.get_by_id(user.id)
-            ctx.audit(
-                "user",
+            return _finish(
+                ctx,
                 user.id,
                 "user.department.assign",
                 before,
-                _dep_snapshot(user),
                 department_id=department.id,
                 read_only=read_only,
             )
-            return _detail(ctx, user)
 
     def unassign_department(
         self, user_id: int, department_id: int, *, expected_version: int | None = None
@@ -166,17 +160,9 @@ class AssignmentService:
                 )
             before = _dep_snapshot(user)
             UserDep.delete().where(condition).execute()
-            userdeps.settle([user.id])
-            user = User.get_by_id(user.id)
-            ctx.audit(
-                "user",
-                user.id,
-                "user.department.unassign",
-                before,
-                _dep_snapshot(user),
-                department_id=department.id,
+            return _finish(
+                ctx, user.id, "user.department.unassign", before, department_id=department.id
             )
-            return _detail(ctx, user)
 
     def set_all_departments(self, user_id: int, on: bool) -> UserDetail:
         """Turn LHC's "all departments" on or off; needs ``lhuser/edit_all_departments``."""
