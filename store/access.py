@@ -135,3 +135,23 @@ def chat_access(user_id: int) -> ChatAccess:
 
 def _label(source: str, ro: int) -> tuple[str, bool]:
     return (f"{source} (read-only)" if ro else source, not ro)
+
+
+def readers_of(department_id: int) -> list[int]:
+    """Every user whose chats in department ``department_id`` LHC lets them read (sorted ids).
+
+    The set-based form of ``chat_access`` over all users, in one query: enabled users with
+    ``all_departments`` or an ``lh_userdep`` row for all departments (``dep_id`` 0), when the
+    department exists, and enabled users with a row for the department itself. Disabled users
+    read nothing (their rows are parked in ``lh_userdep_disabled``).
+    """
+    if department_id in (ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER):
+        return []
+    exists = Department.select().where(Department.id == department_id).exists()
+    wanted = [ALL_DEPARTMENTS, department_id] if exists else [department_id]
+    rows = UserDep.select(UserDep.user_id).where(UserDep.dep_id.in_(wanted))
+    condition = User.id.in_(rows)
+    if exists:
+        condition |= User.all_departments != 0
+    query = User.select(User.id).where((User.disabled == 0) & condition).order_by(User.id)
+    return [user_id for (user_id,) in query.tuples()]

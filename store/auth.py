@@ -16,8 +16,9 @@ LOGIN_DISABLED_AFTER_FAILURES = 4
 BCRYPT_COST = 10  # PHP's default cost, what LHC writes
 
 # A real hash to check against when the account does not exist, so that an unknown username
-# takes as long as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(BCRYPT_COST))
+# takes as long as a wrong password. Precomputed (bcrypt of "not-a-password" at BCRYPT_COST):
+# hashing it at import cost every start of the console one bcrypt round.
+_DUMMY_HASH = b"$2b$10$LzYQP19HHgr1pwPn6.QlOe1PGda/0QDqZjBYc4MkXPnPt0lDpS/TG"
 
 
 def hash_password(password: str) -> str:

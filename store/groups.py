@@ -14,8 +14,8 @@ from peewee import fn
 from . import userdeps, validation
 from .errors import NotFoundError, ScopeError, ValidationError
 from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
-from .roles import role_grants_administration
-from .scope import administration_group_ids
+from .roles import role_decides_administration
+from .scope import star_star_group_ids
 from .users import _editable_user, change_memberships
 from .views import GroupInfo, Ref
 
@@ -113,7 +113,7 @@ class GroupService:
                 Ref(
                     r.id,
                     r.name,
-                    ctx.scope.is_administrator or not role_grants_administration(r.id),
+                    ctx.scope.is_administrator or not role_decides_administration(r.id),
                 )
                 for r in Role.select(Role.id, Role.name).order_by(Role.name)
             ]
@@ -238,10 +238,11 @@ class GroupService:
             role = Role.get_or_none(Role.id == role_id)
             if role is None:
                 raise NotFoundError(f"No role with id {role_id}")
-            if role_grants_administration(role.id) and not ctx.scope.is_administrator:
+            if role_decides_administration(role.id) and not ctx.scope.is_administrator:
                 ctx.refuse(
                     f"attach role {role.name!r}",
-                    "it grants administration (*/*) and only administrators attach it",
+                    "it holds a '*/*' policy, which decides administration, and only "
+                    "administrators attach it",
                 )
             before = _snapshot(group)
             exists = GroupRole.select().where(
@@ -308,12 +309,11 @@ class GroupService:
         group = _group(group_id)
         if needs_edit:
             ctx.require("lhuser", "editgroup", f"{doing} {group.name!r}")
-        if not ctx.scope.is_administrator and group.id in administration_group_ids(
-            include_disabled=True
-        ):
+        if not ctx.scope.is_administrator and group.id in star_star_group_ids():
             ctx.refuse(
                 f"{doing} {group.name!r}",
-                "it grants administration (*/*) and only administrators change it",
+                "its roles hold '*/*', which decides administration, and only "
+                "administrators change it",
             )
         return group
 

@@ -202,6 +202,7 @@ class RoleFunction(LhcModel):
         indexes = (
             (("role_id",), False),
             (("type",), False),
+            (("module", "function"), False),  # who holds */* (scope), without a scan
         )
 
 

@@ -202,23 +202,24 @@ class RoleService:
         role = _role(role_id)
         if needs_edit:
             ctx.require("lhpermission", "edit", f"{doing} {role.name!r}")
-        if role_grants_administration(role.id) and not ctx.scope.is_administrator:
+        if role_decides_administration(role.id) and not ctx.scope.is_administrator:
             ctx.refuse(
                 f"{doing} {role.name!r}",
-                "it grants administration (*/*) and only administrators change it",
+                "it holds a '*/*' policy, which decides administration, and only "
+                "administrators change it",
             )
         return role
 
 
-def role_grants_administration(role_id: int) -> bool:
-    """Whether the role has a ``*/*`` grant row (holding it makes an administrator)."""
+def role_decides_administration(role_id: int) -> bool:
+    """Whether the role has a ``*/*`` row: a grant makes administrators, an exclusion unmakes
+    them, so attaching, detaching or changing it is for administrators only."""
     return (
         RoleFunction.select()
         .where(
             (RoleFunction.role_id == role_id)
             & (RoleFunction.module == WILDCARD)
             & (RoleFunction.function == WILDCARD)
-            & (RoleFunction.type == GRANT)
         )
         .exists()
     )

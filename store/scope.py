@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, SQL, Expression, fn
 
 from .models import (
     Department,
@@ -144,10 +144,14 @@ class Scope:
             return User.id.is_null(True)  # matches nothing: ids are never NULL
         condition = self.visible_users_condition()
         if not self.edits_all_groups:
-            outside = GroupUser.select(GroupUser.user_id).where(
-                GroupUser.group_id.not_in(sorted(self.usable_groups))
+            # Correlated, so a page checks its own users' memberships through the user_id
+            # index instead of collecting every membership outside the usable groups.
+            membership = GroupUser.alias()
+            outside = membership.select(SQL("1")).where(
+                (membership.user_id == User.id)
+                & membership.group_id.not_in(sorted(self.usable_groups))
             )
-            condition &= User.id.not_in(outside)
+            condition &= ~fn.EXISTS(outside)
         if not self.is_administrator and self.administrator_users:
             condition &= User.id.not_in(sorted(self.administrator_users))
         return condition
@@ -190,14 +194,52 @@ def administration_group_ids(*, include_disabled: bool = False) -> frozenset[int
     return frozenset(r.group_id for r in query)
 
 
+def star_star_group_ids() -> frozenset[int]:
+    """Groups, enabled or not, one of whose roles has any ``*/*`` row (grant or exclusion).
+
+    Changing such a group (enabling, disabling, deleting it, its roles) makes or unmakes
+    administrators, so only administrators may (SPEC §3.2.4).
+    """
+    query = (
+        GroupRole.select(GroupRole.group_id)
+        .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
+        .where((RoleFunction.module == WILDCARD) & (RoleFunction.function == WILDCARD))
+    )
+    return frozenset(group_id for (group_id,) in query.tuples())
+
+
+def would_be_administrator(group_ids: set[int]) -> bool:
+    """Whether membership of exactly these groups holds ``*/*`` (SPEC §2 over enabled groups)."""
+    if not group_ids:
+        return False
+
+    def carrying(row_type: int) -> bool:
+        return (
+            GroupRole.select()
+            .join(Group, on=(Group.id == GroupRole.group_id))
+            .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
+            .where(
+                GroupRole.group_id.in_(sorted(group_ids))
+                & (Group.disabled == 0)
+                & (RoleFunction.module == WILDCARD)
+                & (RoleFunction.function == WILDCARD)
+                & (RoleFunction.type == row_type)
+            )
+            .exists()
+        )
+
+    return carrying(GRANT) and not carrying(EXCLUDE)
+
+
 def administrator_user_ids() -> frozenset[int]:
     """Users holding ``*/*``: a grant through an enabled group, and no ``*/*`` exclusion."""
 
     def users_with(row_type: int) -> set[int]:
-        query = (
-            GroupUser.select(GroupUser.user_id)
-            .join(Group, on=(Group.id == GroupUser.group_id))
-            .join(GroupRole, JOIN.INNER, on=(GroupRole.group_id == GroupUser.group_id))
+        # The few groups first, then their members through the group_id index: never a scan
+        # of every membership row, whatever plan the statistics suggest.
+        groups = (
+            GroupRole.select(GroupRole.group_id)
+            .join(Group, JOIN.INNER, on=(Group.id == GroupRole.group_id))
             .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
             .where(
                 (Group.disabled == 0)
@@ -205,9 +247,10 @@ def administrator_user_ids() -> frozenset[int]:
                 & (RoleFunction.function == WILDCARD)
                 & (RoleFunction.type == row_type)
             )
-            .distinct()
         )
-        return {r.user_id for r in query}
+        # No DISTINCT: it would lead SQLite to walk the user_id index over every membership.
+        query = GroupUser.select(GroupUser.user_id).where(GroupUser.group_id.in_(groups))
+        return {user_id for (user_id,) in query.tuples()}
 
     return frozenset(users_with(GRANT) - users_with(EXCLUDE))
 

@@ -24,7 +24,7 @@ from .models import (
     User,
     UserDep,
 )
-from .scope import count_users
+from .scope import count_users, would_be_administrator
 from .views import Assignment, Ref, UserDetail, UserForm, UserPage, UserRow
 
 if TYPE_CHECKING:
@@ -445,6 +445,11 @@ def change_memberships(
     if not final:
         raise ValidationError(f"User {user.username!r} must stay in at least one group")
     _check_required_chosen(ctx, sorted(final))
+    if not ctx.scope.is_administrator and would_be_administrator(final):
+        ctx.refuse(
+            f"change the groups of {user.username!r}",
+            "it would make them an administrator (*/*), and only administrators do that",
+        )
     before = snapshot(user)
     new = [g for g in add_ids if g not in current]
     if new:

@@ -729,3 +729,26 @@ def test_a_non_administrator_cannot_enable_a_disabled_group_that_carries_star_st
     with pytest.raises(ScopeError, match="only administrators"):
         Session(db, manager).groups.update(dormant, disabled=False)
     assert all_rows() == before
+
+
+def test_a_non_administrator_cannot_unblock_an_administrator_by_removing_an_exclusion_group(
+    db: Database,
+) -> None:
+    """A member of a */* group held back by a group whose role excludes */* is no
+    administrator; removing the excluding group would make them one."""
+    admins = make_group("Admins", make_role("Admin", "*/*"))
+    blocker = make_role("Blocker")
+    RoleFunction.create(role_id=blocker, module="*", function="*", type=1)
+    held = make_group("Held back", blocker)
+    target = make_user("held", admins, held)
+    manager = make_user("mgr", make_group("Managers", make_role("M", "lhuser/*")))
+    session = Session(db, manager)
+    assert not PermissionSet.for_user(target).is_administrator
+    before = all_rows()
+    with pytest.raises(ScopeError, match="would make them an administrator"):
+        session.users.change_groups(target, remove=[held])
+    with pytest.raises(ScopeError, match="decides administration"):
+        session.groups.update(held, disabled=True)
+    with pytest.raises(ScopeError, match="decides administration"):
+        session.groups.detach_role(held, blocker)
+    assert all_rows() == before
