@@ -29,7 +29,7 @@ from store.views import UserPage, UserRow
 
 PAGE_SIZE = 50
 PREFETCH = 5  # fetch the next page when the cursor is this close to the last loaded row
-FILTER_DELAY = 0.15  # seconds of typing quiet before the filter queries the store
+FILTER_DELAY = 0.05  # seconds of typing quiet before the filter queries the store
 SORTS: tuple[tuple[str, str], ...] = (
     ("username", "username"),
     ("name", "name"),

@@ -1,0 +1,432 @@
+"""The scale benchmark of issue 7: how fast the console is on a generated database of N users.
+
+    python tests/perf/bench.py --users 100000 [--json] [--repeat 5]
+
+Builds a generated SQLite database (``tests/perf/generate.py``) in a temporary directory and
+reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs):
+
+- ``start_s``: process start to the login screen rendered (headless, ``App.run_test``), in a fresh
+  ``python -c`` process; ``baseline_start_s``: the same for a bare Textual app with one Static.
+- ``users_page_ms``: first page (50 rows) of the scoped users table, ``Session.users.page``, for a
+  team leader of one region; ``users_page_wide_ms`` for a team leader whose group also works
+  with the base Operators group (sees nearly everyone); ``users_page_manager_ms`` for a manager
+  (``lhuser/*``, sees everyone).
+- ``filter_ms``: one keystroke typed into the real UsersScreen's filter (Pilot, in a console
+  subprocess, logged in as the team leader) until the filtered page is in the table and the
+  screen has repainted. It includes the screen's deliberate typing pause
+  (``screens.users.FILTER_DELAY``, reported as ``filter_debounce_ms``);
+  ``filter_after_debounce_ms`` is the rest. ``filter_wide_ms``: the same as the wide team leader.
+  ``filter_query_ms``: the store call alone (``page(text=...)``).
+- ``scope_ms``: ``PermissionSet.for_user`` + ``Scope.compute`` of the team leader; ``access_ms``:
+  ``store.access.chat_access`` of the team leader; ``who_can_read_ms``:
+  ``store.access.readers_of`` of one department over all users.
+- ``lint_ms``: the risk report over the whole database; it does not exist yet (issue 8): null.
+- ``import_sample_s``: importing ``../shared/data/livehelperchat_install.sql`` into a fresh
+  database (null without the file); ``import_generated_s``: importing the generated database's
+  export (``seed.exporter``) into a fresh database (``export_generated_s``: writing it).
+- ``peak_rss_mb``: peak RSS of the console subprocess that ran the filter runs (``VmHWM``, the
+  process image's own peak; ``peak_rss_ru_maxrss_mb`` is ``ru_maxrss``, which on Linux carries
+  the benchmark parent's peak over ``fork``/``exec`` and so overstates it).
+
+No time here is asserted by a test; the README carries the table for N = 1,000, 10,000, 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+for path in (ROOT, HERE, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+SAMPLE_DUMP = ROOT.parent / "shared" / "data" / "livehelperchat_install.sql"
+FILTER_CHARACTER = "9"
+KEYS = (
+    "users",
+    "start_s",
+    "baseline_start_s",
+    "users_page_ms",
+    "users_page_wide_ms",
+    "users_page_manager_ms",
+    "filter_ms",
+    "filter_debounce_ms",
+    "filter_after_debounce_ms",
+    "filter_keystroke_to_query_ms",
+    "filter_query_to_repaint_ms",
+    "filter_wide_ms",
+    "filter_query_ms",
+    "scope_ms",
+    "access_ms",
+    "who_can_read_ms",
+    "lint_ms",
+    "import_sample_s",
+    "import_generated_s",
+    "export_generated_s",
+    "peak_rss_mb",
+    "peak_rss_ru_maxrss_mb",
+    "generate_s",
+)
+NOTES = {
+    "filter_ms": "Pilot: keystroke in the real UsersScreen to repainted table, incl. debounce",
+    "lint_ms": "null: the risk report does not exist yet (issue 8)",
+    "peak_rss_mb": "VmHWM of the console process (ru_maxrss inherits the parent's peak)",
+}
+
+START_CHILD = """
+import asyncio, sys, time
+from {module} import {factory}
+
+async def main():
+    app = {factory}({argument})
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not {ready}:
+            await pilot.pause(0.002)
+        await pilot.pause()
+        print(repr(time.time()), flush=True)
+
+asyncio.run(main())
+"""
+CONSOLE_START = dict(
+    module="tui.app",
+    factory="LhcConsole",
+    ready="type(app.screen).__name__ == 'LoginScreen'",
+)
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App):
+    def compose(self):
+        yield Static("bare", id="bare")
+"""
+BASELINE_START = dict(
+    module="textual.app",
+    factory="Bare",
+    ready="bool(app.query('#bare'))",
+    argument="",
+)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def timed_ms(call: Callable[[], object], repeat: int) -> float:
+    """Median milliseconds of ``call`` (one untimed warm-up call first)."""
+    call()
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        runs.append((time.perf_counter() - started) * 1000)
+    return round(median(runs), 2)
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(HERE)])
+    env.pop("TEXTUAL", None)
+    return env
+
+
+def start_seconds(url: str, repeat: int) -> tuple[float, float]:
+    """Median process start to first screen, for the console and for a bare Textual app."""
+    console = START_CHILD.format(argument=repr(url), **CONSOLE_START)
+    bare = BARE_APP + START_CHILD.format(**BASELINE_START).replace("from textual.app import", "#")
+    console_runs, bare_runs = [], []
+    for _ in range(repeat):  # interleaved, so both see the same machine load
+        for code, runs in ((console, console_runs), (bare, bare_runs)):
+            started = time.time()
+            out = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                env=child_env(),
+                cwd=ROOT,
+                timeout=120,
+                check=True,
+            )
+            runs.append(float(out.stdout.strip().splitlines()[-1]) - started)
+    return round(median(console_runs), 3), round(median(bare_runs), 3)
+
+
+# -- the console subprocess: log in, open Users, type into the filter ----------------------
+
+
+async def _console_run(url: str, username: str, password: str, repeat: int) -> dict[str, Any]:
+    import resource
+
+    from pilot import SIZE, log_in, settle
+    from textual.widgets import DataTable, Input
+
+    from screens.users import FILTER_DELAY, UsersScreen
+    from tui.app import LhcConsole
+
+    app = LhcConsole(url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, username, password)
+        assert app.session is not None, "login failed"
+        await app.push_screen(UsersScreen(app.session))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        loaded: list[float] = []
+        original = screen._first_page
+
+        def first_page(generation: int, *rest: Any) -> None:
+            original(generation, *rest)
+            if generation == screen._generation:
+                loaded.append(time.perf_counter())
+
+        screen._first_page = first_page  # type: ignore[method-assign]
+        reloads: list[float] = []
+        original_reload = screen._reload
+
+        def reload(**kwargs: Any) -> None:
+            reloads.append(time.perf_counter())
+            original_reload(**kwargs)
+
+        screen._reload = reload  # type: ignore[method-assign]
+        field = screen.query_one("#users-filter", Input)
+        table = screen.query_one("#users-table", DataTable)
+        unfiltered_rows = table.row_count
+
+        # The repaint: the compositor's next update of the screen (headless, so it is composed
+        # and handed to ``App._display``, which writes nothing).
+        painted: list[float] = []
+        original_display = app._display
+
+        def display(*args: Any, **kwargs: Any) -> None:
+            original_display(*args, **kwargs)
+            painted.append(time.perf_counter())
+
+        app._display = display  # type: ignore[method-assign]
+
+        async def until_loaded() -> float:
+            while not loaded:
+                await asyncio.sleep(0.001)
+            deadline = time.perf_counter() + 2
+            while not (painted and painted[-1] > loaded[-1]) and time.perf_counter() < deadline:
+                await asyncio.sleep(0.001)
+            return painted[-1] if painted and painted[-1] > loaded[-1] else time.perf_counter()
+
+        runs, to_query, to_paint = [], [], []
+        filtered_rows = 0
+        for _ in range(repeat):
+            field.focus()
+            await pilot.pause()
+            loaded.clear()
+            reloads.clear()
+            started = time.perf_counter()
+            await pilot.press(FILTER_CHARACTER)
+            ended = await until_loaded()
+            runs.append((ended - started) * 1000)
+            to_query.append((reloads[0] - started) * 1000)
+            to_paint.append((ended - reloads[0]) * 1000)
+            filtered_rows = table.row_count
+            loaded.clear()
+            field.value = ""  # back to the unfiltered table for the next run
+            await until_loaded()
+            await settle(pilot)
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "peak_rss_ru_maxrss_mb": round(peak_kb / 1024, 1),
+        "filter_ms": round(median(runs), 2),
+        "filter_debounce_ms": round(FILTER_DELAY * 1000, 2),
+        "keystroke_to_query_ms": round(median(to_query), 2),
+        "query_to_repaint_ms": round(median(to_paint), 2),
+        "peak_rss_mb": round((own_peak_kb() or peak_kb) / 1024, 1),
+        "rows": [unfiltered_rows, filtered_rows],
+    }
+
+
+def own_peak_kb() -> int | None:
+    """This process image's peak RSS (``VmHWM``), or None off Linux.
+
+    ``ru_maxrss`` is kept across ``fork``/``exec`` on Linux, so a child started by a big parent
+    (the benchmark holding a generated database in memory) would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def console_run(url: str, username: str, password: str, repeat: int) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--console-child", url, username, password, str(repeat)],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"console subprocess failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- the benchmark ---------------------------------------------------------------------
+
+
+def import_seconds(dump: Path, workdir: Path, repeat: int) -> float:
+    from seed.importer import import_dump
+    from store.database import open_database
+
+    runs = []
+    for i in range(repeat):
+        target = workdir / f"import-{dump.stem}-{i}.sqlite"
+        db = open_database(f"sqlite:///{target}")
+        started = time.perf_counter()
+        import_dump(db, dump)
+        runs.append(time.perf_counter() - started)
+        db.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return round(median(runs), 3)
+
+
+def run_benchmark(
+    users: int,
+    *,
+    repeat: int = 5,
+    import_repeat: int = 1,
+    groups: int | None = None,
+    departments: int | None = None,
+    seed: int = 7,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
+    from generate import generate
+
+    from seed.exporter import export_dump
+    from store.access import chat_access, readers_of
+    from store.database import open_database
+    from store.permissions import PermissionSet
+    from store.scope import Scope
+    from store.session import Session
+
+    result: dict[str, Any] = {"users": users}
+    with tempfile.TemporaryDirectory(prefix="lhc-bench-", dir=workdir) as tmp:
+        tmpdir = Path(tmp)
+        path = tmpdir / "bench.sqlite"
+        url = f"sqlite:///{path}"
+        db = open_database(url)
+        started = time.perf_counter()
+        info = generate(db, users=users, groups=groups, departments=departments, seed=seed)
+        result["generate_s"] = round(time.perf_counter() - started, 2)
+        db.execute_sql("ANALYZE")  # what a long-lived database has; harmless on a new one
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        leader, wide, manager = info["team_leader"], info["team_leader_wide"], info["manager"]
+        as_leader = Session(db, leader)
+        result["users_page_ms"] = timed_ms(lambda: as_leader.users.page(limit=50), repeat)
+        result["users_page_wide_ms"] = (
+            timed_ms(lambda: Session(db, wide).users.page(limit=50), repeat) if wide else None
+        )
+        as_manager = Session(db, manager)
+        result["users_page_manager_ms"] = timed_ms(lambda: as_manager.users.page(limit=50), repeat)
+        result["filter_query_ms"] = timed_ms(
+            lambda: as_leader.users.page(text=FILTER_CHARACTER, limit=50), repeat
+        )
+        result["scope_ms"] = timed_ms(
+            lambda: Scope.compute(leader, PermissionSet.for_user(leader)), repeat
+        )
+        result["access_ms"] = timed_ms(lambda: chat_access(leader), repeat)
+        department = info["department"]
+        result["who_can_read_ms"] = timed_ms(lambda: readers_of(department), repeat)
+        result["who_can_read_count"] = len(readers_of(department))
+        result["lint_ms"] = None  # issue 8: the risk report does not exist yet
+
+        dump = tmpdir / "generated.sql"
+        started = time.perf_counter()
+        export_dump(dump)
+        result["export_generated_s"] = round(time.perf_counter() - started, 2)
+        db.close()
+
+        result["start_s"], result["baseline_start_s"] = start_seconds(url, repeat)
+        names, password = info["usernames"], info["password"]
+        console = console_run(url, names["team_leader"], password, repeat)
+        result["filter_ms"] = console["filter_ms"]
+        result["filter_debounce_ms"] = console["filter_debounce_ms"]
+        result["filter_after_debounce_ms"] = round(
+            console["filter_ms"] - console["filter_debounce_ms"], 2
+        )
+        result["filter_keystroke_to_query_ms"] = console["keystroke_to_query_ms"]
+        result["filter_query_to_repaint_ms"] = console["query_to_repaint_ms"]
+        peak = console["peak_rss_mb"]
+        if wide:
+            wide_run = console_run(url, names["team_leader_wide"], password, repeat)
+            result["filter_wide_ms"] = wide_run["filter_ms"]
+            peak = max(peak, wide_run["peak_rss_mb"])
+        else:
+            result["filter_wide_ms"] = None
+        result["peak_rss_mb"] = peak
+        result["peak_rss_ru_maxrss_mb"] = console["peak_rss_ru_maxrss_mb"]
+
+        result["import_sample_s"] = (
+            import_seconds(SAMPLE_DUMP, tmpdir, repeat) if SAMPLE_DUMP.is_file() else None
+        )
+        result["import_generated_s"] = import_seconds(dump, tmpdir, import_repeat)
+    result["counts"] = info["counts"]
+    result["notes"] = NOTES
+    return {key: result.get(key) for key in (*KEYS, "who_can_read_count", "counts", "notes")}
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"lhc-console benchmark, {result['users']:,} users"]
+    for key in KEYS[1:]:
+        value = result[key]
+        shown = "n/a" if value is None else f"{value:,}"
+        note = NOTES.get(key, "")
+        lines.append(f"  {key:<26} {shown:>12}  {note}".rstrip())
+    counts = ", ".join(f"{k} {v:,}" for k, v in result["counts"].items())
+    lines.append(f"  generated: {counts}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--console-child"]:
+        url, username, password, repeat = argv[1:5]
+        out = asyncio.run(_console_run(url, username, password, int(repeat)))
+        print(json.dumps(out))
+        return 0
+    parser = argparse.ArgumentParser(description="lhc-console scale benchmark (issue 7)")
+    parser.add_argument("--users", type=int, required=True)
+    parser.add_argument("--groups", type=int)
+    parser.add_argument("--departments", type=int)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--import-repeat", type=int, default=1, help="runs per import")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    result = run_benchmark(
+        args.users,
+        repeat=max(1, args.repeat),
+        import_repeat=max(1, args.import_repeat),
+        groups=args.groups,
+        departments=args.departments,
+        seed=args.seed,
+    )
+    print(json.dumps(result) if args.json else table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
