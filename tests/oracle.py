@@ -305,11 +305,24 @@ def may_create_user(config: Config, actor: int, groups: Iterable[int]) -> bool:
 
 
 def may_change_groups(
-    config: Config, actor: int, target: int, changed: Iterable[int], *, via_group: bool = False
+    config: Config,
+    actor: int,
+    target: int,
+    add: Iterable[int] = (),
+    remove: Iterable[int] = (),
+    *,
+    via_group: bool = False,
 ) -> bool:
     """The target is editable (self-service with ``selfedit`` from the user form), one's own
     groups need ``editusergroupall`` (§3.2.5), and every changed group is assignable. Through
-    the group screen (``via_group``) it also needs ``editgroup``."""
+    the group screen (``via_group``) it also needs ``editgroup``.
+
+    §3.2.4, "only administrators make or touch administrators": a non-administrator may not
+    make the target an administrator either. The groups that grant administration are outside
+    A already, but dropping a group whose role *excludes* ``*/*`` from a member of such a group
+    makes them one just as well.
+    """
+    add, remove = set(add), set(remove)
     if not may_act(config, actor) or target not in config.users:
         return False
     if via_group and not has(config, actor, "lhuser", "editgroup"):
@@ -318,7 +331,25 @@ def may_change_groups(
         return False
     if target == actor and not has(config, actor, "lhuser", "editusergroupall"):
         return False
-    return set(changed) <= assignable_groups(config, actor)
+    if not (add | remove) <= assignable_groups(config, actor):
+        return False
+    return is_administrator(config, actor) or not makes_administrator(
+        config, target, (config.users[target].groups | add) - remove
+    )
+
+
+def makes_administrator(config: Config, user: int, groups: Iterable[int]) -> bool:
+    """Whether giving ``user`` exactly ``groups`` turns a non-administrator into one."""
+    if is_administrator(config, user):
+        return False
+    changed = Config(
+        groups=config.groups,
+        work=config.work,
+        roles=config.roles,
+        group_roles=config.group_roles,
+        users={**config.users, user: UserSpec(frozenset(groups), config.users[user].disabled)},
+    )
+    return is_administrator(changed, user)
 
 
 def may_update_user(config: Config, actor: int, target: int) -> bool:

@@ -303,7 +303,7 @@ def spec_allows(config: Config, action: Action) -> bool:
         case "create":
             return oracle.may_create_user(config, a, action.groups)
         case "change_groups":
-            return oracle.may_change_groups(config, a, t, action.groups + action.remove)
+            return oracle.may_change_groups(config, a, t, action.groups, action.remove)
         case "add_member":
             return oracle.may_change_groups(config, a, t, action.groups, via_group=True)
         case "delete":
@@ -845,6 +845,15 @@ def out_of_scope_actions(draw: st.DrawFn, config: Config, actor: int) -> Action 
         ]
         categories["department group outside the set"] = (attempts, attempts)
 
+    escalations = [
+        Action("change_groups", actor, u, remove=(g,))
+        for u in sorted(editable)
+        for g in sorted(config.users[u].groups & set(assignable))
+        if oracle.makes_administrator(config, u, config.users[u].groups - {g})
+    ]
+    if escalations:
+        categories["making an administrator"] = (escalations, escalations)
+
     oneself = [
         Action("delete", actor, actor),
         Action("set_disabled", actor, actor, flag=True),
@@ -868,8 +877,9 @@ def test_out_of_scope_attempts_by_non_administrators_are_refused_and_write_nothi
 ) -> None:
     """SPEC §3.2.1: every rule is enforced in the services. A non-administrator trying to hand
     out or take away a group outside A, touch a user outside the editable set or an
-    administrator, change their own groups without ``editusergroupall``, assign a department
-    group outside their set, or delete or disable themselves is refused with a ScopeError (or a
+    administrator, make anyone an administrator, change their own groups without
+    ``editusergroupall``, assign a department group outside their set, or delete or disable
+    themselves is refused with a ScopeError (or a
     NotFoundError for a user they cannot see), and nothing is written: not even an audit row."""
     config = Config.from_rows(rows)
     non_admins = [u for u in sorted(config.users) if not oracle.is_administrator(config, u)]
@@ -899,3 +909,69 @@ def test_out_of_scope_attempts_by_non_administrators_are_refused_and_write_nothi
             else:
                 raise AssertionError(f"out-of-scope {action} was accepted")
             assert all_rows() == rows_before, f"refused {action} still wrote rows"
+
+
+# -- §3.2.4 regression: dropping a ``*/*`` exclusion makes an administrator ---------------
+
+
+def _exclusion_configuration(actor_groups: list[int], target_groups: list[int]) -> Rows:
+    """Group 1 grants ``*/*``, group 2 excludes ``*/*``, group 3 holds ``edituser`` and
+    ``editusergroupall``. User 1 is the actor, user 2 the target."""
+    rows: Rows = {m._meta.table_name: [] for m in ALL_MODELS}
+    rows["lh_group"] = [
+        {"id": g, "name": f"group {g}", "disabled": 0, "required": 0} for g in (1, 2, 3)
+    ]
+    rows["lh_role"] = [{"id": r, "name": f"role {r}"} for r in (1, 2, 3)]
+    rows["lh_rolefunction"] = [
+        {"role_id": 1, "module": "*", "function": "*", "type": oracle.GRANT},
+        {"role_id": 2, "module": "*", "function": "*", "type": oracle.EXCLUDE},
+        {"role_id": 3, "module": "lhuser", "function": "edituser", "type": oracle.GRANT},
+        {"role_id": 3, "module": "lhuser", "function": "editusergroupall", "type": oracle.GRANT},
+    ]
+    rows["lh_grouprole"] = [{"group_id": g, "role_id": g} for g in (1, 2, 3)]
+    rows["lh_users"] = [
+        {
+            "id": u,
+            "username": f"user{u}",
+            "password": "x",
+            "email": f"user{u}@example.com",
+            "disabled": 0,
+        }
+        for u in (1, 2)
+    ]
+    rows["lh_groupuser"] = [{"group_id": g, "user_id": 1} for g in actor_groups] + [
+        {"group_id": g, "user_id": 2} for g in target_groups
+    ]
+    return rows
+
+
+def _assert_refused_and_nothing_written(rows: Rows, action: Action) -> None:
+    config = Config.from_rows(rows)
+    assert not oracle.administrators(config)
+    with database_with(rows) as db:
+        before = all_rows()
+        try:
+            perform(db, action)
+        except ScopeError:
+            pass
+        else:
+            made = oracle.administrators(Config.from_rows(all_rows()))
+            raise AssertionError(f"{action} was accepted and made {sorted(made)} administrator(s)")
+        assert all_rows() == before
+
+
+def test_a_non_administrator_cannot_make_a_user_administrator_by_removing_an_exclusion_group():
+    """SPEC §3.2.4: "only administrators make or touch administrators". User 2 is in a group
+    granting ``*/*`` and in one excluding it, so is no administrator and is editable by user 1
+    (``edituser`` + ``editusergroupall``, no ``*/*``); group 2 grants nothing, so it is in
+    A(user 1). Removing it must still be refused: it would hand user 2 ``*/*``."""
+    rows = _exclusion_configuration(actor_groups=[3], target_groups=[1, 2])
+    _assert_refused_and_nothing_written(rows, Action("change_groups", 1, 2, remove=(2,)))
+
+
+def test_a_non_administrator_cannot_make_themselves_administrator_by_leaving_an_exclusion_group():
+    """The same path used on oneself is a privilege escalation: an actor in the ``*/*`` group
+    whose ``*/*`` is excluded, holding ``editusergroupall`` (which §3.2.5 requires to change
+    one's own groups), must not be able to drop the excluding group."""
+    rows = _exclusion_configuration(actor_groups=[1, 2, 3], target_groups=[3])
+    _assert_refused_and_nothing_written(rows, Action("change_groups", 1, 1, remove=(2,)))
