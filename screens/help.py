@@ -1,30 +1,31 @@
-"""``?``: the keys that work everywhere, and where to find the rest."""
+"""``?``: the keys of the screen you are on, then the keys that work everywhere."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP_TEXT = """\
-[b]Keys[/b]
+from screens.text import plain
+
+GLOBAL_KEYS = """\
+[b]Everywhere[/b]
   ?         this help
   Esc       back / close
-  Ctrl+P    command palette
+  Ctrl+P    command palette: screens and actions by name
   Ctrl+Q    quit
   Tab       next field       Shift+Tab  previous field
 
-[b]Logged in[/b]
-  l         log out
-
-The footer always shows the keys the current screen offers.
-Actions you may not take are not offered; the store refuses them anyway."""
+The footer shows the keys the current screen offers. Actions you may
+not take are not offered; the store refuses them anyway."""
 
 
 class HelpScreen(ModalScreen[None]):
-    """A small modal with the global keys."""
+    """A modal listing ``(key, what it does)`` of the screen below, and the global keys."""
 
     CSS_PATH = "help.tcss"
     BINDINGS = [
@@ -32,6 +33,15 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss", "Close", show=False),
     ]
 
+    def __init__(self, title: str = "", keys: Sequence[tuple[str, str]] = ()) -> None:
+        super().__init__()
+        self.title_text = title
+        self.keys = keys
+
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
-            yield Static(HELP_TEXT)
+        with VerticalScroll(id="help"):
+            if self.keys:
+                lines = [f"[b]{plain(self.title_text) or 'This screen'}[/b]"]
+                lines += [f"  {plain(key):<9} {plain(what)}" for key, what in self.keys]
+                yield Static("\n".join(lines), id="help-screen-keys")
+            yield Static(GLOBAL_KEYS)

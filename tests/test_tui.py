@@ -203,3 +203,22 @@ async def test_operator_us_has_no_users_screen_but_sees_his_permissions(sample_u
         await pilot.press("p")
         await settle(pilot)
         assert isinstance(app.screen, PermissionsScreen)
+
+
+async def test_help_lists_the_keys_the_current_screen_offers(sample_url: str) -> None:
+    from screens.help import HelpScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Teamleader US", "demo")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict((what, key) for key, what in app.screen.keys)
+        assert "New" in keys and "Filter" in keys
+        assert "Delete" not in keys  # Operator AU, the first row, is read-only for him
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)

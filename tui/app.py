@@ -99,9 +99,10 @@ class LhcConsole(App[None]):
 
     def _screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action the current screen offers now (the footer's keys, hidden ones too)."""
-        area = getattr(screen, "PALETTE_AREA", None) or type(screen).__name__.removesuffix(
-            "Screen"
-        ).lower()
+        area = (
+            getattr(screen, "PALETTE_AREA", None)
+            or type(screen).__name__.removesuffix("Screen").lower()
+        )
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -125,8 +126,25 @@ class LhcConsole(App[None]):
         self.push_screen(destination.open(session))
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        """Show the keys of the current screen (only those it offers now) and the global ones."""
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        own_actions = {b.action for b in type(screen).BINDINGS if isinstance(b, Binding)}
+        keys: list[tuple[str, str]] = []
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if active.node is self or not active.enabled or not binding.description:
+                continue
+            if not (binding.show or (active.node is screen and binding.action in own_actions)):
+                continue  # widget internals (cursor moves, copy): not what help is for
+            keys.append(
+                (binding.key_display or self.get_key_display(binding) or key, binding.description)
+            )
+        title = getattr(screen, "PALETTE_AREA", None) or type(screen).__name__.removesuffix(
+            "Screen"
+        )
+        self.push_screen(HelpScreen(title, keys))
 
 
 def run_console(database_url: str) -> int:
