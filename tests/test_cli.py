@@ -335,3 +335,46 @@ def test_a_disabled_account_cannot_log_in_even_with_the_right_password(
         Session.login(sample_db, "Operator US", "demo")
     assert "disabled" in str(refused.value)
     assert not UserLogin.select().where((UserLogin.user_id == 2) & (UserLogin.type == 1)).exists()
+
+
+def test_after_lhc_console_sample_the_scenarios_hold_as_exact_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 4: `lhc-console sample` on an empty database, then SPEC §6 through the CLI."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    assert main(["sample", "--db", url]) == 0
+    capsys.readouterr()
+    assert run_json(capsys, "scope", "Teamleader US", "--db", url) == {
+        "user": {"id": 4, "username": "Teamleader US"},
+        "usable_groups": [2, 3, 4, 7],
+        "assignable_groups": [2, 3, 4, 7],
+        "required_groups": [2, 3],
+        "visible_users": [2, 3, 4],
+        "editable_users": [2, 4],
+        "assignable_department_groups": [2],
+        "assignable_departments": [],
+    }
+    assert run_json(capsys, "scope", "Manager US", "--db", url) == {
+        "user": {"id": 5, "username": "Manager US"},
+        "usable_groups": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        "assignable_groups": [2, 3, 4, 5, 6, 7, 8, 9, 10],
+        "required_groups": [2, 3, 8],
+        "visible_users": [1, 2, 3, 4, 5],
+        "editable_users": [2, 3, 4, 5],
+        "assignable_department_groups": [1, 2],
+        "assignable_departments": [1, 2],
+    }
+    assert main(["can", "Operator US", "lhuser", "userlist", "--db", url]) == 1
+    assert main(["can", "Operator US", "lhpermission", "see_permissions", "--db", url]) == 0
+    capsys.readouterr()
+    for username, everything, read, write in (
+        ("Operator US", False, [2], [2]),
+        ("Operator AU", False, [1], [1]),
+        ("admin", True, [1, 2], [1, 2]),
+    ):
+        access = run_json(capsys, "access", username, "--db", url)
+        assert (access["all_departments"], access["read"], access["write"]) == (
+            everything,
+            read,
+            write,
+        )
