@@ -106,6 +106,68 @@ def one_of_nonempty(*candidates: list[int]) -> st.SearchStrategy[int]:
 Rows = dict[str, list[dict[str, Any]]]
 
 
+class Tables(dict):
+    """Generated table rows, printed as a compact summary when hypothesis reports a failure."""
+
+    def __repr__(self) -> str:
+        return describe(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(describe(self))
+
+
+def describe(rows: Rows) -> str:
+    """One line per group, role, user and department group: what a failing example holds."""
+
+    def ids(values: Any) -> str:
+        return "{" + ",".join(str(v) for v in sorted(values)) + "}"
+
+    def per(table: str, key: str, value: str) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        for r in rows.get(table, []):
+            out.setdefault(r[key], []).append(r[value])
+        return out
+
+    work = per("lh_group_work", "group_id", "group_work_id")
+    group_roles = per("lh_grouprole", "group_id", "role_id")
+    memberships = per("lh_groupuser", "user_id", "group_id")
+    members = per("lh_departament_group_member", "dep_group_id", "dep_id")
+    lines = ["Tables("]
+    for g in rows.get("lh_group", []):
+        flags = "".join(f" {flag}" for flag in ("disabled", "required") if g[flag])
+        lines.append(
+            f"  group {g['id']}{flags}: roles {ids(group_roles.get(g['id'], []))}"
+            f", works with {ids(work.get(g['id'], []))}"
+        )
+    for r in rows.get("lh_role", []):
+        policies = [
+            ("-" if p["type"] else "+") + f"{p['module']}/{p['function']}"
+            for p in rows.get("lh_rolefunction", [])
+            if p["role_id"] == r["id"]
+        ]
+        lines.append(f"  role {r['id']}: {' '.join(policies) or '(no policies)'}")
+    for dg in rows.get("lh_departament_group", []):
+        lines.append(f"  department group {dg['id']}: {ids(members.get(dg['id'], []))}")
+    for u in rows.get("lh_users", []):
+        suffix = "_disabled" if u["disabled"] else ""
+        dep_groups = [
+            f"{a['dep_group_id']}{' ro' if a['read_only'] else ''}"
+            for a in rows.get("lh_departament_group_user" + suffix, [])
+            if a["user_id"] == u["id"]
+        ]
+        direct = [
+            d["dep_id"]
+            for d in rows.get("lh_userdep" + suffix, [])
+            if d["user_id"] == u["id"] and d["type"] == 0
+        ]
+        lines.append(
+            f"  user {u['id']}{' disabled' if u['disabled'] else ''}: groups "
+            f"{ids(memberships.get(u['id'], []))}, department groups [{', '.join(dep_groups)}]"
+            f", departments {ids(direct)}"
+        )
+    return "\n".join([*lines, ")"])
+
+
 WILDCARD_ODDS = {("*", "*"): 6, ("lhuser", "*"): 8}
 
 
@@ -211,7 +273,7 @@ def configurations(draw: st.DrawFn) -> Rows:
             }
             for d in sorted(direct)
         )
-    return rows
+    return Tables(rows)
 
 
 @functools.cache
@@ -879,8 +941,8 @@ def test_out_of_scope_attempts_by_non_administrators_are_refused_and_write_nothi
     out or take away a group outside A, touch a user outside the editable set or an
     administrator, make anyone an administrator, change their own groups without
     ``editusergroupall``, assign a department group outside their set, or delete or disable
-    themselves is refused with a ScopeError (or a
-    NotFoundError for a user they cannot see), and nothing is written: not even an audit row."""
+    themselves is refused with a ScopeError (or a NotFoundError for a user they cannot see),
+    and nothing is written: not even an audit row."""
     config = Config.from_rows(rows)
     non_admins = [u for u in sorted(config.users) if not oracle.is_administrator(config, u)]
     editors = [u for u in non_admins if oracle.has(config, u, "lhuser", "edituser")]
