@@ -380,3 +380,12 @@ def may_change_department_group(config: Config, actor: int, target: int, dep_gro
     if not may_edit(config, actor, target, self_service="editdepartaments"):
         return False
     return dep_group in assignable_department_groups(config, actor)
+
+
+def may_change_department(config: Config, actor: int, target: int, department: int) -> bool:
+    """The same rule for single departments (``type=0`` rows) and the assignable departments."""
+    if not may_act(config, actor):
+        return False
+    if not may_edit(config, actor, target, self_service="editdepartaments"):
+        return False
+    return department in assignable_departments(config, actor)

@@ -29,7 +29,15 @@ from hypothesis import strategies as st
 from oracle import Config
 from peewee import Database
 
-from store import NotFoundError, PermissionSet, Scope, ScopeError, Session, StoreError
+from store import (
+    NotFoundError,
+    PermissionSet,
+    Scope,
+    ScopeError,
+    Session,
+    StoreError,
+    ValidationError,
+)
 from store.database import open_database
 from store.dump import all_rows
 from store.models import ALL_MODELS
@@ -314,13 +322,14 @@ class Action:
     groups: tuple[int, ...] = ()
     remove: tuple[int, ...] = ()
     dep_group: int = 0
+    department: int = 0
     flag: bool = False
     username: str = ""
 
 
 USER_EDITS = ("change_groups", "delete", "set_disabled", "update", "add_member")
-DEP_GROUP_EDITS = ("assign_dg", "unassign_dg")
-KINDS = ("create", *USER_EDITS, *DEP_GROUP_EDITS)
+DEPARTMENT_EDITS = ("assign_dg", "unassign_dg", "assign_dep", "unassign_dep")
+KINDS = ("create", *USER_EDITS, *DEPARTMENT_EDITS)
 KIND_CHOICES = st.integers(0, 100 * len(KINDS) - 1).map(lambda i: KINDS[i % len(KINDS)])
 """Every kind about equally often (``sampled_from`` favours its first element)."""
 _serial = itertools.count(1)
@@ -352,6 +361,12 @@ def perform(db: Database, action: Action) -> None:
             )
         case "unassign_dg":
             session.assignments.unassign_department_group(action.target, action.dep_group)
+        case "assign_dep":
+            session.assignments.assign_department(
+                action.target, action.department, read_only=action.flag
+            )
+        case "unassign_dep":
+            session.assignments.unassign_department(action.target, action.department)
         case "add_member":
             session.groups.add_member(action.groups[0], action.target)
         case _:  # pragma: no cover
@@ -376,6 +391,8 @@ def spec_allows(config: Config, action: Action) -> bool:
             return oracle.may_update_user(config, a, t)
         case "assign_dg" | "unassign_dg":
             return oracle.may_change_department_group(config, a, t, action.dep_group)
+        case "assign_dep" | "unassign_dep":
+            return oracle.may_change_department(config, a, t, action.department)
     raise AssertionError(action.kind)  # pragma: no cover
 
 
@@ -387,6 +404,8 @@ def self_service_permissions(kind: str) -> tuple[str, ...]:
         "change_groups": ("selfedit",),
         "assign_dg": ("editdepartaments",),
         "unassign_dg": ("editdepartaments",),
+        "assign_dep": ("editdepartaments",),
+        "unassign_dep": ("editdepartaments",),
     }.get(kind, ())
 
 
@@ -403,6 +422,10 @@ def capable(config: Config, kind: str, actor: int) -> bool:
             )
         case "assign_dg" | "unassign_dg":
             return bool(oracle.assignable_department_groups(config, actor)) or oracle.has(
+                config, actor, "lhuser", "editdepartaments"
+            )
+        case "assign_dep" | "unassign_dep":
+            return bool(oracle.assignable_departments(config, actor)) or oracle.has(
                 config, actor, "lhuser", "editdepartaments"
             )
         case _:
@@ -428,6 +451,8 @@ def actions(draw: st.DrawFn, config: Config) -> Action:
     editable = sorted(oracle.editable_users(config, actor))
     dep_groups = [*sorted(config.department_groups), max(config.department_groups, default=0) + 1]
     assignable_dgs = sorted(oracle.assignable_department_groups(config, actor))
+    departments = [*sorted(config.departments), max(config.departments, default=0) + 1]
+    assignable_deps = sorted(oracle.assignable_departments(config, actor))
 
     usable_not_assignable = sorted(oracle.usable_groups(config, actor) - set(assignable))
 
@@ -451,7 +476,11 @@ def actions(draw: st.DrawFn, config: Config) -> Action:
         case "change_groups":
             current = sorted(config.users[target].groups) if target in config.users else []
             remove = draw(one_of_nonempty(current)) if current and draw(st.booleans()) else None
-            groups = tuple(g for g in group_set() if g != remove)
+            add = set(group_set())
+            required = sorted(oracle.required_groups(config, actor))
+            if required and draw(st.booleans()):
+                add.add(draw(one_of(*required)))  # keeps the store's required-group form rule
+            groups = tuple(sorted(add - {remove}))
             return Action(kind, actor, target, groups=groups, remove=(remove,) if remove else ())
         case "add_member":
             return Action(kind, actor, target, groups=group_set(min_size=1)[:1])
@@ -468,6 +497,18 @@ def actions(draw: st.DrawFn, config: Config) -> Action:
             else:
                 dep_group = draw(one_of_nonempty(assignable_dgs, dep_groups))
             return Action(kind, actor, target, dep_group=dep_group)
+        case "assign_dep" | "unassign_dep":
+            held = sorted(
+                (u, d)
+                for u, deps in config.direct_departments.items()
+                for d in deps
+                if d > 0 and (u in editable or u == actor)
+            )
+            if kind == "unassign_dep" and held and not draw(sometimes(4)):
+                target, department = draw(st.sampled_from(held))
+            else:
+                department = draw(one_of_nonempty(assignable_deps, assignable_deps, departments))
+            return Action(kind, actor, target, department=department, flag=draw(st.booleans()))
         case _:
             dep_group = draw(one_of_nonempty(assignable_dgs, assignable_dgs, dep_groups))
             return Action(kind, actor, target, dep_group=dep_group, flag=draw(st.booleans()))
@@ -575,6 +616,26 @@ def department_group_changes(outcome: Outcome) -> set[tuple[int, int]]:
     }
     diff = keyed(outcome.rows_before) ^ keyed(outcome.rows_after)
     return {(u, dg) for u, dg, _ in diff if u in stable}
+
+
+def department_changes(outcome: Outcome) -> set[tuple[int, int]]:
+    """``(user, department)`` direct (``type=0``) assignments added, removed or toggled
+    read-only, for users that exist on both sides and were not disabled or enabled."""
+
+    def keyed(rows: Rows) -> set[tuple[int, int, int]]:
+        return {
+            (r["user_id"], r["dep_id"], r["ro"])
+            for r in rows["lh_userdep"]
+            if r["type"] == 0 and r["dep_id"] > 0
+        }
+
+    stable = {
+        u
+        for u, spec in outcome.before.users.items()
+        if u in outcome.after.users and outcome.after.users[u].disabled == spec.disabled
+    }
+    diff = keyed(outcome.rows_before) ^ keyed(outcome.rows_after)
+    return {(u, d) for u, d, _ in diff if u in stable}
 
 
 def created_users(outcome: Outcome) -> set[int]:
@@ -699,11 +760,12 @@ def test_accepted_actions_touch_only_editable_users_or_the_actor_where_self_serv
 
 @ACTION_SETTINGS
 @given(rows=configurations(), data=st.data())
-def test_department_groups_change_only_within_the_actors_assignable_department_groups(
+def test_department_groups_and_departments_change_only_within_the_actors_assignable_sets(
     rows: Rows, data: st.DataObject
 ) -> None:
-    """SPEC §3.1 and §3.2.5: department groups may be added, removed or toggled read-only only
-    when they are in the actor's assignable set, for other users and for oneself alike."""
+    """SPEC §3.1 and §3.2.5: department groups and single departments may be added, removed or
+    toggled read-only only when they are in the actor's assignable sets, for other users and
+    for oneself alike (LHC's ``editdepartaments`` would let a user add any department)."""
 
     def check(outcome: Outcome) -> None:
         if not outcome.accepted:
@@ -713,6 +775,12 @@ def test_department_groups_change_only_within_the_actors_assignable_department_g
         for user, dep_group in department_group_changes(outcome):
             assert dep_group in allowed, (
                 f"department group {dep_group} of user {user} changed by {actor}, "
+                f"assignable: {sorted(allowed)}"
+            )
+        allowed = oracle.assignable_departments(outcome.before, actor)
+        for user, department in department_changes(outcome):
+            assert department in allowed, (
+                f"department {department} of user {user} changed by {actor}, "
                 f"assignable: {sorted(allowed)}"
             )
 
@@ -821,8 +889,9 @@ def test_non_administrators_never_make_anyone_an_administrator(
 def out_of_scope_actions(draw: st.DrawFn, config: Config, actor: int) -> Action | None:
     """An action SPEC §3 forbids to ``actor``, or None if none fits.
 
-    A kind of violation is chosen first (a group outside A, a user outside the editable set,
-    an administrator, one's own groups, a department group outside the set, oneself), then
+    A kind of violation is chosen first (a missing permission, a group outside A, a user
+    outside the editable set, an administrator, making an administrator, one's own groups, a
+    department group or department outside the set, oneself), then
     preferably a *sharp* attempt: one where that rule alone stands in the way (a group in U
     but not in A, a visible user, an administrator who would otherwise be editable, ...).
     """
@@ -907,6 +976,27 @@ def out_of_scope_actions(draw: st.DrawFn, config: Config, actor: int) -> Action 
         ]
         categories["department group outside the set"] = (attempts, attempts)
 
+    assignable_deps = oracle.assignable_departments(config, actor)
+    outside_deps = [d for d in sorted(config.departments) if d not in assignable_deps]
+    if outside_deps:
+        targets = [*others, actor]
+        attempts = [
+            Action(kind, actor, pick(targets), department=pick(outside_deps))
+            for kind in ("assign_dep", "unassign_dep")
+        ]
+        categories["department outside the set"] = (attempts, attempts)
+
+    lacking: list[Action] = []
+    if not oracle.has(config, actor, "lhuser", "createuser") and assignable:
+        chosen = {pick(assignable)} | ({pick(required)} if required else set())
+        lacking.append(Action("create", actor, groups=tuple(sorted(chosen)), username="intruder"))
+    if others and not oracle.has(config, actor, "lhuser", "deleteuser"):
+        lacking.append(Action("delete", actor, pick(others)))
+    if others and assignable and not oracle.has(config, actor, "lhuser", "editgroup"):
+        lacking.append(Action("add_member", actor, pick(others), groups=(pick(assignable),)))
+    if lacking:
+        categories["missing permission"] = (lacking, lacking)
+
     escalations = [
         Action("change_groups", actor, u, remove=(g,))
         for u in sorted(editable)
@@ -937,12 +1027,14 @@ def out_of_scope_actions(draw: st.DrawFn, config: Config, actor: int) -> Action 
 def test_out_of_scope_attempts_by_non_administrators_are_refused_and_write_nothing(
     rows: Rows, data: st.DataObject
 ) -> None:
-    """SPEC §3.2.1: every rule is enforced in the services. A non-administrator trying to hand
+    """SPEC §3.2.1: every rule is enforced in the services. A non-administrator trying to
+    create, delete or add a member without ``createuser``, ``deleteuser`` or ``editgroup``, hand
     out or take away a group outside A, touch a user outside the editable set or an
     administrator, make anyone an administrator, change their own groups without
-    ``editusergroupall``, assign a department group outside their set, or delete or disable
-    themselves is refused with a ScopeError (or a NotFoundError for a user they cannot see),
-    and nothing is written: not even an audit row."""
+    ``editusergroupall``, assign a department group or department outside their sets, or
+    delete or disable themselves is refused with a ScopeError (a NotFoundError for a user they
+    cannot see, a ValidationError when an input rule answers first), and nothing is written:
+    not even an audit row."""
     config = Config.from_rows(rows)
     non_admins = [u for u in sorted(config.users) if not oracle.is_administrator(config, u)]
     editors = [u for u in non_admins if oracle.has(config, u, "lhuser", "edituser")]
@@ -958,12 +1050,11 @@ def test_out_of_scope_attempts_by_non_administrators_are_refused_and_write_nothi
             rows_before = all_rows()
             invisible_target = action.kind != "create" and action.target not in visible
             # An invisible target is "not found" unless a missing permission is refused first;
-            # neither answer reveals whether the user exists.
-            expected = (
-                (NotFoundError, ScopeError)
-                if oracle.may_act(config, actor) and invisible_target
-                else ScopeError
-            )
+            # neither answer reveals whether the user exists. An input rule checked before the
+            # scope (a required group left out) may answer first: still a refusal.
+            expected: tuple[type[StoreError], ...] = (ScopeError, ValidationError)
+            if oracle.may_act(config, actor) and invisible_target:
+                expected = (*expected, NotFoundError)
             try:
                 perform(db, action)
             except StoreError as exc:
