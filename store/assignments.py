@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import userdeps
-from .errors import NotFoundError
+from .errors import NotFoundError, ValidationError
 from .models import Department, DepartmentGroup, DepartmentGroupUser, User, UserDep
 from .users import (
     _assign_department,
@@ -69,6 +69,13 @@ class AssignmentService:
         if not (user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")):
             user = _editable_user(ctx, user_id, verb)
         _check_version(user, expected_version)
+        if user.disabled:
+            # A disabled user's rows are parked in the *_disabled tables; writing live rows
+            # would give them chat access the moment they are listed.
+            raise ValidationError(
+                f"User {user.username!r} is disabled: enable the account before changing "
+                "their departments"
+            )
         return user
 
     def assign_department_group(

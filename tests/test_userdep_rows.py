@@ -449,3 +449,18 @@ def test_deleting_a_department_group_also_drops_a_disabled_users_parked_assignme
     assert assignments(world.op) == [(G_D2, 0)]
     assert keys(world.op) == [(1, D2, G_D2, 0)]
     assert chat_access(world.op).read == [D2]
+
+
+def test_a_disabled_users_departments_cannot_be_changed_until_enabled(sample_db) -> None:
+    """Parked rows stay parked: no live lh_userdep row appears for a disabled user."""
+    import pytest
+
+    from store import Session, ValidationError
+    from store.dump import all_rows
+    from store.models import User
+
+    User.update(disabled=1).where(User.id == 2).execute()
+    before = all_rows()
+    with pytest.raises(ValidationError, match="enable the account"):
+        Session(sample_db, 5).assignments.assign_department_group(2, 1)
+    assert all_rows() == before
