@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from peewee import Model, MySQLDatabase
 
-from store.models import ALL_MODELS
+from store.schema import present_models
 
 ROWS_PER_INSERT = 200
 _MYSQL = MySQLDatabase(None)  # only for rendering DDL in MySQL's dialect; never connects
@@ -43,7 +43,7 @@ def write_dump(out: TextIO) -> dict[str, int]:
         "SET sql_mode = 'NO_AUTO_VALUE_ON_ZERO';\n\n"
     )
     counts = {}
-    for model in ALL_MODELS:
+    for model in present_models():
         out.write(create_table_sql(model) + ";\n\n")
         counts[model._meta.table_name] = _write_rows(out, model)
     return counts

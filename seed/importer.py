@@ -42,7 +42,7 @@ from seed.report import (
 from seed.sqldump import CreateTable, DumpSyntaxError, InsertRow, read_dump
 from store import Session, StoreError
 from store.audit import write_audit
-from store.database import write_transaction
+from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
 from store.models import ALL_MODELS, Group, TimestampField, User
 
@@ -92,6 +92,7 @@ def import_dump(
                 clear_permission_tables()
             with _open(path) as (stream, position, total):
                 _load(stream, report, position, total, progress)
+            reset_id_sequences(db)
             write_audit(
                 category="import",
                 object_id=0,

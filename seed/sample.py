@@ -15,7 +15,7 @@ from typing import Any
 from peewee import Database
 
 from store import Session, StoreError
-from store.database import write_transaction
+from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, clear_permission_tables, table_counts
 
 from .report import (
@@ -66,6 +66,7 @@ def load_sample(
                 clear_permission_tables()
             baseline = table_counts()
             _load(Session.installer(db), config)
+            reset_id_sequences(db)
             after = table_counts()
             report.counts = {t: after[t] - baseline[t] for t in after if after[t] != baseline[t]}
             report.usernames = [u["username"] for u in config.get("users", [])][:PREVIEW_NAMES]

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from .models import Audit
+from .schema import audit_has_actor
 
 SOURCE = "lhc-console"
 SECRET_FIELDS = frozenset({"password", "session_id"})
@@ -33,6 +34,8 @@ def write_audit(
     message: dict[str, Any] = {"action": action, "before": scrub(before), "after": scrub(after)}
     if extra:
         message.update(extra)
+    if not audit_has_actor():  # an older LHC schema: the actor lives in the message
+        message["actor_id"] = actor_id
     return Audit.create(
         category=category,
         object_id=object_id,

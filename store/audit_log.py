@@ -20,6 +20,7 @@ from peewee import JOIN
 from .audit import SECRET_FIELDS
 from .capabilities import CAPABILITIES
 from .models import Audit, User
+from .schema import audit_has_actor
 from .session import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
 
 if TYPE_CHECKING:
@@ -76,33 +77,32 @@ class AuditService:
         limit = max(1, min(int(limit), MAX_LIMIT))
         with self._session.reading() as ctx:
             sees_all = CAPABILITIES["audit.all"](ctx)
-            query = (
-                Audit.select(
-                    Audit.id,
-                    Audit.time,
-                    Audit.user_id,
-                    Audit.category,
-                    Audit.object_id,
-                    Audit.message,
-                    Audit.severity,
-                    Audit.source,
-                    User.username.alias("username"),
+            has_actor = audit_has_actor()
+            columns = [Audit.id, Audit.time, Audit.category, Audit.object_id, Audit.message,
+                       Audit.severity, Audit.source]
+            if has_actor:
+                query = (
+                    Audit.select(*columns, Audit.user_id, User.username.alias("username"))
+                    .join(User, JOIN.LEFT_OUTER, on=(User.id == Audit.user_id))
                 )
-                .join(User, JOIN.LEFT_OUTER, on=(User.id == Audit.user_id))
-                .order_by(Audit.id.desc())
-            )
+                mine = Audit.user_id == ctx.actor_id
+                by_name = User.username.contains(text.strip())
+            else:  # older LHC schema: no user_id column, the actor id is in the message
+                query = Audit.select(*columns)
+                mine = Audit.message.contains(f'"actor_id": {int(ctx.actor_id)},')
+                by_name = None
+            query = query.order_by(Audit.id.desc())
             if not sees_all:
-                query = query.where(Audit.user_id == ctx.actor_id)
+                query = query.where(mine)
             if before_id is not None:
                 query = query.where(Audit.id < int(before_id))
             text = text.strip()
             if text:
-                query = query.where(
-                    Audit.category.contains(text)
-                    | Audit.message.contains(text)
-                    | User.username.contains(text)
-                )
+                matches = Audit.category.contains(text) | Audit.message.contains(text)
+                query = query.where(matches if by_name is None else matches | by_name)
             found = list(query.limit(limit + 1).dicts())
+            if not has_actor:
+                _actors_from_messages(found)
         more = len(found) > limit
         rows = tuple(_row(r) for r in found[:limit])
         return AuditPage(
@@ -110,6 +110,22 @@ class AuditService:
             next_before=rows[-1].id if more and rows else None,
             sees_all=sees_all,
         )
+
+
+def _actors_from_messages(found: list[dict[str, Any]]) -> None:
+    """Fill ``user_id`` and ``username`` of rows whose actor is recorded in the message."""
+    for r in found:
+        try:
+            decoded = json.loads(r["message"] or "")
+        except ValueError:
+            decoded = None
+        actor = decoded.get("actor_id") if isinstance(decoded, dict) else None
+        r["user_id"] = actor if isinstance(actor, int) else 0
+    ids = {r["user_id"] for r in found if r["user_id"]}
+    query = User.select(User.id, User.username).where(User.id.in_(ids))
+    names = dict(query.tuples()) if ids else {}
+    for r in found:
+        r["username"] = names.get(r["user_id"])
 
 
 def _row(r: dict[str, Any]) -> AuditRow:

@@ -17,17 +17,29 @@ consoles never deadlock upgrading a read lock to a write lock.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlparse
 
 import platformdirs
-from peewee import Database, PeeweeException, SqliteDatabase
-from playhouse.db_url import connect
+from peewee import (
+    Database,
+    InterfaceError,
+    MySQLDatabase,
+    OperationalError,
+    PeeweeException,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
+from playhouse.db_url import connect, parseresult_to_dict
+from playhouse.shortcuts import ReconnectMixin
 
-from .errors import SchemaError, StoreError
+from .errors import StoreError
 from .models import ALL_MODELS, database_proxy
+from .schema import adapt_models, restore_all_models
 
 ENV_VAR = "LHC_CONSOLE_DB"
 APP_NAME = "lhc-console"
@@ -62,33 +74,94 @@ def _normalise(url: str) -> str:
     return url
 
 
+DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "mysql": (("pymysql", "MySQLdb"), "pip install 'lhc-console[mysql]' (the PyMySQL driver)"),
+    "postgresql": (
+        ("psycopg", "psycopg2"),
+        "pip install 'lhc-console[postgresql]' (the psycopg driver)",
+    ),
+}
+"""Per server family: the driver modules Peewee can use, and what to install when none is."""
+
+SCHEME_FAMILIES = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgres": "postgresql",
+    "postgresql": "postgresql",
+}
+
+
+class ServerMySQLDatabase(ReconnectMixin, MySQLDatabase):
+    """MySQL/MariaDB that reconnects a dropped idle connection (never inside a transaction)."""
+
+
+class ServerPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
+    """PostgreSQL that reconnects a dropped idle connection (never inside a transaction)."""
+
+    reconnect_errors = (
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "terminating connection"),
+        (OperationalError, "the connection is closed"),
+        (OperationalError, "connection is lost"),
+        (InterfaceError, "connection already closed"),
+        (InterfaceError, "the connection is closed"),
+    )
+
+
 def open_database(url: str, *, create_schema: bool = True) -> Database:
     """Connect to ``url``, bind the models to it and make sure LHC's tables exist.
 
     On a database with no ``lh_users`` table the console creates LHC's schema (it owns that
-    database). On one that has it, tables are used as they are and a missing one is an error
-    naming it: the console never creates, drops or alters tables on a database LHC made.
+    database). On one that has it, tables are used as they are (see ``store.schema``): the
+    console never creates, drops or alters tables on a database LHC made.
     """
     url = _normalise(url)
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    scheme = url.split("://", 1)[0].lower()
     try:
-        if url.startswith("sqlite"):
-            db = connect(url, pragmas=SQLITE_PRAGMAS)
+        if scheme == "sqlite":
+            if url != "sqlite:///:memory:":
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            db: Database = connect(url, pragmas=SQLITE_PRAGMAS)
+        elif scheme in SCHEME_FAMILIES:
+            db = _server_database(url, SCHEME_FAMILIES[scheme])
         else:
-            db = connect(url)
-    except ImportError as exc:  # pragma: no cover - depends on installed drivers
-        raise StoreError(f"No database driver for {url.split('://')[0]}: {exc}") from exc
-    except (RuntimeError, ValueError) as exc:
+            raise StoreError(
+                f"Unknown database URL scheme {scheme!r}: use sqlite:///FILE, "
+                "mysql://USER:PASSWORD@HOST:PORT/NAME or postgresql://USER:PASSWORD@HOST:PORT/NAME"
+            )
+    except (RuntimeError, ValueError, OSError) as exc:
         raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
     database_proxy.initialize(db)
     if create_schema:
         try:
-            ensure_schema(db)
-        except PeeweeException as exc:
+            with database_errors(f"Cannot open database {_redact(url)}"):
+                ensure_schema(db)
+        except StoreError:
             db.close()
-            raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
+            raise
+    else:
+        restore_all_models()
     return db
+
+
+def _server_database(url: str, family: str) -> Database:
+    """A MySQL/MariaDB or PostgreSQL database from a URL, after checking its driver is there."""
+    modules, install = DRIVERS[family]
+    if not any(importlib.util.find_spec(m) for m in modules):
+        raise StoreError(f"No driver for {url.split('://', 1)[0]} databases: {install}")
+    parsed = urlparse(url)
+    options = parseresult_to_dict(parsed, unquote_password=True, unquote_user=True)
+    if not options.get("database"):
+        raise StoreError(f"The URL {_redact(url)} names no database (…/NAME at the end)")
+    if family == "mysql":
+        if "passwd" in options:
+            options["password"] = options.pop("passwd")
+        options.setdefault("charset", "utf8mb4")
+        # LHC's columns are utf8mb4 and MariaDB's strict mode is the norm: the session is put in
+        # strict mode so an invalid write fails here instead of being silently truncated.
+        options.setdefault("sql_mode", "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION")
+        return ServerMySQLDatabase(**options)
+    return ServerPostgresqlDatabase(**options)
 
 
 def describe_url(url: str) -> str:
@@ -111,16 +184,33 @@ def _redact(url: str) -> str:
 
 
 def ensure_schema(db: Database) -> None:
-    """Create LHC's tables on a console-owned database; check them on an existing LHC one."""
-    existing = set(db.get_tables())
-    if "lh_users" not in existing:
+    """Create LHC's tables on a console-owned database; adapt to them on an existing LHC one."""
+    if "lh_users" not in set(db.get_tables()):
+        restore_all_models()
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
         return
-    missing = [m._meta.table_name for m in ALL_MODELS if m._meta.table_name not in existing]
-    if missing:
-        raise SchemaError(
-            "This LHC database lacks table(s) the console needs: " + ", ".join(missing)
+    adapt_models(db)
+
+
+def is_server(db: Database) -> bool:
+    """A MySQL/MariaDB or PostgreSQL server rather than the embedded SQLite file."""
+    return not isinstance(db, SqliteDatabase)
+
+
+def reset_id_sequences(db: Database, models: Iterable[type] = ALL_MODELS) -> None:
+    """After rows were written with explicit ids, move PostgreSQL's id sequences past them.
+
+    MySQL and SQLite continue after the largest id by themselves; PostgreSQL's ``SERIAL``
+    sequence does not, and the next insert would collide with an imported row.
+    """
+    if not isinstance(db, PostgresqlDatabase):
+        return
+    for model in models:
+        table = model._meta.table_name
+        db.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         )
 
 
@@ -148,9 +238,39 @@ def read_transaction(db: Database) -> Iterator[None]:
 
 
 @contextmanager
-def database_errors() -> Iterator[None]:
-    """Turn driver exceptions into the store's error family (never a traceback for a user)."""
+def database_errors(doing: str = "Database error") -> Iterator[None]:
+    """Turn driver exceptions into the store's error family (never a traceback for a user).
+
+    A lost server connection is closed here so the next action opens a fresh one, and the
+    message says so; the action itself was rolled back and changed nothing.
+    """
     try:
         yield
+    except (OperationalError, InterfaceError) as exc:
+        db = database_proxy.obj
+        if db is not None and is_server(db) and _connection_lost(exc):
+            with suppress(Exception):
+                db.close()
+            raise StoreError(
+                f"{doing}: the connection to the database server was lost; nothing was "
+                "changed, try again"
+            ) from exc
+        raise StoreError(f"{doing}: {_plain(exc)}") from exc
     except PeeweeException as exc:
-        raise StoreError(f"Database error: {exc}") from exc
+        raise StoreError(f"{doing}: {_plain(exc)}") from exc
+
+
+_LOST_CONNECTION_HINTS = (
+    "2006", "2013", "gone away", "lost connection", "server closed the connection",
+    "connection already closed", "the connection is closed", "terminating connection", "(0, '')",
+)
+
+
+def _connection_lost(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(hint in text for hint in _LOST_CONNECTION_HINTS)
+
+
+def _plain(exc: Exception) -> str:
+    """A driver message on one line (psycopg's carry a multi-line context)."""
+    return " ".join(str(exc).split())

@@ -23,6 +23,7 @@ from .models import (
     UserDep,
     UserDepDisabled,
 )
+from .schema import has_table
 from .views import DepartmentGroupInfo, Ref
 
 if TYPE_CHECKING:
@@ -159,10 +160,13 @@ class DepartmentService:
                 DepartmentGroupUser.dep_group_id == group.id
             ).execute()
             UserDep.delete().where(UserDep.dep_group_id == group.id).execute()
-            DepartmentGroupUserDisabled.delete().where(
-                DepartmentGroupUserDisabled.dep_group_id == group.id
-            ).execute()
-            UserDepDisabled.delete().where(UserDepDisabled.dep_group_id == group.id).execute()
+            if has_table(UserDepDisabled):
+                DepartmentGroupUserDisabled.delete().where(
+                    DepartmentGroupUserDisabled.dep_group_id == group.id
+                ).execute()
+                UserDepDisabled.delete().where(
+                    UserDepDisabled.dep_group_id == group.id
+                ).execute()
             DepartmentGroupMember.delete().where(
                 DepartmentGroupMember.dep_group_id == group.id
             ).execute()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import ALL_MODELS, Audit, UserLogin
+from .models import Audit, UserLogin
+from .schema import present_models
 
 HISTORY_TABLES = (Audit, UserLogin)
 """Logs kept when the permission tables are replaced: history is never thrown away."""
@@ -17,16 +18,16 @@ HISTORY_TABLE_NAMES = frozenset(m._meta.table_name for m in HISTORY_TABLES)
 
 def table_counts() -> dict[str, int]:
     """Rows per LHC table the console knows."""
-    return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
+    return {m._meta.table_name: m.select().count() for m in present_models()}
 
 
 def clear_permission_tables() -> None:
     """Empty every permission table (not the audit and login logs); caller holds a transaction."""
-    for model in ALL_MODELS:
+    for model in present_models():
         if model not in HISTORY_TABLES:
             model.delete().execute()
 
 
 def all_rows() -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, ordered by id: a snapshot to compare before and after."""
-    return {m._meta.table_name: list(m.select().order_by(m.id).dicts()) for m in ALL_MODELS}
+    return {m._meta.table_name: list(m.select().order_by(m.id).dicts()) for m in present_models()}

@@ -68,6 +68,34 @@ class LhcModel(Model):
         database = database_proxy
         legacy_table_names = False
 
+    # On an older LHC schema ``store.schema.adapt_models`` removes the fields whose columns the
+    # table lacks; these overrides drop such columns from writes too, so code that names them
+    # (``Audit.create(user_id=...)``) still writes a valid row for the schema it finds.
+    @classmethod
+    def insert(cls, __data=None, **insert):  # type: ignore[no-untyped-def]
+        return super().insert(cls._known(__data), **cls._known(insert))
+
+    @classmethod
+    def insert_many(cls, rows, fields=None):  # type: ignore[no-untyped-def]
+        rows = [cls._known(row) if isinstance(row, dict) else row for row in rows]
+        return super().insert_many(rows, fields)
+
+    @classmethod
+    def update(cls, __data=None, **update):  # type: ignore[no-untyped-def]
+        return super().update(cls._known(__data), **cls._known(update))
+
+    @classmethod
+    def _known(cls, data: dict | None) -> dict | None:
+        """``data`` without the columns the open database's table does not have."""
+        if not data:
+            return data
+        fields = cls._meta.fields
+        return {
+            key: value
+            for key, value in data.items()
+            if (key.name if isinstance(key, Field) else key) in fields
+        }
+
 
 class User(LhcModel):
     """``lh_users``: one operator account. ``cache_version`` is bumped on every change."""

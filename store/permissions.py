@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .limitations import Limitation, merge, parse_stored
 from .models import Group, GroupRole, GroupUser, Role, RoleFunction
+from .schema import policy_type_column
 
 WILDCARD = "*"
 GRANT = 0
@@ -62,7 +63,7 @@ def load_policies(user_id: int, *, include_disabled_groups: bool = False) -> lis
             RoleFunction.module,
             RoleFunction.function,
             RoleFunction.limitation,
-            RoleFunction.type,
+            policy_type_column(),
             GroupUser.group_id,
             Group.name.alias("group_name"),
             Group.disabled.alias("group_disabled"),

@@ -15,6 +15,7 @@ from .errors import NotFoundError, ScopeError, ValidationError
 from .limitations import validate_input
 from .models import Group, GroupRole, Role, RoleFunction
 from .permissions import EXCLUDE, GRANT, WILDCARD
+from .schema import policy_type_is, supports_exclusions
 from .views import PolicyInfo, Ref, RoleInfo
 
 if TYPE_CHECKING:
@@ -153,12 +154,17 @@ class RoleService:
                     f"add a '*/*' {'exclusion' if exclude else 'grant'} to role {role.name!r}",
                     "'*/*' makes or unmakes administrators, and only administrators do that",
                 )
+            if exclude and not supports_exclusions():
+                raise ValidationError(
+                    "This LHC database cannot hold exclusion policies: its lh_rolefunction "
+                    "table has no 'type' column (a later LHC version added it)"
+                )
             row_type = EXCLUDE if exclude else GRANT
             duplicate = RoleFunction.select().where(
                 (RoleFunction.role_id == role.id)
                 & (RoleFunction.module == module)
                 & (RoleFunction.function == function)
-                & (RoleFunction.type == row_type)
+                & policy_type_is(row_type)
                 & (RoleFunction.limitation == limitation)
             )
             if duplicate.exists():

@@ -26,6 +26,7 @@ from .models import (
     UserDep,
 )
 from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet
+from .schema import policy_type_is
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def administration_group_ids(*, include_disabled: bool = False) -> frozenset[int
         .where(
             (RoleFunction.module == WILDCARD)
             & (RoleFunction.function == WILDCARD)
-            & (RoleFunction.type == GRANT)
+            & policy_type_is(GRANT)
         )
         .distinct()
     )
@@ -223,7 +224,7 @@ def would_be_administrator(group_ids: set[int]) -> bool:
                 & (Group.disabled == 0)
                 & (RoleFunction.module == WILDCARD)
                 & (RoleFunction.function == WILDCARD)
-                & (RoleFunction.type == row_type)
+                & policy_type_is(row_type)
             )
             .exists()
         )
@@ -245,7 +246,7 @@ def administrator_user_ids() -> frozenset[int]:
                 (Group.disabled == 0)
                 & (RoleFunction.module == WILDCARD)
                 & (RoleFunction.function == WILDCARD)
-                & (RoleFunction.type == row_type)
+                & policy_type_is(row_type)
             )
         )
         # No DISTINCT: it would lead SQLite to walk the user_id index over every membership.

@@ -17,6 +17,7 @@ from .models import (
     UserDep,
     UserDepDisabled,
 )
+from .schema import has_table
 
 DIRECT = 0
 FROM_GROUP = 1
@@ -134,6 +135,8 @@ def set_all_departments(user: User, on: bool) -> None:
 
 def park(user_id: int) -> None:
     """Disable: move the user's department rows and assignments to the ``*_disabled`` tables."""
+    if not has_table(UserDepDisabled):  # older LHC: a disabled user's rows stay where they are
+        return
     _move(UserDep, UserDepDisabled, user_id)
     _move(DepartmentGroupUser, DepartmentGroupUserDisabled, user_id)
 
@@ -144,6 +147,8 @@ def unpark(user_id: int) -> None:
     A department group whose departments changed while the user was disabled has its derived
     rows rebuilt from the group as it is now; the others come back exactly as they were.
     """
+    if not has_table(UserDepDisabled):
+        return
     _move(UserDepDisabled, UserDep, user_id)
     _move(DepartmentGroupUserDisabled, DepartmentGroupUser, user_id)
     user = User.get_by_id(user_id)
@@ -175,4 +180,5 @@ def _move(source: type, target: type, user_id: int) -> None:
 def forget_user(user_id: int) -> None:
     """Delete: remove every department row and assignment of the user, parked ones too."""
     for model in (UserDep, UserDepDisabled, DepartmentGroupUser, DepartmentGroupUserDisabled):
-        model.delete().where(model.user_id == user_id).execute()
+        if has_table(model):
+            model.delete().where(model.user_id == user_id).execute()

@@ -53,9 +53,32 @@ def test_a_bare_path_is_an_sqlite_file_and_its_folder_is_created(tmp_path: Path)
 def test_an_lhc_database_missing_a_table_is_reported_by_name(tmp_path: Path) -> None:
     path = tmp_path / "partial.sqlite"
     db = open_database(f"sqlite:///{path}")
-    db.execute_sql("DROP TABLE lh_userdep_disabled")
+    db.execute_sql("DROP TABLE lh_group_work")
     db.close()
-    with pytest.raises(StoreError, match="lh_userdep_disabled"):
+    with pytest.raises(StoreError, match="lacks table.*lh_group_work"):
+        open_database(f"sqlite:///{path}")
+
+
+def test_the_parking_tables_of_later_lhc_versions_are_optional(tmp_path: Path) -> None:
+    """LHC versions before the ``*_disabled`` tables: the console opens them and never creates."""
+    path = tmp_path / "older.sqlite"
+    db = open_database(f"sqlite:///{path}")
+    db.execute_sql("DROP TABLE lh_userdep_disabled")
+    db.execute_sql("DROP TABLE lh_departament_group_user_disabled")
+    db.close()
+    db = open_database(f"sqlite:///{path}")
+    assert "lh_userdep_disabled" not in db.get_tables()
+    db.close()
+
+
+def test_an_lhc_database_missing_a_column_the_rules_need_is_reported_by_name(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "partial.sqlite"
+    db = open_database(f"sqlite:///{path}")
+    db.execute_sql("ALTER TABLE lh_group_work DROP COLUMN group_work_id")
+    db.close()
+    with pytest.raises(StoreError, match=r"lacks column.*lh_group_work\.group_work_id"):
         open_database(f"sqlite:///{path}")
 
 
