@@ -91,6 +91,10 @@ SCHEME_FAMILIES = {
 }
 
 
+POSTGRES_FIELD_TYPES = {"LONGTEXT": "TEXT", "TINYINT": "SMALLINT"}
+"""MySQL column types of LHC's schema that PostgreSQL spells differently."""
+
+
 class ServerMySQLDatabase(ReconnectMixin, MySQLDatabase):
     """MySQL/MariaDB that reconnects a dropped idle connection (never inside a transaction)."""
 
@@ -161,7 +165,7 @@ def _server_database(url: str, family: str) -> Database:
         # strict mode so an invalid write fails here instead of being silently truncated.
         options.setdefault("sql_mode", "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION")
         return ServerMySQLDatabase(**options)
-    return ServerPostgresqlDatabase(**options)
+    return ServerPostgresqlDatabase(field_types=POSTGRES_FIELD_TYPES, **options)
 
 
 def describe_url(url: str) -> str:

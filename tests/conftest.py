@@ -6,6 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from backends import (
+    SERVER_URL_VARIABLES,
+    ServerBackend,
+    copy_sqlite,
+    selected_backend,
+    server_url,
+)
 from peewee import Database
 
 from seed.sample import load_sample
@@ -17,31 +24,113 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """Reference data beside the project root (``../shared/data``); tests needing it skip without."""
 
 
+BACKEND = selected_backend()
+BACKEND_FIXTURES = frozenset({"db", "sample_db", "as_user", "sample_url", "backend_url"})
+
+
+def pytest_report_header() -> str:
+    return f"lhc-console database backend: {BACKEND} (LHC_TEST_BACKEND)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """On a server backend, run only the tests that use the database fixtures.
+
+    The rest (parsers, SQLite-specific behaviour, SVG snapshots naming the SQLite file) does not
+    depend on the backend and already runs in the SQLite pass.
+    """
+    if BACKEND == "sqlite":
+        return
+    skip = pytest.mark.skip(reason=f"backend-independent; runs in the SQLite pass, not {BACKEND}")
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        independent = not fixtures & BACKEND_FIXTURES or "snap_compare" in fixtures
+        if independent or item.get_closest_marker("sqlite_only"):
+            item.add_marker(skip)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: behaviour of the embedded SQLite file only")
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerBackend | None]:
+    """The MariaDB/PostgreSQL server the run uses, or None for SQLite."""
+    if BACKEND == "sqlite":
+        yield None
+        return
+    url = server_url(BACKEND)
+    if url is None:
+        pytest.exit(
+            f"LHC_TEST_BACKEND={BACKEND} needs {SERVER_URL_VARIABLES[BACKEND]} "
+            "(run .ci/servers to start one)",
+            returncode=2,
+        )
+    backend = ServerBackend(BACKEND, url)
+    yield backend
+    for name in list(backend.created):
+        backend.drop(name)
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    """An empty console-created SQLite database (a file, so worker threads share it)."""
-    database = open_database(f"sqlite:///{tmp_path / 'lhc.sqlite'}")
+def backend_url(tmp_path: Path, server: ServerBackend | None) -> Iterator[str]:
+    """The URL of a new, empty database on the selected backend (dropped afterwards)."""
+    if server is None:
+        yield f"sqlite:///{tmp_path / 'lhc.sqlite'}"
+        return
+    name = server.create()
+    yield server.url_for(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def db(backend_url: str) -> Iterator[Database]:
+    """An empty console-created database (a file on SQLite, so worker threads share it)."""
+    database = open_database(backend_url)
     yield database
     database.close()
 
 
 @pytest.fixture(scope="session")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample loaded once per test run; each test gets a copy (bcrypt is slow on purpose)."""
-    path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
-    database = open_database(f"sqlite:///{path}")
+def sample_template(
+    tmp_path_factory: pytest.TempPathFactory, server: ServerBackend | None
+) -> str:
+    """The sample loaded once per run; each test gets a copy (bcrypt is slow on purpose).
+
+    SQLite: the template file's path; a server: the template database's name.
+    """
+    if server is None:
+        path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
+        database = open_database(f"sqlite:///{path}")
+        load_sample(database)
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        database.close()
+        return str(path)
+    name = server.create()
+    database = open_database(server.url_for(name))
     load_sample(database)
-    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
-    return path
+    return name
 
 
 @pytest.fixture
-def sample_db(tmp_path: Path, sample_template: Path) -> Iterator[Database]:
-    """A fresh copy of the sample configuration (SPEC §5)."""
-    path = tmp_path / "sample.sqlite"
-    path.write_bytes(sample_template.read_bytes())
-    database = open_database(f"sqlite:///{path}")
+def sample_url(
+    tmp_path: Path, sample_template: str, server: ServerBackend | None
+) -> Iterator[str]:
+    """The URL of a fresh copy of the sample configuration (SPEC §5), for apps and processes."""
+    if server is None:
+        path = tmp_path / "sample.sqlite"
+        copy_sqlite(Path(sample_template), path)
+        yield f"sqlite:///{path}"
+        return
+    name = server.create(template=sample_template)
+    yield server.url_for(name)
+    server.drop(name)
+
+
+@pytest.fixture
+def sample_db(sample_url: str) -> Iterator[Database]:
+    """A fresh copy of the sample configuration (SPEC §5), open and bound to the models."""
+    database = open_database(sample_url)
     yield database
     database.close()
 
@@ -54,10 +143,3 @@ def as_user(sample_db: Database) -> Callable[[str], Session]:
         return Session(sample_db, User.get(User.username == username).id)
 
     return make
-
-
-@pytest.fixture
-def sample_url(sample_db: Database) -> str:
-    """The URL of a fresh sample copy, for driving the real app (connection released)."""
-    sample_db.close()
-    return f"sqlite:///{sample_db.database}"

@@ -55,7 +55,7 @@ def test_an_lhc_database_missing_a_table_is_reported_by_name(tmp_path: Path) -> 
     db = open_database(f"sqlite:///{path}")
     db.execute_sql("DROP TABLE lh_group_work")
     db.close()
-    with pytest.raises(StoreError, match="lacks table.*lh_group_work"):
+    with pytest.raises(StoreError, match=r"lacks table.*lh_group_work"):
         open_database(f"sqlite:///{path}")
 
 
