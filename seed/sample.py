@@ -64,6 +64,7 @@ def load_sample(
                 report.conflicts.append(not_empty_message(held))
             if held:
                 clear_permission_tables()
+                reset_id_sequences(db)  # PostgreSQL: ids start at 1 again
             baseline = table_counts()
             _load(Session.installer(db), config)
             reset_id_sequences(db)
@@ -82,7 +83,8 @@ def _expect(kind: str, expected: int, got: int) -> None:
     if expected != got:
         raise StoreError(
             f"Sample {kind} #{expected} was created as #{got}: the database's id counters are "
-            "not at their start; load the sample into an empty database"
+            "not at their start (MySQL/MariaDB never lower them, even after rows are deleted); "
+            "load the sample into a new, empty database"
         )
 
 

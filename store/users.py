@@ -14,6 +14,7 @@ from peewee import fn
 
 from . import userdeps, validation
 from .auth import hash_password
+from .database import is_server
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import (
     Department,
@@ -23,6 +24,7 @@ from .models import (
     GroupUser,
     User,
     UserDep,
+    database_proxy,
 )
 from .scope import count_users, would_be_administrator
 from .views import Assignment, Ref, UserDetail, UserForm, UserPage, UserRow
@@ -499,7 +501,21 @@ def _checked_password(password: object, again: str | None) -> str:
 
 
 def _check_version(user: User, expected: int | None) -> None:
-    if expected is not None and user.cache_version != expected:
+    """Optimistic concurrency: refuse when the user changed since the form read ``expected``.
+
+    SQLite's write transaction already holds the database's write lock, so the row read is
+    current. On a server the row is re-read with ``FOR UPDATE``: that waits for any other
+    transaction writing it and sees its committed result, so two consoles saving the same form
+    cannot both pass this check (the second gets the conflict, nothing is overwritten).
+    """
+    if expected is None:
+        return
+    current = user.cache_version
+    if is_server(database_proxy.obj):
+        current = (
+            User.select(User.cache_version).where(User.id == user.id).for_update().scalar()
+        )
+    if current != expected:
         raise ConflictError(
             f"User {user.username!r} was changed by someone else since you opened it; reload"
         )

@@ -26,6 +26,18 @@ def selected_backend() -> str:
     return name
 
 
+def skip_where_id_counters_stay_high() -> None:
+    """Skip a test that reloads the sample over itself on MariaDB.
+
+    InnoDB never lowers an AUTO_INCREMENT counter inside a transaction, so the sample's fixed
+    ids cannot be recreated after its rows were deleted: the loader refuses (tested below).
+    """
+    import pytest
+
+    if selected_backend() == "mariadb":
+        pytest.skip("MariaDB keeps its id counters after DELETE; the sample needs a new database")
+
+
 def server_url(name: str) -> str | None:
     """The configured server URL for ``mariadb`` or ``postgresql``, or None."""
     return os.environ.get(SERVER_URL_VARIABLES[name], "").strip() or None

@@ -189,9 +189,9 @@ def test_an_older_schema_imports_with_lhc_defaults(db: Database, tmp_path: Path)
     assert (old.disabled, old.max_active_chats, old.departments_ids, old.avatar) == (0, 0, "", "")
 
 
-def test_a_dry_run_reports_and_changes_nothing(db: Database) -> None:
+def test_a_dry_run_reports_and_changes_nothing(db: Database, tmp_path: Path) -> None:
     load_sample(db)
-    path = Path(db.database).with_name("export.sql")
+    path = tmp_path / "export.sql"
     export_dump(path)
     before = all_rows()
     report = import_dump(db, path, dry_run=True)
@@ -201,9 +201,11 @@ def test_a_dry_run_reports_and_changes_nothing(db: Database) -> None:
     assert all_rows() == before
 
 
-def test_a_team_leader_may_not_import_and_nothing_changes(sample_db: Database) -> None:
+def test_a_team_leader_may_not_import_and_nothing_changes(
+    sample_db: Database, tmp_path: Path
+) -> None:
     teamleader = Session(sample_db, 4)
-    path = Path(sample_db.database).with_name("export.sql")
+    path = tmp_path / "export.sql"
     export_dump(path)
     before = all_rows()
     with pytest.raises(ScopeError, match=r"lhuser/import"):
@@ -213,8 +215,10 @@ def test_a_team_leader_may_not_import_and_nothing_changes(sample_db: Database) -
     assert all_rows() == before
 
 
-def test_an_admin_import_is_audited_under_the_admins_id(sample_db: Database) -> None:
-    path = Path(sample_db.database).with_name("export.sql")
+def test_an_admin_import_is_audited_under_the_admins_id(
+    sample_db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.sql"
     export_dump(path)
     import_dump(sample_db, path, replace=True, actor=Session(sample_db, 1))
     from store.models import Audit
@@ -240,8 +244,8 @@ def test_exporting_the_sample_and_importing_it_gives_identical_rows(
     fresh.close()
 
 
-def test_the_cli_exports_and_imports(tmp_path: Path, sample_db: Database, capsys) -> None:
-    url = f"sqlite:///{sample_db.database}"
+def test_the_cli_exports_and_imports(tmp_path: Path, sample_url: str, capsys) -> None:
+    url = sample_url
     out = tmp_path / "cli.sql"
     assert main(["export", str(out), "--db", url]) == 0
     target = f"sqlite:///{tmp_path / 'target.sqlite'}"

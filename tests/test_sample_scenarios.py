@@ -27,12 +27,20 @@ from store.models import (
     User,
     UserDep,
 )
+from store.schema import has_column
 
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US, MANAGER_US = 1, 2, 3, 4, 5
 ALL_GROUPS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "data" / "lhc_permission_tables.json"
 
 AsUser = Callable[[str], Session]
+
+
+def audit_actor(audit: Audit) -> int:
+    """Who an audit row names: ``user_id``, or (older LHC schemas) the message's ``actor_id``."""
+    if has_column(Audit, "user_id"):
+        return audit.user_id
+    return json.loads(audit.message)["actor_id"]
 
 
 def scope_of(session: Session):
@@ -320,6 +328,9 @@ def test_teamleader_us_creates_an_operator_with_lhc_default_columns_and_no_depar
     # Every NOT NULL column has a value; columns with an LHC default hold it.
     for column in _lh_users_schema():
         field = column["field"]
+        if field not in row:  # a live LHC table of an older version: the column is not there
+            assert field not in User.select().where(User.id == detail.id).dicts().get()
+            continue
         assert row[field] is not None, field
         if column["default"] is not None and field not in ("cache_version",):
             assert str(row[field]) == column["default"], field
@@ -381,7 +392,8 @@ def test_teamleader_us_assigns_departments_us_to_a_new_operator_and_rows_match_l
         "hide_online_ts",
         "max_mails",
     ):
-        assert row[counter] == 0, counter
+        if counter in row or has_column(UserDep, counter):  # older LHC tables lack a few
+            assert row[counter] == 0, counter
 
     user = User.get_by_id(uid)
     assert user.departments_ids == "2"
@@ -395,7 +407,7 @@ def test_teamleader_us_assigns_departments_us_to_a_new_operator_and_rows_match_l
     audit = new_audits[0]
     assert audit.category == "user"
     assert audit.object_id == uid
-    assert audit.user_id == TEAMLEADER_US
+    assert audit_actor(audit) == TEAMLEADER_US
     message = json.loads(audit.message)
     assert isinstance(message, dict)
     assert "$2y$" not in audit.message
@@ -414,7 +426,7 @@ def test_teamleader_us_create_audit_names_him_and_holds_no_password_hash(
     )
     audit = Audit.select().order_by(Audit.id.desc()).get()
     assert audit.category == "user"
-    assert audit.user_id == TEAMLEADER_US
+    assert audit_actor(audit) == TEAMLEADER_US
     assert audit.object_id == created.id
     message = json.loads(audit.message)
     assert message["after"]["username"] == "Operator US 2"
