@@ -17,7 +17,7 @@ consoles never deadlock upgrading a read lock to a write lock.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -148,10 +148,18 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
     return db
 
 
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
 def _server_database(url: str, family: str) -> Database:
     """A MySQL/MariaDB or PostgreSQL database from a URL, after checking its driver is there."""
     modules, install = DRIVERS[family]
-    if not any(importlib.util.find_spec(m) for m in modules):
+    if not any(_importable(m) for m in modules):
         raise StoreError(f"No driver for {url.split('://', 1)[0]} databases: {install}")
     parsed = urlparse(url)
     options = parseresult_to_dict(parsed, unquote_password=True, unquote_user=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,33 @@ def test_permissions_and_scope_cost_a_fixed_number_of_queries(tmp_path: Path) ->
     few, many = _scope_cost(tmp_path, 2), _scope_cost(tmp_path, 25)
     assert few == many
     assert many <= 10
+
+
+@pytest.mark.parametrize(
+    ("url", "modules", "package"),
+    [
+        ("mysql://u:p@127.0.0.1:1/lhc", ("pymysql", "MySQLdb"), "lhc-console[mysql]"),
+        ("mariadb://u:p@127.0.0.1:1/lhc", ("pymysql", "MySQLdb"), "lhc-console[mysql]"),
+        ("postgresql://u:p@127.0.0.1:1/lhc", ("psycopg", "psycopg2"), "lhc-console[postgresql]"),
+    ],
+)
+def test_a_missing_driver_names_the_package_to_install(
+    monkeypatch: pytest.MonkeyPatch, url: str, modules: tuple[str, ...], package: str
+) -> None:
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(StoreError, match=re.escape(package)):
+        open_database(url)
+
+
+def test_a_server_that_does_not_answer_is_a_plain_message_without_the_password() -> None:
+    with pytest.raises(StoreError) as raised:
+        open_database("mysql://someone:hunter2@127.0.0.1:1/lhc")
+    message = str(raised.value)
+    assert "Cannot open database mysql://someone:***@127.0.0.1:1/lhc" in message
+    assert "hunter2" not in message
+
+
+def test_an_unknown_url_scheme_says_which_ones_work() -> None:
+    with pytest.raises(StoreError, match=r"Unknown database URL scheme 'oracle'.*mysql://"):
+        open_database("oracle://x@y/z")
