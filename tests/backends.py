@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -102,15 +103,22 @@ class ServerBackend:
         return database
 
     def drop(self, database: str) -> None:
-        connection = self._admin()
-        try:
-            cursor = connection.cursor()
-            if self.name == "mariadb":
-                cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
-            else:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            connection.close()
+        """Drop a throwaway database; retried, since PostgreSQL's autovacuum may be in it."""
+        if self.name == "mariadb":
+            statement = f"DROP DATABASE IF EXISTS `{database}`"
+        else:
+            statement = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+        for attempt in range(10):
+            connection = self._admin()
+            try:
+                connection.cursor().execute(statement)
+                break
+            except Exception:
+                if attempt == 9:
+                    return  # left for the end of the run (``created`` still names it)
+                time.sleep(0.3)
+            finally:
+                connection.close()
         if database in self.created:
             self.created.remove(database)
 
