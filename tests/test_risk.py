@@ -27,6 +27,7 @@ from store.models import (
     UserDep,
 )
 from store.risk import RULES, SEVERITIES, Finding, risk_report
+from tui.cli import main
 
 GRANT, EXCLUDE = 0, 1
 
@@ -497,3 +498,51 @@ def test_the_risk_service_needs_lhpermission_list(as_user: Callable[[str], Sessi
     assert "risk.report" not in leader.permissions.capabilities()
     with pytest.raises(ScopeError, match="lhpermission/list"):
         leader.risk.report()
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def test_lint_json_has_the_issue_shape_and_exit_code_0(
+    capsys: pytest.CaptureFixture[str], sample_db: Database
+) -> None:
+    code = main(["lint", "--json", "--db", f"sqlite:///{sample_db.database}"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = json.loads(out)
+    assert list(report) == ["findings"]
+    assert report == risk_report().as_json()
+    for finding in report["findings"]:
+        assert list(finding) == ["rule", "severity", "objects", "message", "fix"]
+        assert finding["rule"] in RULES and finding["severity"] in SEVERITIES
+        for obj in finding["objects"]:
+            assert list(obj) == ["type", "id", "name"]
+
+
+def test_lint_text_names_each_finding_and_exits_0(
+    capsys: pytest.CaptureFixture[str], sample_db: Database
+) -> None:
+    code = main(["lint", "--db", f"sqlite:///{sample_db.database}"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert out.startswith(f"{len(risk_report().findings)} findings (2 high")
+    assert "[high] self-assign-departments" in out
+    assert "role Rest API (#4)" in out
+    assert "  fix: " in out
+
+
+def test_lint_on_an_empty_database_says_so(
+    capsys: pytest.CaptureFixture[str], db: Database
+) -> None:
+    assert main(["lint", "--db", f"sqlite:///{db.database}"]) == 0
+    assert capsys.readouterr().out.strip() == "No risks found."
+
+
+def test_lint_on_a_database_lacking_lhc_tables_exits_2_with_a_message(
+    capsys: pytest.CaptureFixture[str], db: Database
+) -> None:
+    db.execute_sql("DROP TABLE lh_group_work")
+    db.close()
+    assert main(["lint", "--db", f"sqlite:///{db.database}"]) == 2
+    err = capsys.readouterr().err
+    assert "lh_group_work" in err and "Traceback" not in err
