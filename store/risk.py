@@ -51,19 +51,20 @@ info = worth knowing, nothing is wrong yet."""
 
 RULES: dict[str, str] = {
     "work-with-moot": "Work-with list has no effect",
-    "privilege-path": "Work-with list reaches more powers",
-    "self-assign-departments": "Members can give themselves any department",
-    "editgroup-attaches-roles": "Group editors can attach roles in LHC",
+    "privilege-path": "Privilege path via work-with",
+    "self-assign-departments": "Self-assigns any department",
+    "editgroup-attaches-roles": "editgroup attaches roles",
     "role-without-group": "Role attached to no group",
-    "disabled-group-members": "Disabled group still has members",
-    "limitation-row-order": "Limitation depends on row order in LHC",
-    "wildcard-exclusion": "Exclusion with * is matched literally",
-    "see-all-not-chat-separation": "see_all does not separate chats",
+    "disabled-group-members": "Disabled group has members",
+    "limitation-row-order": "Limitation depends on order",
+    "wildcard-exclusion": "Exclusion with * is literal",
+    "see-all-not-chat-separation": "see_all limits no chats",
     "orphan-group-work": "Work-with row points nowhere",
     "user-without-group": "Users in no group",
-    "department-without-group": "Departments in no department group",
+    "department-without-group": "Departments in no dep. group",
 }
-"""Every rule the report checks, in report order, with the title screens show."""
+"""Every rule the report checks, in report order, with the title screens show (at most 28
+characters: the rule column of an 80-column screen)."""
 
 MAX_LISTED = 50
 """Aggregated findings (users, departments) name at most this many objects; the message
