@@ -752,10 +752,11 @@ def _disabled_group_members(config: _Config) -> list[Finding]:
         members = config.members(group_id)
         if not info.disabled or not members:
             continue
-        admin = config.group_has(group_id, WILDCARD, WILDCARD) or any(
-            r.module == WILDCARD and r.function == WILDCARD and r.type == GRANT
+        admin = any(  # its rows, though they give nothing while it is disabled
+            r.module == WILDCARD and r.function == WILDCARD and not r.is_exclusion
             for r in config.permissions[group_id].rows
         )
+        listing = any(g == group_id and t > 0 for _, g, t in config.work)
         findings.append(
             Finding(
                 "disabled-group-members",
@@ -764,7 +765,7 @@ def _disabled_group_members(config: _Config) -> list[Finding]:
                 f"Group '{info.name}' is disabled but still has {_members_text(members)}. Its "
                 "roles give them nothing now, yet enabling it grants them all again"
                 + (" (including */*: they become administrators)" if admin else "")
-                + ", and its work-with list still counts for them.",
+                + (", and its work-with list still counts for them." if listing else "."),
                 f"Remove the members from '{info.name}' if the group is retired (or delete it); "
                 "if it is only paused, note why, so nobody enables it by surprise.",
             )
