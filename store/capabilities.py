@@ -38,6 +38,7 @@ CAPABILITIES: dict[str, Rule] = {
     "roles.create": _has("lhpermission", "new"),
     "roles.edit": _has("lhpermission", "edit"),
     "roles.delete": _has("lhpermission", "delete"),
+    "risk.report": _has("lhpermission", "list"),
     "departments.list": _any(_has("lhdepartment", "list"), _has("lhdepartment", "managegroups")),
     "departments.create": _has("lhdepartment", "create"),
     "department_groups.manage": _has("lhdepartment", "managegroups"),

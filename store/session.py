@@ -80,6 +80,7 @@ class Session:
         from .departments import DepartmentService
         from .groups import GroupService
         from .insight import PermissionService
+        from .risk import RiskService
         from .roles import RoleService
         from .users import UserService
 
@@ -93,6 +94,7 @@ class Session:
         self.assignments = AssignmentService(self)
         self.permissions = PermissionService(self)
         self.audit = AuditService(self)
+        self.risk = RiskService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p = command("export", "write the permission tables as a MySQL-compatible dump")
     p.add_argument("file", help="where to write the .sql file")
+    command("lint", "the risk report: settings that do not do what they seem (SPEC §7)")
     return parser
 
 
@@ -236,6 +237,15 @@ def _export(args: argparse.Namespace, db: Database) -> int:
     return EXIT_OK
 
 
+def _lint(args: argparse.Namespace, db: Database) -> int:
+    from store.database import read_transaction
+    from store.risk import risk_report
+
+    with read_transaction(db):
+        report = risk_report()
+    return _emit(args, report.as_json(), lambda: reports.risk_text(report))
+
+
 def _lines(report: dict[str, Any]) -> str:
     return "\n".join(f"{key}: {value}" for key, value in report.items() if key != "user")
 
@@ -249,4 +259,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "sample": _sample,
     "import": _import,
     "export": _export,
+    "lint": _lint,
 }

@@ -84,6 +84,13 @@ DESTINATIONS: tuple[Destination, ...] = (
         "screens.audit:AuditScreen",
     ),
     Destination(
+        "k",
+        "Risk report",
+        "risky settings, why they matter, how to fix them",
+        "risk.report",
+        "screens.risk:RiskScreen",
+    ),
+    Destination(
         "i",
         "Import",
         "load the sample configuration or an LHC dump",

@@ -7,6 +7,7 @@ from typing import Any
 from store.access import ChatAccess
 from store.lookup import UserRef
 from store.permissions import PermissionSet, WhoGrants
+from store.risk import RiskReport
 from store.scope import Scope
 
 
@@ -73,3 +74,20 @@ def access_report(user: UserRef, access: ChatAccess) -> dict[str, Any]:
     report: dict[str, Any] = {"user": user_ref(user)}
     report.update(access.as_json())
     return report
+
+
+def risk_text(report: RiskReport) -> str:
+    """The risk report for a terminal: one block per finding, most urgent first."""
+    if not report.findings:
+        return "No risks found."
+    counts = ", ".join(f"{n} {severity}" for severity, n in report.counts().items() if n)
+    blocks = [f"{len(report.findings)} findings ({counts})"]
+    for finding in report.findings:
+        objects = ", ".join(f"{o.type} {o.name} (#{o.id})" for o in finding.objects)
+        blocks.append(
+            f"[{finding.severity}] {finding.rule}: {finding.title}\n"
+            f"  objects: {objects}\n"
+            f"  why: {finding.message}\n"
+            f"  fix: {finding.fix}"
+        )
+    return "\n\n".join(blocks)

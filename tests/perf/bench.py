@@ -20,7 +20,8 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs):
 - ``scope_ms``: ``PermissionSet.for_user`` + ``Scope.compute`` of the team leader; ``access_ms``:
   ``store.access.chat_access`` of the team leader; ``who_can_read_ms``:
   ``store.access.readers_of`` of one department over all users.
-- ``lint_ms``: the risk report over the whole database; it does not exist yet (issue 8): null.
+- ``lint_ms``: the risk report (``store.risk.risk_report``, as ``lhc-console lint`` runs it: one
+  read transaction) over the whole database; ``lint_findings`` is how many findings it made.
 - ``import_sample_s``: importing ``../shared/data/livehelperchat_install.sql`` into a fresh
   database (null without the file); ``import_generated_s``: importing the generated database's
   export (``seed.exporter``) into a fresh database (``export_generated_s``: writing it).
@@ -81,7 +82,7 @@ KEYS = (
 )
 NOTES = {
     "filter_ms": "Pilot: keystroke in the real UsersScreen to repainted table, incl. debounce",
-    "lint_ms": "null: the risk report does not exist yet (issue 8)",
+    "lint_ms": "risk report (lhc-console lint) over the whole database",
     "peak_rss_mb": "VmHWM of the console process (ru_maxrss inherits the parent's peak)",
 }
 
@@ -316,8 +317,9 @@ def run_benchmark(
 
     from seed.exporter import export_dump
     from store.access import chat_access, readers_of
-    from store.database import open_database
+    from store.database import open_database, read_transaction
     from store.permissions import PermissionSet
+    from store.risk import risk_report
     from store.scope import Scope
     from store.session import Session
 
@@ -351,7 +353,13 @@ def run_benchmark(
         department = info["department"]
         result["who_can_read_ms"] = timed_ms(lambda: readers_of(department), repeat)
         result["who_can_read_count"] = len(readers_of(department))
-        result["lint_ms"] = None  # issue 8: the risk report does not exist yet
+
+        def lint() -> int:
+            with read_transaction(db):
+                return len(risk_report().findings)
+
+        result["lint_ms"] = timed_ms(lint, repeat)
+        result["lint_findings"] = lint()
 
         dump = tmpdir / "generated.sql"
         started = time.perf_counter()
@@ -385,7 +393,8 @@ def run_benchmark(
         result["import_generated_s"] = import_seconds(dump, tmpdir, import_repeat)
     result["counts"] = info["counts"]
     result["notes"] = NOTES
-    return {key: result.get(key) for key in (*KEYS, "who_can_read_count", "counts", "notes")}
+    extras = ("who_can_read_count", "lint_findings", "counts", "notes")
+    return {key: result.get(key) for key in (*KEYS, *extras)}
 
 
 def table(result: dict[str, Any]) -> str:
