@@ -82,7 +82,7 @@ def test_password_data_is_read_from_php_serialize_and_json_and_bad_values_mean_d
         max_attempts=3, length=10, uppercase_required=1
     )
     assert decode_settings('{"max_attempts": 7}') == {"max_attempts": 7}
-    for value in ("", "0", "a:1:{s:3:\"abc\";", "not serialized", "[1,2]", 'a:1:{s:9:"x";i:1;}'):
+    for value in ("", "0", 'a:1:{s:3:"abc";', "not serialized", "[1,2]", 'a:1:{s:9:"x";i:1;}'):
         assert decode_settings(value) == {}, value
     # Zero, empty or nonsense max_attempts: the console's default, never "unlimited".
     for raw in ("0", "", "many", -3):
