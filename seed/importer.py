@@ -44,6 +44,7 @@ from store import Session, StoreError
 from store.audit import write_audit
 from store.database import write_transaction
 from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
+from store.faults import plain_faults
 from store.models import ALL_MODELS, Group, TimestampField, TinyIntField, User
 
 BATCH_ROWS = 500
@@ -80,7 +81,7 @@ def import_dump(
         raise DumpImportError(f"No dump file at {path}")
     report = ImportReport(source=str(path), dry_run=dry_run, replace=replace)
     try:
-        with write_transaction(db):
+        with plain_faults(db), write_transaction(db):
             actor_id = actor.require_import().actor_id if actor is not None else 0
             report.existing = table_counts()
             held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
@@ -209,9 +210,9 @@ def _coerce(model_field: Field, value: Any, where: str) -> Any:
             number = int(value)
         elif isinstance(value, int):
             number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        elif (isinstance(value, float) and value.is_integer()) or (
+            isinstance(value, str) and value.strip().lstrip("-").isdigit()
+        ):
             number = int(value)
         else:
             raise DumpImportError(f"{where}: {_show(value)} is not a whole number")

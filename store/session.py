@@ -22,6 +22,7 @@ from .audit import write_audit
 from .auth import authenticate
 from .database import database_errors, read_transaction, write_transaction
 from .errors import ScopeError
+from .faults import plain_faults
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
 from .scope import Scope
@@ -117,7 +118,7 @@ class Session:
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:
         """Check the credentials (recording the attempt) and open a session for the account."""
-        with database_errors():
+        with plain_faults(db), database_errors():
             user = authenticate(identifier, password, ip=ip)
         return cls(db, user.id)
 
@@ -176,7 +177,7 @@ class Session:
     @contextmanager
     def action(self) -> Iterator[ActionContext]:
         """One user action: one transaction, with permissions and scope read inside it."""
-        with write_transaction(self.db):
+        with plain_faults(self.db), write_transaction(self.db):
             yield self.context()
 
     @contextmanager
@@ -217,5 +218,5 @@ class Session:
     @contextmanager
     def reading(self) -> Iterator[ActionContext]:
         """A consistent read: one transaction, nothing written."""
-        with read_transaction(self.db):
+        with plain_faults(self.db), read_transaction(self.db):
             yield self.context()
