@@ -44,7 +44,8 @@ from store import Session, StoreError
 from store.audit import write_audit
 from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
-from store.models import ALL_MODELS, Group, TimestampField, User
+from store.faults import plain_faults
+from store.models import ALL_MODELS, Group, TimestampField, TinyIntField, User
 
 BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 2000
@@ -80,7 +81,7 @@ def import_dump(
         raise DumpImportError(f"No dump file at {path}")
     report = ImportReport(source=str(path), dry_run=dry_run, replace=replace)
     try:
-        with write_transaction(db):
+        with plain_faults(db), write_transaction(db):
             actor_id = actor.require_import().actor_id if actor is not None else 0
             report.existing = table_counts()
             held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
@@ -207,14 +208,22 @@ def _coerce(model_field: Field, value: Any, where: str) -> Any:
         raise DumpImportError(f"{where}: NULL in a column that LHC requires")
     if isinstance(model_field, (IntegerField, BigIntegerField)):
         if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
-        raise DumpImportError(f"{where}: {_show(value)} is not a whole number")
+            number = int(value)
+        elif isinstance(value, int):
+            number = value
+        elif (isinstance(value, float) and value.is_integer()) or (
+            isinstance(value, str) and value.strip().lstrip("-").isdigit()
+        ):
+            number = int(value)
+        else:
+            raise DumpImportError(f"{where}: {_show(value)} is not a whole number")
+        kind, low, high = _integer_range(model_field)
+        if not low <= number <= high:
+            raise DumpImportError(
+                f"{where}: {_show(number)} is out of range for LHC's {kind} column"
+                f" ({low} to {high})"
+            )
+        return number
     if isinstance(model_field, TimestampField):
         text = str(value)
         try:
@@ -232,6 +241,16 @@ def _coerce(model_field: Field, value: Any, where: str) -> Any:
             )
         return text
     return value
+
+
+def _integer_range(model_field: Field) -> tuple[str, int, int]:
+    """The values LHC's column type holds (signed or unsigned), so a number SQLite or MySQL
+    would refuse (or silently clip) is refused here with the column named."""
+    if isinstance(model_field, TinyIntField):
+        return "tinyint", -(2**7), 2**8 - 1
+    if isinstance(model_field, BigIntegerField):
+        return "bigint", -(2**63), 2**63 - 1
+    return "int", -(2**31), 2**32 - 1
 
 
 def _check_new_id(event: InsertRow, row: dict[str, Any], seen: set[int]) -> None:
@@ -260,7 +279,7 @@ def _flush(model: type[Model], batch: list[dict[str, Any]], line: int | None) ->
             by_columns.setdefault(tuple(row), []).append(row)
         for rows in by_columns.values():
             model.insert_many(rows).execute()
-    except PeeweeException as error:
+    except (PeeweeException, OverflowError) as error:
         near = f" near line {line}" if line else ""
         raise DumpImportError(
             f"{model._meta.table_name}{near}: the database refused the rows: {error}"

@@ -191,9 +191,10 @@ class GroupService:
         all in one transaction (a refusal of any step writes nothing).
 
         ``None`` leaves a field as it is. Each step is the single-purpose method above, so it
-        checks exactly what that method checks and leaves its audit row.
+        checks exactly what that method checks; the save leaves one audit row for all of them
+        (``group.save``, listing the steps), as every other action does.
         """
-        with self._session.action() as ctx:
+        with self._session.action() as ctx, self._session.one_audit("group.save") as steps:
             if group_id is None:
                 if name is None:
                     raise ValidationError("Group name is required")
@@ -212,6 +213,9 @@ class GroupService:
                     else info.members_withheld
                 )
                 info = self.set_work_with(info.id, targets, withhold_from_members=withhold)
+            if not steps:  # nothing to change: still one audit row for the one save
+                unchanged = _snapshot(_group(info.id))
+                ctx.audit("group", info.id, "group.save", unchanged, unchanged)
             return info
 
     def add_member(self, group_id: int, user_id: int) -> None:

@@ -500,3 +500,26 @@ ALL_MODELS: tuple[type[LhcModel], ...] = (
     Audit,
 )
 """Every table the console knows, in LHC's order; schema creation and dumps walk this tuple."""
+
+
+class ChatConfig(LhcModel):
+    """``lh_chat_config``: LHC's settings, one row per ``identifier`` (e.g. ``password_data``).
+
+    Optional: the console reads it when the table exists (a database LHC made, or a dump
+    that carried it) and uses LHC's defaults when it does not. It is not in ``ALL_MODELS``, so
+    it is never created, dumped, imported or reported missing; only the rows the console
+    understands (``store.password_policy``) are ever read.
+    """
+
+    identifier = CharField(max_length=50, primary_key=True)
+    value = TextField()
+    type = TinyIntField(default=0, constraints=[SQL("DEFAULT 0")])
+    explain = CharField(max_length=250, default="")
+    hidden = IntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+
+    class Meta:
+        table_name = "lh_chat_config"
+
+
+OPTIONAL_MODELS: tuple[type[LhcModel], ...] = (ChatConfig,)
+"""Tables the console reads when present and never requires (never in ``ALL_MODELS``)."""

@@ -10,6 +10,7 @@ action, validates the input, writes, and leaves one ``lh_audits`` row. A refusal
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,12 +22,25 @@ from .audit import write_audit
 from .auth import authenticate
 from .database import database_errors, read_transaction, write_transaction
 from .errors import ScopeError
+from .faults import plain_faults
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
 from .scope import Scope
 
 SYSTEM_ACTOR_ID = 0
 SYSTEM_ACTOR_NAME = "installer"
+
+
+@dataclass(frozen=True)
+class AuditStep:
+    """One audited change inside an action that writes a single audit row for all of them."""
+
+    category: str
+    object_id: int
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    extra: dict[str, Any]
 
 
 @dataclass
@@ -38,6 +52,7 @@ class ActionContext:
     permissions: PermissionSet
     scope: Scope
     installing: bool = False  # the installer loads documented data, not a person's form
+    steps: list[AuditStep] | None = None  # set inside ``Session.one_audit``: audit once, later
 
     def has(self, module: str, function: str) -> bool:
         return self.permissions.has(module, function)
@@ -60,6 +75,11 @@ class ActionContext:
         after: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
+        """Leave the action's ``lh_audits`` row (or, inside ``Session.one_audit``, a step of
+        the one row the enclosing action writes)."""
+        if self.steps is not None:
+            self.steps.append(AuditStep(category, object_id, action, before, after, extra))
+            return
         write_audit(
             category=category,
             object_id=object_id,
@@ -87,6 +107,7 @@ class Session:
         self.db = db
         self.actor_id = actor_id
         self._system = system
+        self._local = threading.local()  # the audit steps of a ``one_audit`` block, per thread
         self.users = UserService(self)
         self.groups = GroupService(self)
         self.roles = RoleService(self)
@@ -99,7 +120,7 @@ class Session:
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:
         """Check the credentials (recording the attempt) and open a session for the account."""
-        with database_errors():
+        with plain_faults(db), database_errors():
             user = authenticate(identifier, password, ip=ip)
         return cls(db, user.id)
 
@@ -152,16 +173,52 @@ class Session:
             permissions=permissions,
             scope=Scope.compute(self.actor_id, permissions),
             installing=self._system,
+            steps=getattr(self._local, "steps", None),
         )
 
     @contextmanager
     def action(self) -> Iterator[ActionContext]:
         """One user action: one transaction, with permissions and scope read inside it."""
-        with write_transaction(self.db):
+        with plain_faults(self.db), write_transaction(self.db):
             yield self.context()
+
+    @contextmanager
+    def one_audit(self, action: str) -> Iterator[list[AuditStep]]:
+        """Make the service calls inside one form save leave one ``lh_audits`` row together.
+
+        Use inside ``action()``: each inner service call checks and writes as it always does,
+        but its audit entry becomes a step; at the end one row is written, with the first
+        step's "before", the last step's "after" and the list of steps. Nothing is written when
+        the block fails (the transaction rolls back), and the caller writes its own row when no
+        step happened.
+        """
+        if getattr(self._local, "steps", None) is not None:
+            yield self._local.steps  # already collecting: the outer block writes the row
+            return
+        steps: list[AuditStep] = []
+        self._local.steps = steps
+        try:
+            yield steps
+        finally:
+            self._local.steps = None
+        if steps:
+            first, last = steps[0], steps[-1]
+            extra: dict[str, Any] = {}
+            for step in steps:
+                extra.update(step.extra)
+            extra["steps"] = [step.action for step in steps]
+            write_audit(
+                category=first.category,
+                object_id=last.object_id,
+                actor_id=self.actor_id,
+                action=action,
+                before=first.before,
+                after=last.after,
+                extra=extra,
+            )
 
     @contextmanager
     def reading(self) -> Iterator[ActionContext]:
         """A consistent read: one transaction, nothing written."""
-        with read_transaction(self.db):
+        with plain_faults(self.db), read_transaction(self.db):
             yield self.context()

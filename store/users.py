@@ -26,6 +26,7 @@ from .models import (
     UserDep,
     database_proxy,
 )
+from .password_policy import load_policy
 from .scope import count_users, would_be_administrator
 from .views import Assignment, Ref, UserDetail, UserForm, UserPage, UserRow
 
@@ -493,10 +494,14 @@ def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
 
 
 def _checked_password(password: object, again: str | None) -> str:
-    """A valid new password; when typed twice, both must be the same."""
+    """A valid new password; when typed twice, both must be the same; and it keeps the help
+    desk's password rules (``lh_chat_config.password_data``, as LHC's validator reads them).
+
+    Runs before any write of the action, so a refused password changes nothing."""
     checked = validation.password(password)
     if again is not None and again != password:
         raise ValidationError("The two passwords differ; type the same password twice")
+    load_policy().check(checked)
     return checked
 
 
