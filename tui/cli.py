@@ -251,4 +251,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "import": _import,
     "export": _export,
     "serve-ssh": serve.run_ssh,
+    "serve-web": serve.run_web,
 }

@@ -1,4 +1,4 @@
-"""The ``serve-ssh`` command: their arguments and how they start.
+"""The ``serve-ssh`` and ``serve-web`` commands: their arguments and how they start.
 
 Kept apart from ``cli.py`` (which only registers them) and from the servers themselves, so that
 ``lhc-console`` without these commands never imports asyncssh or aiohttp.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import signal
 import sys
@@ -19,6 +20,7 @@ import platformdirs
 from store.database import APP_NAME, Database, resolve_database_url
 
 SSH_DEFAULT = ("127.0.0.1", 2222)
+WEB_DEFAULT = ("127.0.0.1", 8000)
 EXIT_OK = 0
 EXIT_REFUSED = 2
 
@@ -118,6 +120,24 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         default=1800.0,
         help="close a console after S seconds without a keystroke (default 1800; 0: never)",
     )
+    p = command(
+        "serve-web",
+        "serve the console to a browser (textual-serve); the login screen is the way in",
+        json_flag=False,
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=_listen_type(WEB_DEFAULT[1]),
+        default=WEB_DEFAULT,
+        help="where to listen (default 127.0.0.1:8000); reach it with ssh -L, see the README",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        default=None,
+        help="the address browsers use, when it differs from --listen (a proxy in front)",
+    )
 
 
 def _warn_if_exposed(what: str, host: str, note: str) -> None:
@@ -158,4 +178,25 @@ def run_ssh(args: argparse.Namespace, db: Database) -> int:
         print(f"lhc-console: {error}", file=sys.stderr)
         return EXIT_REFUSED
     print("lhc-console serve-ssh: stopped", flush=True)
+    return EXIT_OK
+
+
+def run_web(args: argparse.Namespace, db: Database) -> int:
+    """``lhc-console serve-web``: run until Ctrl+C."""
+    from .serve_web import serve_web
+
+    host, port = args.listen
+    _warn_if_exposed(
+        "serve-web", host, "this is plain HTTP: passwords cross the network unencrypted"
+    )
+    try:
+        serve_web(resolve_database_url(getattr(args, "db", None)), host, port, args.public_url)
+    except OSError as error:
+        print(
+            f"lhc-console: cannot listen on {host}:{port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    with contextlib.suppress(BrokenPipeError):
+        print("lhc-console serve-web: stopped", flush=True)
     return EXIT_OK
