@@ -34,9 +34,12 @@ class LhcConsole(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, actor_id: int | None = None) -> None:
         super().__init__()
         self.database_url = database_url
+        # Set only by the SSH server's console process, after the server checked the password or
+        # key: the session starts as that account, and logging out ends it (no second login).
+        self.actor_id = actor_id
         self.db: Database | None = None
         self.session: Session | None = None
         self.capabilities: frozenset[str] = frozenset()
@@ -60,10 +63,23 @@ class LhcConsole(App[None]):
     def _database_ready(self, db: Database, empty: bool) -> None:
         self.db = db
         self.sub_title = "not logged in"
-        if empty:
+        if self.actor_id is not None:
+            self.open_session(db, self.actor_id)
+        elif empty:
             self.push_screen(EmptyDatabaseScreen(db))
         else:
             self.push_screen(LoginScreen(db))
+
+    @work(thread=True, exclusive=True, group="login")
+    def open_session(self, db: Database, actor_id: int) -> None:
+        """Start as an account authenticated elsewhere; the store still refuses a disabled one."""
+        try:
+            session = Session(db, actor_id)
+            summary = session.permissions.summary()
+        except StoreError as error:
+            self.call_from_thread(self._show_problem, str(error))
+            return
+        self.call_from_thread(self.logged_in, session, summary.username, summary.one_line())
 
     def _show_problem(self, message: str) -> None:
         self.sub_title = "no database"
@@ -73,10 +89,16 @@ class LhcConsole(App[None]):
         """Called by the login screen: remember the session and show who is here."""
         self.session = session
         self.sub_title = f"{username} · {scope_line}"
-        self.switch_screen(HomeScreen(session))
+        if self.actor_id is not None:
+            self.push_screen(HomeScreen(session))
+        else:
+            self.switch_screen(HomeScreen(session))
 
     def log_out(self) -> None:
         assert self.db is not None
+        if self.actor_id is not None:
+            self.exit()
+            return
         self.session = None
         self.capabilities = frozenset()
         self.sub_title = "not logged in"
@@ -147,7 +169,7 @@ class LhcConsole(App[None]):
         self.push_screen(HelpScreen(title, keys))
 
 
-def run_console(database_url: str) -> int:
-    """Entry point of ``lhc-console`` without a subcommand."""
-    LhcConsole(database_url).run()
+def run_console(database_url: str, actor_id: int | None = None) -> int:
+    """Entry point of ``lhc-console`` without a subcommand (and, with ``actor_id``, of SSH)."""
+    LhcConsole(database_url, actor_id).run()
     return 0

@@ -18,7 +18,7 @@ from store import PermissionSet, Scope, StoreError, chat_access, who_grants
 from store.database import Database, open_database, resolve_database_url
 from store.lookup import UserRef, user_named
 
-from . import reports
+from . import reports, serve
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     p = command("export", "write the permission tables as a MySQL-compatible dump")
     p.add_argument("file", help="where to write the .sql file")
     command("lint", "the risk report: settings that do not do what they seem (SPEC §7)")
+    serve.add_commands(command)
     return parser
 
 
@@ -260,4 +261,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "import": _import,
     "export": _export,
     "lint": _lint,
+    "serve-ssh": serve.run_ssh,
+    "serve-web": serve.run_web,
 }

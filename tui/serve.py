@@ -1,0 +1,202 @@
+"""The ``serve-ssh`` and ``serve-web`` commands: their arguments and how they start.
+
+Kept apart from ``cli.py`` (which only registers them) and from the servers themselves, so that
+``lhc-console`` without these commands never imports asyncssh or aiohttp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from store.database import APP_NAME, Database, resolve_database_url
+
+SSH_DEFAULT = ("127.0.0.1", 2222)
+WEB_DEFAULT = ("127.0.0.1", 8000)
+EXIT_OK = 0
+EXIT_REFUSED = 2
+
+
+def config_dir() -> Path:
+    """``<user config dir>/lhc-console``: the host key and the users' authorized_keys files."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def parse_listen(text: str, default_port: int) -> tuple[str, int]:
+    """``HOST:PORT``, ``[IPv6]:PORT``, ``HOST`` or ``PORT``; the host defaults to 127.0.0.1."""
+    text = text.strip()
+    host, port_text = "127.0.0.1", str(default_port)
+    if text.startswith("["):
+        inside, _, rest = text[1:].partition("]")
+        host = inside
+        if rest:
+            if not rest.startswith(":"):
+                raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+            port_text = rest[1:]
+    elif text.isdigit():
+        port_text = text
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        host = host or "127.0.0.1"
+    elif ":" in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: write an IPv6 address as [ADDRESS]:PORT")
+    else:
+        host = text
+    if not host or not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (port 0-65535)")
+    return host, int(port_text)
+
+
+def _listen_type(default_port: int) -> Callable[[str], tuple[str, int]]:
+    return lambda text: parse_listen(text, default_port)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0: never)")
+    return value
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register both commands with ``cli.py``'s ``command`` helper."""
+    p = command(
+        "serve-ssh",
+        "serve the console over SSH: LHC usernames and passwords (or keys) log in",
+        json_flag=False,
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=_listen_type(SSH_DEFAULT[1]),
+        default=SSH_DEFAULT,
+        help="where to listen (default 127.0.0.1:2222; any other address must be given here)",
+    )
+    p.add_argument(
+        "--host-key",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="ed25519 host key, created (0600) if missing; "
+        "default: <config dir>/lhc-console/ssh_host_ed25519_key",
+    )
+    p.add_argument(
+        "--max-sessions",
+        metavar="N",
+        type=_positive_int,
+        default=20,
+        help="consoles at once; more connections are turned away politely (default 20)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        metavar="S",
+        type=_seconds,
+        default=1800.0,
+        help="close a console after S seconds without a keystroke (default 1800; 0: never)",
+    )
+    p = command(
+        "serve-web",
+        "serve the console to a browser (textual-serve); the login screen is the way in",
+        json_flag=False,
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        type=_listen_type(WEB_DEFAULT[1]),
+        default=WEB_DEFAULT,
+        help="where to listen (default 127.0.0.1:8000); reach it with ssh -L, see the README",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        default=None,
+        help="the address browsers use, when it differs from --listen (a proxy in front)",
+    )
+
+
+def _warn_if_exposed(what: str, host: str, note: str) -> None:
+    if not is_loopback(host):
+        print(
+            f"lhc-console {what}: listening on {host}, reachable from other machines; {note}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def run_ssh(args: argparse.Namespace, db: Database) -> int:
+    """``lhc-console serve-ssh``: run until Ctrl+C or SIGTERM."""
+    from .serve_ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
+
+    host, port = args.listen
+    settings = SshSettings(
+        database_url=resolve_database_url(getattr(args, "db", None)),
+        host=host,
+        port=port,
+        host_key_path=args.host_key or config_dir() / KEY_FILE_NAME,
+        keys_dir=config_dir() / KEYS_DIR_NAME,
+        max_sessions=args.max_sessions,
+        idle_timeout=args.idle_timeout,
+    )
+    _warn_if_exposed("serve-ssh", host, "check the host's firewall")
+
+    async def until_stopped() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, stop)
+
+    try:
+        asyncio.run(until_stopped())
+    except ServeError as error:
+        print(f"lhc-console: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    print("lhc-console serve-ssh: stopped", flush=True)
+    return EXIT_OK
+
+
+def run_web(args: argparse.Namespace, db: Database) -> int:
+    """``lhc-console serve-web``: run until Ctrl+C."""
+    from .serve_web import serve_web
+
+    host, port = args.listen
+    _warn_if_exposed(
+        "serve-web", host, "this is plain HTTP: passwords cross the network unencrypted"
+    )
+    try:
+        serve_web(resolve_database_url(getattr(args, "db", None)), host, port, args.public_url)
+    except OSError as error:
+        print(
+            f"lhc-console: cannot listen on {host}:{port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    with contextlib.suppress(BrokenPipeError):
+        print("lhc-console serve-web: stopped", flush=True)
+    return EXIT_OK
