@@ -18,7 +18,7 @@ from store import PermissionSet, Scope, StoreError, chat_access, who_grants
 from store.database import Database, open_database, resolve_database_url
 from store.lookup import UserRef, user_named
 
-from . import reports
+from . import reports, script
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p = command("export", "write the permission tables as a MySQL-compatible dump")
     p.add_argument("file", help="where to write the .sql file")
+    script.add_parsers(sub, common)
     return parser
 
 
@@ -249,4 +250,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "sample": _sample,
     "import": _import,
     "export": _export,
+    **script.COMMANDS,
 }
