@@ -359,9 +359,17 @@ def _names(refs: Any) -> str:
 
 
 def _delta(label: str, after: Any, before: Any, added: list[int], removed: list[int]) -> str:
-    """``groups +'US Operators' -'AU Operators'`` with names as the database has them."""
+    """``groups +'US Operators' -'AU Operators'`` with names as the database has them; a
+    department group that stays but changes its read-only flag is said so."""
     named = {r.id: r for r in (*before, *after)}
-    parts = [f"+{_names([named[i]])}" for i in added if i in named]
+    had = {r.id for r in before}
+    parts = [
+        f"{named[i].name!r} now {'read-only' if named[i].read_only else 'read-write'}"
+        if i in had
+        else f"+{_names([named[i]])}"
+        for i in added
+        if i in named
+    ]
     parts += [f"-{_names([named[i]])}" for i in removed if i in named]
     return f"{label} {' '.join(parts)}"
 
