@@ -1,11 +1,15 @@
-"""Finding accounts by name for tools that name users on the command line."""
+"""Finding accounts, groups, roles, departments and policies by name for the command line."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from .errors import NotFoundError
-from .models import User
+from .errors import NotFoundError, ValidationError
+from .limitations import validate_input
+from .models import Department, DepartmentGroup, Group, Role, RoleFunction, User
+from .permissions import EXCLUDE, GRANT
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,119 @@ def user_named(username: str) -> UserRef:
 def is_empty() -> bool:
     """Whether the database holds no users yet (a fresh console: offer the sample)."""
     return not User.select().exists()
+
+
+# -- groups, roles, departments and department groups by id or exact name -----------------
+#
+# The scripting CLI names these objects the way people do: by exact name, or by id. Resolving
+# a name is not a permission check (names appear in every form the actor opens); the services
+# that act on the id decide what the actor may do with it.
+
+
+def group_id(reference: str) -> int:
+    """The id of the group ``reference`` names (an id, ``#id``, or an exact name)."""
+    return _resolve(Group, "group", reference)
+
+
+def role_id(reference: str) -> int:
+    """The id of the role ``reference`` names (an id, ``#id``, or an exact name)."""
+    return _resolve(Role, "role", reference)
+
+
+def department_group_id(reference: str) -> int:
+    """The id of the department group ``reference`` names (an id, ``#id``, or an exact name)."""
+    return _resolve(DepartmentGroup, "department group", reference)
+
+
+def department_id(reference: str) -> int:
+    """The id of the department ``reference`` names (an id, ``#id``, or an exact name)."""
+    return _resolve(Department, "department", reference)
+
+
+def _resolve(model: Any, label: str, reference: object) -> int:
+    """One object by id or exact name; unknown or ambiguous references raise with the choices.
+
+    ``#5`` means id 5 only. A bare ``5`` is id 5 or an object named "5": if both exist and
+    differ, the reference is ambiguous (``#5`` then settles it). Names compare exactly, case
+    included, whatever the database's collation.
+    """
+    if isinstance(reference, int) and not isinstance(reference, bool):
+        text = str(reference)
+    elif isinstance(reference, str):
+        text = reference.strip()
+    else:
+        raise ValidationError(f"A {label} is named by its id or its exact name, not {reference!r}")
+    if not text:
+        raise ValidationError(f"Empty {label} name: give a {label}'s id or its exact name")
+    if text.startswith("#") and text[1:].isdigit():
+        found = model.get_or_none(model.id == int(text[1:]))
+        if found is None:
+            raise NotFoundError(f"No {label} with id {text[1:]}")
+        return int(found.id)
+    by_name = [
+        (int(row.id), row.name)
+        for row in model.select(model.id, model.name).where(model.name == text).order_by(model.id)
+        if row.name == text
+    ]
+    candidates = dict(by_name)
+    if text.isdigit():
+        by_id = model.get_or_none(model.id == int(text))
+        if by_id is not None:
+            candidates.setdefault(int(by_id.id), by_id.name)
+    if not candidates:
+        also = f" and no {label} with id {text}" if text.isdigit() else ""
+        raise NotFoundError(f"No {label} named {text!r}{also} (give its id or its exact name)")
+    if len(candidates) > 1:
+        listed = ", ".join(f"#{i} {name!r}" for i, name in sorted(candidates.items()))
+        raise ValidationError(
+            f"{text!r} could mean several {label}s ({listed}): give the one you mean as #id"
+        )
+    return next(iter(candidates))
+
+
+def policy_id(
+    role: int, module: str, function: str, *, exclude: bool = False, limitation: str | None = None
+) -> int:
+    """The id of the role's one policy row ``module/function`` (grant, or exclusion).
+
+    With ``limitation`` (JSON text, ``""`` for none) only the row with that limitation counts;
+    without it, several rows differing only in their limitation are ambiguous, and the message
+    lists their limitations so that the caller can say which.
+    """
+    kind = "exclusion" if exclude else "grant"
+    role_row = Role.get_or_none(Role.id == role)
+    if role_row is None:
+        raise NotFoundError(f"No role with id {role}")
+    rows = list(
+        RoleFunction.select()
+        .where(
+            (RoleFunction.role_id == role)
+            & (RoleFunction.module == module)
+            & (RoleFunction.function == function)
+            & (RoleFunction.type == (EXCLUDE if exclude else GRANT))
+        )
+        .order_by(RoleFunction.id)
+    )
+    if limitation is not None:
+        wanted = validate_input(limitation)
+        rows = [r for r in rows if _same_limitation(r.limitation or "", wanted)]
+    if not rows:
+        detail = f" with limitation {limitation}" if limitation else ""
+        raise NotFoundError(f"Role {role_row.name!r} has no {kind} {module}/{function}{detail}")
+    if len(rows) > 1:
+        listed = "; ".join(r.limitation or "(none)" for r in rows)
+        raise ValidationError(
+            f"Role {role_row.name!r} has {len(rows)} {kind}s {module}/{function} with the "
+            f"limitations {listed}: say which with --limitation ('' for none)"
+        )
+    return int(rows[0].id)
+
+
+def _same_limitation(stored: str, wanted: str) -> bool:
+    """Whether a stored limitation is the one typed, however either is spaced."""
+    if not stored.strip() or not wanted:
+        return not stored.strip() and not wanted
+    try:
+        return bool(json.loads(stored) == json.loads(wanted))
+    except ValueError:
+        return stored == wanted

@@ -18,7 +18,7 @@ from store import PermissionSet, Scope, StoreError, chat_access, who_grants
 from store.database import Database, open_database, resolve_database_url
 from store.lookup import UserRef, user_named
 
-from . import reports, serve
+from . import reports, script, serve
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="where to write the .sql file")
     command("lint", "the risk report: settings that do not do what they seem (SPEC §7)")
     serve.add_commands(command)
+    script.add_parsers(sub, common)
     return parser
 
 
@@ -263,4 +264,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
     "lint": _lint,
     "serve-ssh": serve.run_ssh,
     "serve-web": serve.run_web,
+    **script.COMMANDS,
 }

@@ -1,0 +1,152 @@
+"""Who a scripting command acts as (``--as``), and where its passwords come from.
+
+A script run as a team leader must do exactly what that team leader could do in the console, so
+every scripting command logs in like the login screen does (``Session.login``: the same checks,
+the same ``lh_users_login`` row, the same lockout) and then goes through that session's services.
+
+Passwords never come from the command line (argv is visible to every user of the machine in
+``ps`` and lands in shell histories). The actor's password comes from ``--password-stdin``, else
+``$LHC_CONSOLE_PASSWORD``, else a prompt at the terminal. A new password (``user add``,
+``user passwd``, ``apply``) comes from ``--new-password-file FILE`` (``-`` is standard input),
+``--generate-password``, or a prompt asked twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from store import Session, StoreError
+from store.database import Database
+
+PASSWORD_ENV = "LHC_CONSOLE_PASSWORD"
+GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters, well inside bcrypt's 72 bytes
+
+
+class CommandError(StoreError):
+    """The command line itself is incomplete or contradictory (exit 2, like a refusal)."""
+
+
+def add_actor_options(parser: argparse.ArgumentParser) -> None:
+    """``--as`` and ``--password-stdin``, which every scripting subcommand takes."""
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="USERNAME",
+        help="log in as this user (username or e-mail); every command acts within their scope",
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the --as user's password from the first line of stdin "
+        f"(default: ${PASSWORD_ENV}, else a prompt)",
+    )
+
+
+def add_new_password_options(parser: argparse.ArgumentParser) -> None:
+    """Where a new password comes from; without either, a terminal prompt asks twice."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--new-password-file",
+        metavar="FILE",
+        help="read the new password from the first line of FILE ('-' for stdin)",
+    )
+    source.add_argument(
+        "--generate-password",
+        action="store_true",
+        help="generate a random password and print it once",
+    )
+
+
+def login(args: argparse.Namespace, db: Database, doing: str) -> Session:
+    """Log in as ``--as``, or refuse with a message that says ``--as`` is needed."""
+    if not getattr(args, "actor", None):
+        raise CommandError(
+            f"{doing} acts as a logged-in user: add --as USERNAME (the password comes from "
+            f"--password-stdin, ${PASSWORD_ENV} or a prompt)"
+        )
+    return Session.login(db, args.actor, _actor_password(args), ip="cli")
+
+
+def _actor_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        if getattr(args, "new_password_file", None) == "-":
+            raise CommandError(
+                "--password-stdin and --new-password-file - both read stdin: "
+                f"give one of the passwords another way (${PASSWORD_ENV}, a file)"
+            )
+        return _first_line(sys.stdin.readline(), "stdin")
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env is not None:
+        return from_env
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {args.actor}: ")
+    raise CommandError(
+        f"No password for {args.actor!r}: pipe it with --password-stdin, set ${PASSWORD_ENV}, "
+        "or run at a terminal to be asked"
+    )
+
+
+@dataclass(frozen=True)
+class NewPassword:
+    """A new password and whether the console made it up (then it is printed, once)."""
+
+    value: str
+    generated: bool
+
+
+def new_password(args: argparse.Namespace, username: str) -> NewPassword:
+    """The new password for ``username`` from the command's chosen source."""
+    if getattr(args, "generate_password", False):
+        return NewPassword(generate_password(), True)
+    path = getattr(args, "new_password_file", None)
+    if path:
+        return NewPassword(read_password_file(path), False)
+    check_new_password_source(args, username)
+    first = getpass.getpass(f"New password for {username}: ")
+    again = getpass.getpass(f"New password for {username} again: ")
+    if first != again:
+        raise CommandError("The two passwords differ; nothing was changed")
+    return NewPassword(first, False)
+
+
+def check_new_password_source(args: argparse.Namespace, username: str | None = None) -> None:
+    """Refuse before logging in when a new password is needed and nothing can give one."""
+    if args.generate_password or args.new_password_file or sys.stdin.isatty():
+        return
+    whom = f" for {username!r}" if username else ""
+    raise CommandError(
+        f"No new password{whom}: give --new-password-file FILE or --generate-password, "
+        "or run at a terminal to be asked"
+    )
+
+
+def read_password_file(path: str | Path) -> str:
+    """The first line of a password file (``-``: stdin), without its line ending."""
+    if str(path) == "-":
+        return _first_line(sys.stdin.readline(), "stdin")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return _first_line(handle.readline(), str(path))
+    except OSError as error:
+        raise CommandError(
+            f"Cannot read the password file {str(path)!r}: {error.strerror or error}"
+        ) from error
+    except UnicodeDecodeError as error:
+        raise CommandError(f"The password file {str(path)!r} is not UTF-8 text") from error
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+def _first_line(line: str, where: str) -> str:
+    password = line.rstrip("\r\n")
+    if not password:
+        raise CommandError(f"No password on the first line of {where}")
+    return password

@@ -1,0 +1,223 @@
+"""The scripting commands: ``user``, ``group``, ``role``, ``policy``, ``depgroup`` and ``apply``.
+
+Each runs as the user named by ``--as``, logged in like the login screen, through that
+session's services: a script can do exactly what its actor could do in the console. One command
+is one transaction (several service calls, such as ``user depgroups --add A --remove B``, are
+nested inside one ``Session.action``), so a refusal of any step writes nothing. ``--json`` prints
+the object as stored. Errors reach ``tui.cli.main``, which prints the store's message and exits 2.
+
+This module wires the argument parsers; the handlers are in ``script_users`` (users) and
+``script_config`` (groups, roles, policies, department groups), the batch form in ``apply``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from store import Session
+from store.database import Database
+
+from . import apply, script_config, script_users
+from .actor import add_actor_options, add_new_password_options, check_new_password_source, login
+
+Handler = Callable[[argparse.Namespace, Session], int]
+
+YES = ("yes", "y", "true", "1", "on")
+NO = ("no", "n", "false", "0", "off")
+
+
+def yes_no(value: str) -> bool:
+    """``--required yes`` / ``--disabled no``: an explicit flag value, so scripts can set both."""
+    lowered = value.strip().lower()
+    if lowered in YES:
+        return True
+    if lowered in NO:
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, not {value!r}")
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Register the scripting commands on ``lhc-console``'s subparsers."""
+    actor = argparse.ArgumentParser(add_help=False)
+    add_actor_options(actor)
+    actor.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+    def family(name: str, help_text: str) -> Any:
+        p = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+        return actions
+
+    def leaf(actions: Any, name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+        p = actions.add_parser(name, help=help_text, description=help_text, parents=[common, actor])
+        p.set_defaults(handler=handler)
+        return p
+
+    def many(p: argparse.ArgumentParser, flag: str, what: str, *, replace: bool = False) -> None:
+        """A list option: ``--flag A B`` or ``--flag A --flag B``; with ``replace``, giving the
+        flag with no value empties the list and leaving it out keeps it as it is."""
+        p.add_argument(
+            flag,
+            nargs="*" if replace else "+",
+            action="extend",
+            default=None if replace else [],
+            metavar=what.upper().replace(" ", "_"),
+            help=f"{what}s by id or exact name"
+            + ("; replaces the list (no value: empty it)" if replace else ""),
+        )
+
+    # -- user ----------------------------------------------------------------------------
+    users = family("user", "users as the --as user sees and changes them")
+    p = leaf(users, "add", "create a user in groups you may hand out", script_users.add)
+    p.add_argument("username")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--surname", default="")
+    p.add_argument("--job-title", default="")
+    many(p, "--group", "group")
+    many(p, "--department-group", "department group")
+    many(p, "--department", "department")
+    p.add_argument(
+        "--read-only", action="store_true", help="assign the department (groups) read-only"
+    )
+    add_new_password_options(p)
+    p = leaf(users, "edit", "change a user's account fields", script_users.edit)
+    p.add_argument("username")
+    p.add_argument("--rename", metavar="NEW_USERNAME")
+    p.add_argument("--email")
+    p.add_argument("--name")
+    p.add_argument("--surname")
+    p.add_argument("--job-title")
+    p.add_argument("--disabled", type=yes_no, metavar="yes|no")
+    p = leaf(users, "passwd", "set a user's password", script_users.passwd)
+    p.add_argument("username")
+    add_new_password_options(p)
+    p = leaf(users, "delete", "delete a user and all their rows", script_users.delete)
+    p.add_argument("username")
+    p = leaf(users, "show", "a user you can see, with groups and departments", script_users.show)
+    p.add_argument("username")
+    p = leaf(users, "list", "the users you can see, paged by id", script_users.list_users)
+    p.add_argument("--filter", default="", metavar="TEXT", help="part of a name, e-mail or id")
+    p.add_argument("--limit", type=int, default=50, help="users per page (1-500, default 50)")
+    p.add_argument("--after", type=int, metavar="ID", help="continue after this user id")
+    p = leaf(users, "groups", "add and remove a user's groups", script_users.groups)
+    p.add_argument("username")
+    many(p, "--add", "group")
+    many(p, "--remove", "group")
+    p = leaf(users, "depgroups", "assign and unassign department groups", script_users.depgroups)
+    p.add_argument("username")
+    many(p, "--add", "department group")
+    many(p, "--remove", "department group")
+    p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")
+    p = leaf(
+        users, "departments", "assign and unassign single departments", script_users.departments
+    )
+    p.add_argument("username")
+    many(p, "--add", "department")
+    many(p, "--remove", "department")
+    p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")
+    p.add_argument("--all", type=yes_no, metavar="yes|no", help="LHC's 'all departments' flag")
+
+    # -- group ---------------------------------------------------------------------------
+    groups = family("group", "user groups: flags, work-with lists, roles")
+    for name, handler, help_text in (
+        ("add", script_config.group_add, "create a group"),
+        ("edit", script_config.group_edit, "change a group"),
+    ):
+        p = leaf(groups, name, help_text, handler)
+        p.add_argument("group" if name == "edit" else "name")
+        if name == "edit":
+            p.add_argument("--name", dest="new_name", metavar="NAME", help="rename the group")
+        p.add_argument("--required", type=yes_no, metavar="yes|no")
+        p.add_argument("--disabled", type=yes_no, metavar="yes|no")
+        many(p, "--works-with", "group", replace=True)
+        p.add_argument(
+            "--withheld",
+            type=yes_no,
+            metavar="yes|no",
+            help="its own members may not hand it out (LHC's -1 work-with row)",
+        )
+        many(p, "--role", "role", replace=True)
+    p = leaf(groups, "delete", "delete a group", script_config.group_delete)
+    p.add_argument("group")
+    p = leaf(
+        groups, "show", "a group with its flags, work-with list and roles", script_config.group_show
+    )
+    p.add_argument("group")
+    leaf(groups, "list", "every group", script_config.group_list)
+
+    # -- role, policy --------------------------------------------------------------------
+    roles = family("role", "roles and their policies")
+    p = leaf(roles, "add", "create a role", script_config.role_add)
+    p.add_argument("name")
+    p = leaf(roles, "edit", "rename a role", script_config.role_edit)
+    p.add_argument("role")
+    p.add_argument("--name", dest="new_name", metavar="NAME", required=True)
+    p = leaf(roles, "delete", "delete a role no group uses", script_config.role_delete)
+    p.add_argument("role")
+    p = leaf(roles, "show", "a role with its policies", script_config.role_show)
+    p.add_argument("role")
+    leaf(roles, "list", "every role", script_config.role_list)
+    policies = family("policy", "a role's policy rows")
+    for name, handler, help_text in (
+        ("add", script_config.policy_add, "add a grant (or --exclude) row to a role"),
+        ("remove", script_config.policy_remove, "remove a grant (or --exclude) row from a role"),
+    ):
+        p = leaf(policies, name, help_text, handler)
+        p.add_argument("role")
+        p.add_argument("module")
+        p.add_argument("function")
+        p.add_argument("--limitation", metavar="JSON", help='e.g. {"group":[2]}')
+        p.add_argument("--exclude", action="store_true", help="an exclusion row, not a grant")
+
+    # -- depgroup ------------------------------------------------------------------------
+    depgroups = family("depgroup", "department groups and their departments")
+    p = leaf(depgroups, "add", "create a department group", script_config.depgroup_add)
+    p.add_argument("name")
+    many(p, "--department", "department")
+    p = leaf(
+        depgroups,
+        "edit",
+        "rename a department group or set its departments",
+        script_config.depgroup_edit,
+    )
+    p.add_argument("depgroup")
+    p.add_argument("--name", dest="new_name", metavar="NAME")
+    many(p, "--department", "department", replace=True)
+    p = leaf(depgroups, "delete", "delete a department group", script_config.depgroup_delete)
+    p.add_argument("depgroup")
+    p = leaf(depgroups, "show", "a department group", script_config.depgroup_show)
+    p.add_argument("depgroup")
+    leaf(depgroups, "list", "every department group", script_config.depgroup_list)
+
+    # -- apply ---------------------------------------------------------------------------
+    p = sub.add_parser(
+        "apply",
+        help="create or update users from a TOML file, all or nothing",
+        description=apply.DESCRIPTION,
+        parents=[common, actor],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", help="the TOML file (see README, Scripting)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="check and report everything, change nothing"
+    )
+
+
+def run(args: argparse.Namespace, db: Database) -> int:
+    """Log in as ``--as`` and run the chosen handler (``apply`` validates its file first)."""
+    if args.command == "apply":
+        plan = apply.load(args.file)
+        session = login(args, db, "'lhc-console apply'")
+        return apply.run(args, session, plan)
+    if hasattr(args, "generate_password"):
+        check_new_password_source(args, args.username)
+    session = login(args, db, f"'lhc-console {args.command} {args.action}'")
+    handler: Handler = args.handler
+    return handler(args, session)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
+    name: run for name in ("user", "group", "role", "policy", "depgroup", "apply")
+}

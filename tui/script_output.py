@@ -1,0 +1,187 @@
+"""What the scripting commands print: JSON as stored (ids), or lines a person reads (names).
+
+The JSON objects carry ids, as LHC's rows do, so a script can feed them back to the next
+command; the text names everything, so a person reading the output does not look ids up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from store.views import (
+    Assignment,
+    DepartmentGroupInfo,
+    GroupInfo,
+    Ref,
+    RoleInfo,
+    UserDetail,
+    UserPage,
+    UserRow,
+)
+
+
+def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) -> int:
+    """``--json``: one JSON object on stdout; otherwise the lines a person reads. Exit 0."""
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        for line in text:
+            print(line)
+    return 0
+
+
+def names(refs: Iterable[Ref | Assignment]) -> str:
+    """``'Operators' (#2), 'US Operators' (#4)``, read-only assignments marked; ``-`` if none."""
+    parts = [
+        f"{r.name!r} (#{r.id})" + (" read-only" if getattr(r, "read_only", False) else "")
+        for r in refs
+    ]
+    return ", ".join(parts) or "-"
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+def user_json(user: UserDetail) -> dict[str, Any]:
+    return user.as_json()
+
+
+def user_lines(user: UserDetail) -> list[str]:
+    full_name = " ".join(part for part in (user.name, user.surname) if part)
+    flags = [
+        flag
+        for flag, on in (
+            ("disabled", user.disabled),
+            ("administrator", user.is_administrator),
+            ("all departments", user.all_departments),
+            ("read-only for you", not user.editable),
+        )
+        if on
+    ]
+    return [
+        f"{user.username} (#{user.id})  {user.email}"
+        + (f"  {full_name}" if full_name else "")
+        + (f"  [{', '.join(flags)}]" if flags else ""),
+        f"  groups: {names(user.groups)}",
+        f"  department groups: {names(user.department_groups)}",
+        f"  departments: {names(user.departments)}",
+    ]
+
+
+def user_row_json(row: UserRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "name": row.name,
+        "surname": row.surname,
+        "email": row.email,
+        "disabled": row.disabled,
+        "groups": list(row.groups),
+        "department_groups": list(row.department_groups),
+        "editable": row.editable,
+    }
+
+
+def user_page_json(page: UserPage) -> dict[str, Any]:
+    return {
+        "users": [user_row_json(r) for r in page.rows],
+        "total": page.total,
+        "next_after": page.next_after[1] if page.next_after else None,
+    }
+
+
+def user_page_lines(page: UserPage) -> list[str]:
+    lines = [
+        f"{r.id:>6}  {r.username:24} {r.email:32} {', '.join(r.groups)}"
+        + ("  (disabled)" if r.disabled else "")
+        + ("" if r.editable else "  (read-only)")
+        for r in page.rows
+    ]
+    shown = f"{len(page.rows)} of {page.total} users"
+    if page.next_after:
+        shown += f"; more with --after {page.next_after[1]}"
+    return [*lines, shown]
+
+
+# -- groups, roles, department groups ---------------------------------------------------
+
+
+def group_json(group: GroupInfo) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "required": group.required,
+        "disabled": group.disabled,
+        "withheld": group.members_withheld,
+        "works_with": [r.id for r in group.works_with],
+        "roles": [r.id for r in group.roles],
+        "member_count": group.member_count,
+        "grants_administration": group.grants_administration,
+    }
+
+
+def group_lines(group: GroupInfo) -> list[str]:
+    flags = [
+        flag
+        for flag, on in (
+            ("required", group.required),
+            ("disabled", group.disabled),
+            ("withheld from its members", group.members_withheld),
+            ("grants administration", group.grants_administration),
+        )
+        if on
+    ]
+    return [
+        f"{group.name} (#{group.id})  {group.member_count} members"
+        + (f"  [{', '.join(flags)}]" if flags else ""),
+        f"  works with: {names(group.works_with)}",
+        f"  roles: {names(group.roles)}",
+    ]
+
+
+def role_json(role: RoleInfo) -> dict[str, Any]:
+    return {
+        "id": role.id,
+        "name": role.name,
+        "policies": [
+            {
+                "id": p.id,
+                "module": p.module,
+                "function": p.function,
+                "limitation": p.limitation,
+                "type": "exclude" if p.exclude else "grant",
+            }
+            for p in role.policies
+        ],
+        "groups": [g.id for g in role.groups],
+    }
+
+
+def role_lines(role: RoleInfo) -> list[str]:
+    return [
+        f"{role.name} (#{role.id})  used by: {names(role.groups)}",
+        *(
+            f"  {'exclude' if p.exclude else 'grant':7} {p.module}/{p.function}"
+            + (f"  {p.limitation}" if p.limitation else "")
+            for p in role.policies
+        ),
+    ]
+
+
+def depgroup_json(group: DepartmentGroupInfo) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "departments": [d.id for d in group.departments],
+        "user_count": group.user_count,
+    }
+
+
+def depgroup_lines(group: DepartmentGroupInfo) -> list[str]:
+    return [
+        f"{group.name} (#{group.id})  assigned to {group.user_count} users",
+        f"  departments: {names(group.departments)}",
+    ]

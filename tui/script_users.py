@@ -1,0 +1,169 @@
+"""``lhc-console user …``: users as the ``--as`` actor sees and changes them.
+
+Each handler resolves names (``store.lookup``: groups, department groups and departments by id
+or exact name; the user through ``UserService.find``, which only finds users the actor can
+see), then calls the same services as the users screen, inside one ``Session.action`` when it
+takes several calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from store import Session, lookup
+from store.views import UserDetail
+
+from .actor import CommandError, NewPassword, new_password
+from .script_output import emit, user_json, user_lines, user_page_json, user_page_lines
+
+TEXT_FIELDS = (
+    ("rename", "username"),
+    ("email", "email"),
+    ("name", "name"),
+    ("surname", "surname"),
+    ("job_title", "job_title"),
+)
+
+
+def _ids(references: Sequence[str], resolve: Callable[[str], int]) -> list[int]:
+    return [resolve(r) for r in references]
+
+
+def _changed(
+    args: argparse.Namespace,
+    user: UserDetail,
+    done: str,
+    password: NewPassword | None = None,
+) -> int:
+    """Print the user as now after a change, and a generated password once."""
+    report: dict[str, Any] = user_json(user)
+    lines = [f"{done} {user.username!r} (#{user.id})", *user_lines(user)]
+    if password is not None and password.generated:
+        report["generated_password"] = password.value
+        lines.append(f"Generated password for {user.username!r} (shown once): {password.value}")
+    return emit(args, report, lines)
+
+
+def _add_remove(
+    args: argparse.Namespace, what: str, resolve: Callable[[str], int]
+) -> tuple[list[int], list[int]]:
+    add, remove = _ids(args.add, resolve), _ids(args.remove, resolve)
+    both = sorted(set(add) & set(remove))
+    if both:
+        raise CommandError(f"The same {what} both added and removed: #{', #'.join(map(str, both))}")
+    return add, remove
+
+
+def add(args: argparse.Namespace, session: Session) -> int:
+    password = new_password(args, args.username)
+    departments = _ids(args.department, lookup.department_id)
+    user = session.users.create(
+        username=args.username,
+        password=password.value,
+        email=args.email,
+        name=args.name,
+        surname=args.surname,
+        job_title=args.job_title,
+        groups=_ids(args.group, lookup.group_id),
+        department_groups=_ids(args.department_group, lookup.department_group_id),
+        department_groups_read_only=args.read_only,
+        departments=departments,
+        read_only_departments=departments if args.read_only else (),
+    )
+    return _changed(args, user, "Created user", password)
+
+
+def edit(args: argparse.Namespace, session: Session) -> int:
+    changes = {
+        field: getattr(args, arg) for arg, field in TEXT_FIELDS if getattr(args, arg) is not None
+    }
+    if not changes and args.disabled is None:
+        raise CommandError(
+            "Nothing to change: give --email, --name, --surname, --job-title, --rename or "
+            "--disabled"
+        )
+    with session.action():
+        user = session.users.find(args.username)
+        if changes:
+            user = session.users.update(user.id, **changes)
+        if args.disabled is not None:
+            user = session.users.set_disabled(user.id, args.disabled)
+    return _changed(args, user, "Changed user")
+
+
+def passwd(args: argparse.Namespace, session: Session) -> int:
+    user = session.users.find(args.username)
+    password = new_password(args, user.username)
+    session.users.set_password(user.id, password.value)
+    return _changed(args, session.users.get(user.id), "Changed the password of", password)
+
+
+def delete(args: argparse.Namespace, session: Session) -> int:
+    with session.action():
+        user = session.users.find(args.username)
+        session.users.delete(user.id)
+    report = {"deleted": {"id": user.id, "username": user.username}}
+    return emit(args, report, [f"Deleted user {user.username!r} (#{user.id})"])
+
+
+def show(args: argparse.Namespace, session: Session) -> int:
+    user = session.users.find(args.username)
+    return emit(args, user_json(user), user_lines(user))
+
+
+def list_users(args: argparse.Namespace, session: Session) -> int:
+    page = session.users.page(
+        text=args.filter,
+        sort="id",
+        after=(args.after, args.after) if args.after is not None else None,
+        limit=args.limit,
+    )
+    return emit(args, user_page_json(page), user_page_lines(page))
+
+
+def groups(args: argparse.Namespace, session: Session) -> int:
+    add_ids, remove_ids = _add_remove(args, "group", lookup.group_id)
+    if not add_ids and not remove_ids:
+        raise CommandError("Nothing to change: give --add GROUP… and/or --remove GROUP…")
+    with session.action():
+        user = session.users.find(args.username)
+        user = session.users.change_groups(user.id, add=add_ids, remove=remove_ids)
+    return _changed(args, user, "Changed the groups of")
+
+
+def depgroups(args: argparse.Namespace, session: Session) -> int:
+    add_ids, remove_ids = _add_remove(args, "department group", lookup.department_group_id)
+    if not add_ids and not remove_ids:
+        raise CommandError(
+            "Nothing to change: give --add DEPARTMENT_GROUP… and/or --remove DEPARTMENT_GROUP…"
+        )
+    with session.action():
+        user = session.users.find(args.username)
+        for dep_group in add_ids:
+            user = session.assignments.assign_department_group(
+                user.id, dep_group, read_only=args.read_only
+            )
+        for dep_group in remove_ids:
+            user = session.assignments.unassign_department_group(user.id, dep_group)
+    return _changed(args, user, "Changed the department groups of")
+
+
+def departments(args: argparse.Namespace, session: Session) -> int:
+    add_ids, remove_ids = _add_remove(args, "department", lookup.department_id)
+    if not add_ids and not remove_ids and args.all is None:
+        raise CommandError(
+            "Nothing to change: give --add DEPARTMENT…, --remove DEPARTMENT… or --all yes|no"
+        )
+    with session.action():
+        user = session.users.find(args.username)
+        if args.all is not None:
+            user = session.assignments.set_all_departments(user.id, args.all)
+        for department in add_ids:
+            user = session.assignments.assign_department(
+                user.id, department, read_only=args.read_only
+            )
+        for department in remove_ids:
+            user = session.assignments.unassign_department(user.id, department)
+    return _changed(args, user, "Changed the departments of")
