@@ -51,7 +51,7 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination(
         "r",
         "Roles",
-        "roles and their policies (module / function / limitation)",
+        "roles and the policies they grant or exclude",
         "roles.list",
         "screens.roles:RolesScreen",
     ),
