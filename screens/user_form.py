@@ -413,56 +413,60 @@ class UserFormScreen(ConsoleScreen):
         users, assignments, user_id = self.session.users, self.session.assignments, user.id
 
         def call() -> tuple[UserDetail | None, str]:
-            """One store call (one transaction) per kind of change, in the form's order.
+            """Every change of the form in one transaction (``Session.together``).
 
-            Each passes the version the previous one left, so a change made meanwhile by
-            someone else stops the save with a ConflictError before it writes.
+            Each store call passes the version the previous one left, so a change made
+            meanwhile by someone else stops the save with a ConflictError, and the whole save
+            is rolled back: it lands complete or not at all.
             """
             saved: UserDetail | None = None
             version = user.cache_version
             try:
-                if fields:
-                    saved = users.update(user_id, expected_version=version, **fields)
-                    version = saved.cache_version
-                if add or remove:
-                    saved = users.change_groups(
-                        user_id, add=add, remove=remove, expected_version=version
-                    )
-                    version = saved.cache_version
-                for dg in sorted(set(dg_before) - set(dg_now)):
-                    saved = assignments.unassign_department_group(
-                        user_id, dg, expected_version=version
-                    )
-                    version = saved.cache_version
-                for dg, ro in sorted(dg_now.items()):
-                    if dg_before.get(dg) != ro:
-                        saved = assignments.assign_department_group(
-                            user_id, dg, read_only=ro, expected_version=version
+                with self.session.together("user.save"):
+                    if fields:
+                        saved = users.update(user_id, expected_version=version, **fields)
+                        version = saved.cache_version
+                    if add or remove:
+                        saved = users.change_groups(
+                            user_id, add=add, remove=remove, expected_version=version
                         )
                         version = saved.cache_version
-                for dep in sorted(set(dep_before) - set(dep_now)):
-                    saved = assignments.unassign_department(user_id, dep, expected_version=version)
-                    version = saved.cache_version
-                for dep, ro in sorted(dep_now.items()):
-                    if dep_before.get(dep) != ro:
-                        saved = assignments.assign_department(
-                            user_id, dep, read_only=ro, expected_version=version
+                    for dg in sorted(set(dg_before) - set(dg_now)):
+                        saved = assignments.unassign_department_group(
+                            user_id, dg, expected_version=version
                         )
                         version = saved.cache_version
+                    for dg, ro in sorted(dg_now.items()):
+                        if dg_before.get(dg) != ro:
+                            saved = assignments.assign_department_group(
+                                user_id, dg, read_only=ro, expected_version=version
+                            )
+                            version = saved.cache_version
+                    for dep in sorted(set(dep_before) - set(dep_now)):
+                        saved = assignments.unassign_department(
+                            user_id, dep, expected_version=version
+                        )
+                        version = saved.cache_version
+                    for dep, ro in sorted(dep_now.items()):
+                        if dep_before.get(dep) != ro:
+                            saved = assignments.assign_department(
+                                user_id, dep, read_only=ro, expected_version=version
+                            )
+                            version = saved.cache_version
             except StoreError as error:
-                return saved, str(error)
+                return None, str(error)
             return saved, ""
 
         def done(result: tuple[UserDetail | None, str]) -> None:
             self._saving = False
             saved, error = result
             if saved is not None and self.form is not None:
-                # Part (or all) is stored: what remains different is what is still unsaved.
+                # Stored whole: the saved user is the new starting point of the form.
                 self.saved_something = True
                 self.form = replace(self.form, user=saved)
                 self.baseline = loaded_state(self.form)
             if error:
-                self._refused(error if saved is None else f"{error} (the changes before it saved)")
+                self._refused(error)
                 return
             self.notify(f"Saved user {user.username!r}", title="Saved")
             self.dismiss(True)

@@ -4,7 +4,7 @@ The URL comes from ``--db``, else ``LHC_CONSOLE_DB``, else an SQLite file in the
 user data directory. SQLite settings, chosen deliberately:
 
 - ``journal_mode=wal``: readers (other consoles over SSH) never block the writer and vice versa.
-- ``busy_timeout=5000``: a second writer waits up to 5 s for the lock instead of failing at once
+- ``busy_timeout=15000``: a second writer waits up to 15 s for the lock instead of failing at once
   with "database is locked".
 - ``synchronous=normal``: durable at every checkpoint, and safe with WAL (no corruption on
   power loss, at most the last transactions lost), much faster than ``full``.
@@ -46,7 +46,7 @@ APP_NAME = "lhc-console"
 
 SQLITE_PRAGMAS: dict[str, object] = {
     "journal_mode": "wal",
-    "busy_timeout": 5000,
+    "busy_timeout": 15000,
     "synchronous": "normal",
     "foreign_keys": 1,
 }
@@ -135,6 +135,7 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
             )
     except (RuntimeError, ValueError, OSError) as exc:
         raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
+    db.console_url = url  # type: ignore[attr-defined]  # where it came from (tests, headers)
     database_proxy.initialize(db)
     if create_schema:
         try:

@@ -183,6 +183,17 @@ class Session:
             yield self.context()
 
     @contextmanager
+    def together(self, action: str) -> Iterator[None]:
+        """Several service calls as one user action: one transaction and one audit row.
+
+        A form that saves fields, groups and departments calls several services; inside this
+        block a refusal or a conflict in any of them rolls all of them back, so a save lands
+        whole or not at all.
+        """
+        with self.action(), self.one_audit(action):
+            yield
+
+    @contextmanager
     def one_audit(self, action: str) -> Iterator[list[AuditStep]]:
         """Make the service calls inside one form save leave one ``lh_audits`` row together.
 

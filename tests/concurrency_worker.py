@@ -41,6 +41,7 @@ def main(argv: list[str]) -> int:
             conflicts += 1
             continue
         saved.append({"user": user_id, "version": version, "name": name})
+        time.sleep(rng.uniform(0, 0.01))  # the next form
     db.close()
     print(json.dumps({"worker": int(worker), "saved": saved, "conflicts": conflicts}))
     return 0

@@ -53,7 +53,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[ServerBackend | None]:
+def db_server() -> Iterator[ServerBackend | None]:
     """The MariaDB/PostgreSQL server the run uses, or None for SQLite."""
     if BACKEND == "sqlite":
         yield None
@@ -72,14 +72,14 @@ def server() -> Iterator[ServerBackend | None]:
 
 
 @pytest.fixture
-def backend_url(tmp_path: Path, server: ServerBackend | None) -> Iterator[str]:
+def backend_url(tmp_path: Path, db_server: ServerBackend | None) -> Iterator[str]:
     """The URL of a new, empty database on the selected backend (dropped afterwards)."""
-    if server is None:
+    if db_server is None:
         yield f"sqlite:///{tmp_path / 'lhc.sqlite'}"
         return
-    name = server.create()
-    yield server.url_for(name)
-    server.drop(name)
+    name = db_server.create()
+    yield db_server.url_for(name)
+    db_server.drop(name)
 
 
 @pytest.fixture
@@ -92,21 +92,21 @@ def db(backend_url: str) -> Iterator[Database]:
 
 @pytest.fixture(scope="session")
 def sample_template(
-    tmp_path_factory: pytest.TempPathFactory, server: ServerBackend | None
+    tmp_path_factory: pytest.TempPathFactory, db_server: ServerBackend | None
 ) -> str:
     """The sample loaded once per run; each test gets a copy (bcrypt is slow on purpose).
 
     SQLite: the template file's path; a server: the template database's name.
     """
-    if server is None:
+    if db_server is None:
         path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
         database = open_database(f"sqlite:///{path}")
         load_sample(database)
         database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         database.close()
         return str(path)
-    name = server.create()
-    database = open_database(server.url_for(name))
+    name = db_server.create()
+    database = open_database(db_server.url_for(name))
     load_sample(database)
     database.close()
     return name
@@ -114,17 +114,17 @@ def sample_template(
 
 @pytest.fixture
 def sample_url(
-    tmp_path: Path, sample_template: str, server: ServerBackend | None
+    tmp_path: Path, sample_template: str, db_server: ServerBackend | None
 ) -> Iterator[str]:
     """The URL of a fresh copy of the sample configuration (SPEC §5), for apps and processes."""
-    if server is None:
+    if db_server is None:
         path = tmp_path / "sample.sqlite"
         copy_sqlite(Path(sample_template), path)
         yield f"sqlite:///{path}"
         return
-    name = server.create(template=sample_template)
-    yield server.url_for(name)
-    server.drop(name)
+    name = db_server.create(template=sample_template)
+    yield db_server.url_for(name)
+    db_server.drop(name)
 
 
 @pytest.fixture

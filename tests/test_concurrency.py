@@ -75,6 +75,7 @@ def test_eight_consoles_editing_the_same_users_lose_no_update(sample_on: str) ->
     saved = [s for r in results for s in r["saved"]]
     conflicts = sum(r["conflicts"] for r in results)
     assert saved and conflicts, (len(saved), conflicts)  # both outcomes really happened
+    print(f"{sample_on.split(':')[0]}: {len(saved)} saves landed, {conflicts} conflicts refused")
 
     db = open_database(sample_on)
     for user_id in USERS:

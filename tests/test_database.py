@@ -30,7 +30,7 @@ def test_db_option_beats_environment_beats_default(monkeypatch: pytest.MonkeyPat
 @pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_with_a_busy_timeout_and_foreign_keys(db: Database) -> None:
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 15000
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
 
 

@@ -34,7 +34,11 @@ from tui.app import LhcConsole
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_US = 2
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+    pytest.mark.sqlite_only,  # the SQLite file itself is part of the test
+]
+
 
 
 def snapshot(path: Path) -> dict:
@@ -175,7 +179,7 @@ def test_a_lock_held_beyond_the_busy_timeout_is_refused_clearly_and_writes_nothi
     sample_db,
 ) -> None:
     path = Path(sample_db.database)
-    sample_db.execute_sql("PRAGMA busy_timeout = 300")  # the default waits 5 s
+    sample_db.execute_sql("PRAGMA busy_timeout = 300")  # the default waits 15 s
     before = all_rows()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
@@ -235,7 +239,7 @@ async def test_the_console_says_the_database_is_gone_and_keeps_running(sample_ur
 async def test_the_console_says_the_database_is_locked_and_keeps_running(
     sample_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(SQLITE_PRAGMAS, "busy_timeout", 300)  # the default waits 5 s
+    monkeypatch.setitem(SQLITE_PRAGMAS, "busy_timeout", 300)  # the default waits 15 s
     path = Path(sample_url.removeprefix("sqlite:///"))
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:

@@ -344,3 +344,34 @@ def test_an_actor_whose_account_was_deleted_meanwhile_is_refused(sample_db: Data
         session.users.update(OPERATOR_US, name="X")
     assert "no longer exists" in str(raised.value)
     assert all_rows() == before
+
+
+def test_a_form_save_is_one_action_so_a_later_refusal_undoes_the_earlier_steps(
+    as_user,
+) -> None:
+    """``Session.together``: the users form saves fields, then groups; a refused group change
+    takes the name change back with it and leaves no audit row."""
+    from store import ScopeError
+    from store.dump import all_rows
+
+    teamleader = as_user("Teamleader US")
+    before = all_rows()
+    with pytest.raises(ScopeError, match="AU Operators"), teamleader.together("user.save"):
+        teamleader.users.update(2, name="Renamed")
+        teamleader.users.change_groups(2, add=[5])  # AU Operators: outside his scope
+    assert all_rows() == before
+
+
+def test_a_form_save_that_lands_leaves_one_audit_row_naming_its_steps(as_user) -> None:
+    import json
+
+    from store.models import Audit
+
+    manager = as_user("Manager US")
+    last = Audit.select().order_by(Audit.id.desc()).get().id
+    with manager.together("user.save"):
+        version = manager.users.update(2, name="Renamed").cache_version
+        manager.users.change_groups(2, add=[5], expected_version=version)
+    rows = list(Audit.select().where(Audit.id > last))
+    assert len(rows) == 1
+    assert json.loads(rows[0].message)["steps"] == ["user.update", "user.groups"]

@@ -506,7 +506,7 @@ def test_the_risk_service_needs_lhpermission_list(as_user: Callable[[str], Sessi
 def test_lint_json_has_the_issue_shape_and_exit_code_0(
     capsys: pytest.CaptureFixture[str], sample_db: Database
 ) -> None:
-    code = main(["lint", "--json", "--db", f"sqlite:///{sample_db.database}"])
+    code = main(["lint", "--json", "--db", sample_db.console_url])
     out, err = capsys.readouterr()
     assert code == 0, err
     report = json.loads(out)
@@ -522,7 +522,7 @@ def test_lint_json_has_the_issue_shape_and_exit_code_0(
 def test_lint_text_names_each_finding_and_exits_0(
     capsys: pytest.CaptureFixture[str], sample_db: Database
 ) -> None:
-    code = main(["lint", "--db", f"sqlite:///{sample_db.database}"])
+    code = main(["lint", "--db", sample_db.console_url])
     out, _ = capsys.readouterr()
     assert code == 0
     assert out.startswith(f"{len(risk_report().findings)} findings (2 high")
@@ -534,7 +534,7 @@ def test_lint_text_names_each_finding_and_exits_0(
 def test_lint_on_an_empty_database_says_so(
     capsys: pytest.CaptureFixture[str], db: Database
 ) -> None:
-    assert main(["lint", "--db", f"sqlite:///{db.database}"]) == 0
+    assert main(["lint", "--db", db.console_url]) == 0
     assert capsys.readouterr().out.strip() == "No risks found."
 
 
@@ -543,6 +543,6 @@ def test_lint_on_a_database_lacking_lhc_tables_exits_2_with_a_message(
 ) -> None:
     db.execute_sql("DROP TABLE lh_group_work")
     db.close()
-    assert main(["lint", "--db", f"sqlite:///{db.database}"]) == 2
+    assert main(["lint", "--db", db.console_url]) == 2
     err = capsys.readouterr().err
     assert "lh_group_work" in err and "Traceback" not in err

@@ -99,7 +99,7 @@ def password_file(tmp_path: Path) -> Path:
 def test_teamleader_us_adds_an_operator_in_us_operators_with_departments_us_rows_as_spec(
     sample_db: Database, password_file: Path
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     started = int(time.time())
     result = cli(
@@ -263,7 +263,7 @@ def test_teamleader_us_adds_an_operator_in_us_operators_with_departments_us_rows
 def test_the_password_can_come_from_stdin_and_a_generated_one_is_printed_once(
     sample_db: Database,
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     result = cli(
         url,
         "user",
@@ -419,7 +419,7 @@ def test_a_refused_command_exits_2_with_the_stores_message_and_writes_nothing(
 ) -> None:
     actor, argv, mentions = REFUSALS[name]
     actor_id = {"Teamleader US": TEAMLEADER_US, "Manager US": MANAGER_US}.get(actor, OPERATOR_US)
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     result = cli(url, *argv, actor=actor)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -434,7 +434,7 @@ def test_a_refused_command_exits_2_with_the_stores_message_and_writes_nothing(
 def test_a_write_without_as_is_refused_before_anything_is_read_or_written(
     sample_db: Database,
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     result = cli(url, "user", "delete", "Operator US")
     assert result.returncode == 2
@@ -445,7 +445,7 @@ def test_a_write_without_as_is_refused_before_anything_is_read_or_written(
 def test_a_wrong_password_is_refused_and_recorded_as_a_failed_login_only(
     sample_db: Database,
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     result = cli(url, "user", "delete", "Operator US", actor="Manager US", password="wrong")
     assert result.returncode == 2
@@ -459,7 +459,7 @@ def test_a_wrong_password_is_refused_and_recorded_as_a_failed_login_only(
 def test_without_a_terminal_and_without_a_password_source_it_says_where_to_put_one(
     sample_db: Database,
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     env = {k: v for k, v in os.environ.items() if k != "LHC_CONSOLE_PASSWORD"}
     result = subprocess.run(
@@ -482,7 +482,7 @@ def test_without_a_terminal_and_without_a_password_source_it_says_where_to_put_o
 
 
 def test_manager_us_assigns_departments_au_to_an_operator(sample_db: Database) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     before = all_rows()
     report = ok(
         cli(
@@ -536,7 +536,7 @@ def test_manager_us_assigns_departments_au_to_an_operator(sample_db: Database) -
 
 
 def test_user_list_shows_the_actors_visible_users_paged_by_id(sample_db: Database) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     first = ok(cli(url, "user", "list", "--limit", "2", "--json", actor="Teamleader US"))
     assert [u["id"] for u in first["users"]] == [2, 3]
     assert (first["total"], first["next_after"]) == (3, 3)
@@ -571,7 +571,7 @@ read_only_department_groups = ["Departments US"]
 def test_apply_dry_run_then_apply_then_apply_again_changes_nothing_more(
     sample_db: Database, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     plan = tmp_path / "onboarding.toml"
     plan.write_text(ONBOARDING, encoding="utf-8")
     before = all_rows()
@@ -597,7 +597,7 @@ def test_apply_dry_run_then_apply_then_apply_again_changes_nothing_more(
 def test_apply_is_all_or_nothing_a_refused_user_rolls_back_the_others(
     sample_db: Database, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     plan = tmp_path / "onboarding.toml"
     plan.write_text(
         ONBOARDING + '\n[[users]]\nusername = "Op AU"\nemail = "op.au@example.com"\n'
@@ -616,7 +616,7 @@ def test_apply_is_all_or_nothing_a_refused_user_rolls_back_the_others(
 def test_apply_reports_every_problem_of_the_file_before_logging_in(
     sample_db: Database, tmp_path: Path
 ) -> None:
-    url = f"sqlite:///{sample_db.database}"
+    url = sample_db.console_url
     plan = tmp_path / "bad.toml"
     plan.write_text(
         '[[users]]\nusername = "A"\nemial = "a@example.com"\ngroups = []\n\n'

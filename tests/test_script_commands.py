@@ -22,7 +22,7 @@ from tui.cli import main
 
 @pytest.fixture
 def url(sample_db: Database) -> str:
-    return f"sqlite:///{sample_db.database}"
+    return sample_db.console_url
 
 
 @pytest.fixture

@@ -42,6 +42,9 @@ ANSI = re.compile(
 )
 TEAMLEADER_SCOPE = "works with: Operators, Teamleader, US Operators, US Teamleaders"
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite file itself is part of the test
+
+
 
 @dataclass
 class Server:
