@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 SERVER_URL_VARIABLES = {"mariadb": "LHC_TEST_MARIADB", "postgresql": "LHC_TEST_POSTGRES"}
+_NUMBERS = itertools.count()  # one sequence per process, whichever backend object asks
 
 
 def selected_backend() -> str:
@@ -50,11 +51,10 @@ class ServerBackend:
 
     name: str
     url: str
-    _counter: itertools.count = field(default_factory=itertools.count)
     created: list[str] = field(default_factory=list)
 
     def new_name(self) -> str:
-        return f"lhc_test_{os.getpid()}_{next(self._counter)}"
+        return f"lhc_test_{os.getpid()}_{next(_NUMBERS)}"
 
     def url_for(self, database: str) -> str:
         parsed = urlparse(self.url)

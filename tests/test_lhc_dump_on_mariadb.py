@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
-from backends import ServerBackend, server_url
+from backends import ServerBackend, selected_backend, server_url
 from peewee import Database
 
 from store.database import open_database
@@ -32,6 +32,7 @@ pytestmark = [
     pytest.mark.skipif(MARIADB is None, reason="no MariaDB configured (LHC_TEST_MARIADB)"),
     pytest.mark.skipif(shutil.which("mysql") is None, reason="the mysql client is not installed"),
     pytest.mark.skipif(not DUMP.is_file(), reason=f"the LHC dump is absent ({DUMP})"),
+    pytest.mark.skipif(selected_backend() != "sqlite", reason="runs once, in the plain pass"),
 ]
 
 
