@@ -49,9 +49,10 @@ def php_serialize(data: dict[str, object]) -> str:
 def set_password_data(value: str) -> None:
     """Give the database LHC's ``lh_chat_config`` table holding ``password_data``."""
     ChatConfig.create_table(safe=True)
+    ChatConfig.delete().where(ChatConfig.identifier == "password_data").execute()
     ChatConfig.insert(
         identifier="password_data", value=value, type=0, explain="Password requirements", hidden=1
-    ).on_conflict_replace().execute()
+    ).execute()
 
 
 def attempts(user_id: int) -> list[int]:
