@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+import peewee
 from peewee import (
     BigIntegerField,
     CharField,
@@ -192,7 +193,7 @@ def _row(
             if name not in ignored:
                 ignored.append(name)
             continue
-        row[name] = _coerce(fields[name], value, f"{where}: column {name}")
+        row[name] = _coerce(fields[name], value, where, name)
     for name, model_field in fields.items():
         if name in row or name == "id":
             continue
@@ -201,7 +202,23 @@ def _row(
     return row
 
 
-def _coerce(model_field: Field, value: Any, where: str) -> Any:
+def _coerce(model_field: Field, value: Any, row_where: str, column: str) -> Any:
+    """``value`` as the column's type, or an error naming the line, table, row and column.
+
+    The message's prefix is built only when a value is refused: building it for every value
+    of a 100,000-user dump was a tenth of the import.
+    """
+    # The common cases first, decided without building anything: an int in range, a string
+    # that fits. Anything else (and every refusal) takes the full path below.
+    if type(value) is int and isinstance(model_field, (IntegerField, BigIntegerField)):
+        _, low, high = _integer_range(model_field)
+        if low <= value <= high:
+            return value
+    elif type(value) is str and isinstance(model_field, (CharField, TextField)):
+        max_length = getattr(model_field, "max_length", None)
+        if not (isinstance(model_field, CharField) and max_length and len(value) > max_length):
+            return value
+    where = f"{row_where}: column {column}"
     if value is None:
         if model_field.null:
             return None
@@ -277,14 +294,58 @@ def _flush(model: type[Model], batch: list[dict[str, Any]], line: int | None) ->
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in batch:
             by_columns.setdefault(tuple(row), []).append(row)
-        for rows in by_columns.values():
-            model.insert_many(rows).execute()
+        for names, rows in by_columns.items():
+            _insert_rows(model, names, rows)
     except (PeeweeException, OverflowError) as error:
         near = f" near line {line}" if line else ""
         raise DumpImportError(
             f"{model._meta.table_name}{near}: the database refused the rows: {error}"
         ) from error
     batch.clear()
+
+
+def _insert_rows(model: type[Model], names: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    """Insert rows that all name the columns ``names``, as ``model.insert_many`` would.
+
+    Why not ``insert_many``: Peewee builds one SQL node per value, which was two thirds of the
+    time of a 100,000-user import. This writes the same statement, with the same columns (the
+    named ones plus every column with a model default) and the same values (each through its
+    field's ``db_value``), as one prepared ``INSERT`` run with ``executemany``; driver errors
+    still arrive as Peewee's exceptions.
+    """
+    db = model._meta.database
+    fields = model._meta.columns
+    named = [fields[name] for name in names]
+    defaults = [
+        (field, field.default)
+        for field in model._meta.defaults
+        if field.column_name not in names and field.column_name in fields
+    ]
+    columns = sorted([*named, *(field for field, _ in defaults)], key=lambda f: f._sort_key)
+    position = {field: index for index, field in enumerate(columns)}
+    named_at = [(position[field], field.db_value) for field in named]
+    default_values = [
+        (position[field], field.db_value(default() if callable(default) else default))
+        for field, default in defaults
+    ]
+    quote = db.quote  # the two identifier quote characters: "" or ``
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote[0] + model._meta.table_name + quote[1],
+        ", ".join(quote[0] + field.column_name + quote[1] for field in columns),
+        ", ".join([db.param] * len(columns)),
+    )
+    width = len(columns)
+    params = []
+    for row in rows:
+        values: list[Any] = [None] * width
+        for (index, convert), value in zip(named_at, row.values(), strict=True):
+            values[index] = convert(value)
+        for index, value in default_values:
+            values[index] = value
+        params.append(values)
+    with peewee.__exception_wrapper__:  # what ``execute_sql`` wraps driver calls in
+        cursor = db.cursor()
+        cursor.executemany(sql, params)
 
 
 def _show(value: Any) -> str:
