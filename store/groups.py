@@ -81,7 +81,7 @@ class GroupService:
                 .order_by(User.username)
                 .limit(limit)
             )
-            editable = ctx.scope.editable_users_condition()
+            editable = ctx.scope.editable_users_condition(per_user=True)
             ids = [u.id for u in users]
             changeable = (
                 {u.id for u in User.select(User.id).where(User.id.in_(ids) & editable)}

@@ -130,20 +130,37 @@ class Scope:
 
     # -- user sets as SQL conditions ------------------------------------------------------
 
-    def visible_users_condition(self) -> Expression:
-        """Users the actor sees: all with ``see_all``; else self plus members of usable groups."""
+    def visible_users_condition(self, *, per_user: bool = False) -> Expression:
+        """Users the actor sees: all with ``see_all``; else self plus members of usable groups.
+
+        Two equivalent forms, for two kinds of query. By default the members of the usable
+        groups are collected once (``id IN (SELECT user_id ...)``): right for counts and for
+        narrow scopes, where the few members drive the query. With ``per_user`` each user is
+        probed through the membership index (``EXISTS``): right for queries that visit few
+        users, such as a list of ids or a page walked in sort order and stopped at its size,
+        which would otherwise first collect every member of a group of 100,000.
+        """
         if self.sees_all_users:
             return User.id.is_null(False)
-        members = GroupUser.select(GroupUser.user_id).where(
-            GroupUser.group_id.in_(sorted(self.usable_groups))
-        )
+        groups = sorted(self.usable_groups)
+        if per_user:
+            membership = GroupUser.alias()
+            member = membership.select(SQL("1")).where(
+                (membership.user_id == User.id) & membership.group_id.in_(groups)
+            )
+            return (User.id == self.actor_id) | fn.EXISTS(member)
+        members = GroupUser.select(GroupUser.user_id).where(GroupUser.group_id.in_(groups))
         return (User.id == self.actor_id) | User.id.in_(members)
 
-    def editable_users_condition(self) -> Expression:
-        """Visible users whose groups all lie in the usable set, minus administrators."""
+    def editable_users_condition(self, *, per_user: bool = False) -> Expression:
+        """Visible users whose groups all lie in the usable set, minus administrators.
+
+        ``per_user`` as for ``visible_users_condition``: pass it when the query names its
+        users (``User.id.in_(page_ids)``), so only those are probed.
+        """
         if not self.may_edit_users:
             return User.id.is_null(True)  # matches nothing: ids are never NULL
-        condition = self.visible_users_condition()
+        condition = self.visible_users_condition(per_user=per_user)
         if not self.edits_all_groups:
             # Correlated, so a page checks its own users' memberships through the user_id
             # index instead of collecting every membership outside the usable groups.
@@ -167,10 +184,12 @@ class Scope:
         return [u.id for u in query]
 
     def is_visible(self, user_id: int) -> bool:
-        return User.select().where((User.id == user_id) & self.visible_users_condition()).exists()
+        condition = self.visible_users_condition(per_user=True)
+        return User.select().where((User.id == user_id) & condition).exists()
 
     def is_editable(self, user_id: int) -> bool:
-        return User.select().where((User.id == user_id) & self.editable_users_condition()).exists()
+        condition = self.editable_users_condition(per_user=True)
+        return User.select().where((User.id == user_id) & condition).exists()
 
 
 def administration_group_ids(*, include_disabled: bool = False) -> frozenset[int]:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from peewee import fn
+from peewee import SQL, fn
 
 from . import userdeps, validation
 from .auth import hash_password
@@ -106,7 +106,12 @@ class UserService:
         limit = max(1, min(int(limit), 500))
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
-            condition = ctx.scope.visible_users_condition() & _text_filter(text)
+            text_condition = _text_filter(text)
+            condition = ctx.scope.visible_users_condition() & text_condition
+            total = count_users(condition)
+            walk = _walk_in_order(ctx, column, total)
+            if walk:
+                condition = ctx.scope.visible_users_condition(per_user=True) & text_condition
             query = User.select(
                 User.id, User.username, User.name, User.surname, User.email, User.disabled
             ).where(condition)
@@ -120,6 +125,10 @@ class UserService:
                     query = query.where(
                         (column > value) | ((column == value) & (User.id > last_id))
                     )
+                if walk and value is not None:
+                    # Implied by the keyset condition; said separately so the walk starts at
+                    # the key instead of at the first user.
+                    query = query.where(column <= value if descending else column >= value)
             order = (column.desc(), User.id.desc()) if descending else (column, User.id)
             users = list(query.order_by(*order).limit(limit + 1))
             more = len(users) > limit
@@ -138,13 +147,12 @@ class UserService:
                 {
                     u.id
                     for u in User.select(User.id).where(
-                        User.id.in_(ids) & ctx.scope.editable_users_condition()
+                        User.id.in_(ids) & ctx.scope.editable_users_condition(per_user=True)
                     )
                 }
                 if ids
                 else set()
             )
-            total = count_users(condition)
         rows = tuple(
             UserRow(
                 id=u.id,
@@ -665,6 +673,31 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
 
 def _by_name(ref: Ref) -> tuple[str, int]:
     return ref.name.lower(), ref.id
+
+
+WALK_MIN_SHARE = 20
+"""Walk the sort index when at least 1 user in this many matches (see ``_walk_in_order``)."""
+INDEXED_SORTS = ("id", "username", "email")
+"""Sort columns with an index (``User.Meta.indexes``) a page can be walked along."""
+
+
+def _walk_in_order(ctx: ActionContext, column: Any, matching: int) -> bool:
+    """Whether to find a page by walking users in sort order, probing each one's groups.
+
+    A team leader whose groups hold most of the users would otherwise have every member
+    collected and sorted for 50 rows (60 ms at 100,000 users); walking the sort column's index
+    stops after about ``limit * all / matching`` users. Chosen only on SQLite (whose planner
+    cannot tell a group of 100,000 from one of 100), for an indexed sort column, for a scoped
+    actor, and when the matching users are dense enough that the walk stays short; narrow
+    scopes keep collecting their few members.
+    """
+    if ctx.scope.sees_all_users or column.name not in INDEXED_SORTS:
+        return False
+    if is_server(database_proxy.obj) or matching == 0:
+        return False
+    # COUNT(*), not COUNT(id): SQLite answers it from the b-tree without visiting rows.
+    everyone = User.select(fn.COUNT(SQL("*"))).scalar() or 0
+    return matching * WALK_MIN_SHARE >= everyone
 
 
 def _text_filter(text: str) -> Any:
