@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,12 +11,16 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static
 
-from store import AuthenticationError, Session, StoreError
-from store.database import Database
+if TYPE_CHECKING:
+    from store.database import Database
 
 
 class LoginScreen(Screen[None]):
-    """The only way in: an LHC account of this database."""
+    """The only way in: an LHC account of this database.
+
+    The store (and with it Peewee and bcrypt) is imported in the checking worker, not with this
+    module, so that importing the app to paint the first screen does not load them.
+    """
 
     CSS_PATH = "login.tcss"
     BINDINGS = [Binding("escape", "app.quit", "Quit")]
@@ -55,6 +61,8 @@ class LoginScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="login")
     def authenticate(self, username: str, password: str) -> None:
         """bcrypt is slow on purpose: check the password off the UI thread."""
+        from store import AuthenticationError, Session, StoreError
+
         try:
             session = Session.login(self.db, username, password)
             summary = session.permissions.summary()

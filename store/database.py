@@ -18,13 +18,11 @@ consoles never deadlock upgrading a read lock to a write lock.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import urlparse
 
-import platformdirs
 from peewee import (
     Database,
     InterfaceError,
@@ -38,11 +36,14 @@ from playhouse.db_url import connect, parseresult_to_dict
 from playhouse.shortcuts import ReconnectMixin
 
 from .errors import StoreError
+from .locations import APP_NAME as APP_NAME  # re-exported: their home before store.locations
+from .locations import ENV_VAR as ENV_VAR
+from .locations import default_database_path as default_database_path
+from .locations import describe_url as describe_url
+from .locations import normalise_url as _normalise
+from .locations import resolve_database_url as resolve_database_url
 from .models import ALL_MODELS, database_proxy
 from .schema import adapt_models, restore_all_models
-
-ENV_VAR = "LHC_CONSOLE_DB"
-APP_NAME = "lhc-console"
 
 SQLITE_PRAGMAS: dict[str, object] = {
     "journal_mode": "wal",
@@ -50,28 +51,6 @@ SQLITE_PRAGMAS: dict[str, object] = {
     "synchronous": "normal",
     "foreign_keys": 1,
 }
-
-
-def default_database_path() -> Path:
-    """The embedded SQLite file: ``<user data dir>/lhc-console/lhc-console.sqlite``."""
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "lhc-console.sqlite"
-
-
-def resolve_database_url(cli_value: str | None = None) -> str:
-    """``--db`` wins, then ``LHC_CONSOLE_DB``, then the embedded default file."""
-    if cli_value:
-        return cli_value
-    env_value = os.environ.get(ENV_VAR, "").strip()
-    if env_value:
-        return env_value
-    return f"sqlite:///{default_database_path()}"
-
-
-def _normalise(url: str) -> str:
-    """Accept a bare file path as SQLite, the way a user would type it."""
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser()}"
-    return url
 
 
 DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -175,15 +154,6 @@ def _server_database(url: str, family: str) -> Database:
         options.setdefault("sql_mode", "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION")
         return ServerMySQLDatabase(**options)
     return ServerPostgresqlDatabase(field_types=POSTGRES_FIELD_TYPES, **options)
-
-
-def describe_url(url: str) -> str:
-    """A short name of the database for headers: the SQLite file name, or host/database."""
-    url = _normalise(url)
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).name or url
-    rest = url.split("://", 1)[1]
-    return rest.rsplit("@", 1)[-1]
 
 
 def _redact(url: str) -> str:

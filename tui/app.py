@@ -2,27 +2,33 @@
 
 The App stays thin: it owns the database handle and the logged-in ``Session``; each screen
 owns its own behaviour and calls the session's services from workers.
+
+Only what the login screen needs is imported here. The store (Peewee, and the MySQL and
+PostgreSQL drivers Peewee imports when they are installed), bcrypt and every other screen are
+imported where they are used, the store in the worker that opens the database (while Textual
+starts on the main thread): at import time they were more than half of the time to the first
+screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.empty import EmptyDatabaseScreen
-from screens.help import HelpScreen
-from screens.home import HomeScreen
 from screens.login import LoginScreen
-from screens.problem import ProblemScreen
-from store import Session, StoreError
-from store.database import Database, describe_url, open_database
-from store.lookup import is_empty
-from tui.navigation import Destination, available
+from store.errors import StoreError
+from store.locations import describe_url
+
+if TYPE_CHECKING:
+    from store import Session
+    from store.database import Database
+    from tui.navigation import Destination
 
 
 class LhcConsole(App[None]):
@@ -51,7 +57,13 @@ class LhcConsole(App[None]):
 
     @work(thread=True, exclusive=True, group="database")
     def connect_database(self) -> None:
-        """Connect (and create the schema on a new SQLite file) without blocking the UI."""
+        """Connect (and create the schema on a new SQLite file) without blocking the UI.
+
+        The store is imported here, in the worker, rather than with this module.
+        """
+        from store.database import open_database
+        from store.lookup import is_empty
+
         try:
             db = open_database(self.database_url)
             empty = is_empty()
@@ -66,6 +78,8 @@ class LhcConsole(App[None]):
         if self.actor_id is not None:
             self.open_session(db, self.actor_id)
         elif empty:
+            from screens.empty import EmptyDatabaseScreen
+
             self.push_screen(EmptyDatabaseScreen(db))
         else:
             self.push_screen(LoginScreen(db))
@@ -73,6 +87,8 @@ class LhcConsole(App[None]):
     @work(thread=True, exclusive=True, group="login")
     def open_session(self, db: Database, actor_id: int) -> None:
         """Start as an account authenticated elsewhere; the store still refuses a disabled one."""
+        from store import Session
+
         try:
             session = Session(db, actor_id)
             summary = session.permissions.summary()
@@ -82,11 +98,15 @@ class LhcConsole(App[None]):
         self.call_from_thread(self.logged_in, session, summary.username, summary.one_line())
 
     def _show_problem(self, message: str) -> None:
+        from screens.problem import ProblemScreen
+
         self.sub_title = "no database"
         self.push_screen(ProblemScreen(message, self.database_url))
 
     def logged_in(self, session: Session, username: str, scope_line: str) -> None:
         """Called by the login screen: remember the session and show who is here."""
+        from screens.home import HomeScreen
+
         self.session = session
         self.sub_title = f"{username} · {scope_line}"
         if self.actor_id is not None:
@@ -109,6 +129,8 @@ class LhcConsole(App[None]):
         yield from super().get_system_commands(screen)
         if self.session is None:
             return
+        from tui.navigation import available
+
         session = self.session
         for destination in available(self.capabilities):
             yield SystemCommand(
@@ -149,6 +171,8 @@ class LhcConsole(App[None]):
 
     def action_help(self) -> None:
         """Show the keys of the current screen (only those it offers now) and the global ones."""
+        from screens.help import HelpScreen
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
