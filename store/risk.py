@@ -460,6 +460,12 @@ def _role_refs(config: _Config, rows: Iterable[PolicyRow]) -> list[ObjectRef]:
     return [config.role(r) for r in sorted({row.role_id for row in rows})]
 
 
+def _all_groups_role_refs(config: _Config, groups: Iterable[int]) -> list[ObjectRef]:
+    """The roles through which ``groups`` give ``lhuser/editusergroupall`` (every group)."""
+    rows = [r for g in groups for r in config.granting_rows(g, "lhuser", "editusergroupall")]
+    return _role_refs(config, rows)
+
+
 # -- the rules ----------------------------------------------------------------------------------
 
 
@@ -521,14 +527,7 @@ def _work_with_moot(config: _Config) -> list[Finding]:
                     (
                         config.group(group_id),
                         *[config.group(g) for g in through],
-                        *_role_refs(
-                            config,
-                            [
-                                r
-                                for g in through
-                                for r in config.granting_rows(g, "lhuser", "editusergroupall")
-                            ],
-                        ),
+                        *_all_groups_role_refs(config, through),
                     ),
                     f"The work-with list of '{name}' has no effect for "
                     f"{_how_many(moot_for, total)}: they also belong to {sources}, which gives "
@@ -553,14 +552,7 @@ def _work_with_moot(config: _Config) -> list[Finding]:
                     (
                         config.group(group_id),
                         *[config.group(g) for g in candidates],
-                        *_role_refs(
-                            config,
-                            [
-                                r
-                                for g in candidates
-                                for r in config.granting_rows(g, "lhuser", "editusergroupall")
-                            ],
-                        ),
+                        *_all_groups_role_refs(config, candidates),
                     ),
                     f"Group '{name}' has a work-with list but no members yet. Anyone added to it "
                     f"who is also in {sources} holds lhuser/editusergroupall, and for them the "

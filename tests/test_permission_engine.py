@@ -5,31 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from builders import EXCLUDE, GRANT, make_role
 from peewee import Database
 
 from store import PermissionSet, Session, who_grants
-from store.models import Group, GroupRole, GroupUser, Role, RoleFunction, User
+from store.models import Group, GroupRole, GroupUser, RoleFunction, User
 from tui.reports import perms_report
 
-GRANT, EXCLUDE = 0, 1
-
-
 # -- builders ---------------------------------------------------------------------------------
-
-
-def make_role(name: str, *policies: str | tuple) -> int:
-    """A role with policies ``"module/function"`` or ``(module, function, limitation, type)``."""
-    role = Role.create(name=name)
-    for policy in policies:
-        if isinstance(policy, str):
-            module, function = policy.split("/")
-            limitation, kind = "", GRANT
-        else:
-            module, function, limitation, kind = [*policy, *["", GRANT][len(policy) - 2 :]]
-        RoleFunction.create(
-            role_id=role.id, module=module, function=function, limitation=limitation, type=kind
-        )
-    return role.id
 
 
 def make_group(name: str, roles: tuple[int, ...] = (), *, disabled: bool = False) -> int:

@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 
 import pytest
+from builders import EXCLUDE
+from builders import make_role as role
 from peewee import Database
 
 from store import ScopeError, Session
@@ -21,33 +23,13 @@ from store.models import (
     GroupRole,
     GroupUser,
     GroupWork,
-    Role,
-    RoleFunction,
     User,
     UserDep,
 )
 from store.risk import RULES, SEVERITIES, Finding, risk_report
 from tui.cli import main
 
-GRANT, EXCLUDE = 0, 1
-
-
 # -- builders ---------------------------------------------------------------------------------
-
-
-def role(name: str, *policies: str | tuple) -> int:
-    """A role with ``"module/function"`` grants or ``(module, function, limitation, type)``."""
-    made = Role.create(name=name)
-    for policy in policies:
-        if isinstance(policy, str):
-            module, function = policy.split("/")
-            limitation, kind = "", GRANT
-        else:
-            module, function, limitation, kind = [*policy, *["", GRANT][len(policy) - 2 :]]
-        RoleFunction.create(
-            role_id=made.id, module=module, function=function, limitation=limitation, type=kind
-        )
-    return made.id
 
 
 def group(name: str, *roles: int, works_with: tuple[int, ...] = (), disabled: bool = False) -> int:
