@@ -88,7 +88,7 @@ class UsersScreen(ConsoleScreen):
         super().__init__(session)
         self.capabilities: frozenset[str] = frozenset()
         self.rows: dict[int, UserRow] = {}
-        self.total = 0
+        self.total: int | None = None  # None until counted (after the first page is shown)
         self.sort_index = 0
         self.descending = False
         self._next_after: tuple[Any, int] | None = None
@@ -161,11 +161,31 @@ class UsersScreen(ConsoleScreen):
         keep = self.highlighted_user()
         table.clear()
         self.rows = {}
+        self.total = None
         self._append(page)
         self._loaded = True
         if keep is not None and keep.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self.refresh_bindings()
+        if self.total is None:
+            self._count(generation)
+
+    def _count(self, generation: int) -> None:
+        """Ask for the total after the page is on screen: it is the one slow part at scale."""
+        session, text = self.session, self.filter_text
+
+        def done(total: int) -> None:
+            if generation == self._generation:
+                self.total = total
+                self._show_status()
+
+        def failed(message: str) -> None:  # the rows are there; say only what is missing
+            if generation == self._generation:
+                self._show_status(counting=f"not counted: {message}")
+
+        self.call_store(
+            lambda: session.users.count(text=text), done, failed=failed, group="users-count"
+        )
 
     def _append(self, page: UserPage) -> None:
         table = self.query_one("#users-table", DataTable)
@@ -175,7 +195,8 @@ class UsersScreen(ConsoleScreen):
             self.rows[row.id] = row
             table.add_row(*row_cells(row), key=str(row.id))
         self._next_after = page.next_after
-        self.total = page.total
+        if page.next_after is None:  # everything is loaded: the total needs no query
+            self.total = len(self.rows)
         self._show_status()
 
     def _load_failed(self, generation: int, message: str) -> None:
@@ -216,15 +237,17 @@ class UsersScreen(ConsoleScreen):
             group="users-more",
         )
 
-    def _show_status(self) -> None:
+    def _show_status(self, counting: str = "counting…") -> None:
         label = SORTS[self.sort_index][1]
         arrow = "↓" if self.descending else "↑"
-        parts = [
-            f"[b]{self.total}[/b] user{'s' if self.total != 1 else ''}",
-            f"sort: {label} {arrow}",
-        ]
-        if len(self.rows) < self.total:
-            parts.append(f"{len(self.rows)} loaded")
+        total, loaded = self.total, len(self.rows)
+        if total is None:
+            parts = [f"[b]{loaded}+[/b] users [dim]({escape(counting)})[/dim]"]
+        else:
+            parts = [f"[b]{total}[/b] user{'s' if total != 1 else ''}"]
+        parts.append(f"sort: {label} {arrow}")
+        if total is not None and loaded < total:
+            parts.append(f"{loaded} loaded")
         if self.filter_text:
             parts.append(f"filter: {escape(self.filter_text)}")
         parts.append("[dim]ro = read-only for you, off = disabled[/dim]")

@@ -42,11 +42,13 @@ class UserRow:
 
 @dataclass(frozen=True)
 class UserPage:
-    """One page of visible users; ``next_after`` continues the keyset (None at the end)."""
+    """One page of visible users; ``next_after`` continues the keyset (None at the end).
+
+    No total: counting visits every matching user, so it is ``UserService.count``, asked for
+    separately (after the page, on screen)."""
 
     rows: tuple[UserRow, ...]
     next_after: tuple[Any, int] | None
-    total: int
 
 
 @dataclass(frozen=True)

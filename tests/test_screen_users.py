@@ -690,3 +690,48 @@ def test_departments_tab_snapshot_for_manager_us_on_operator_au(
         await pilot.press("down", "space", "o")
 
     assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=opened)
+
+
+async def test_the_page_shows_before_the_total_which_follows_when_counted(
+    sample_db: Database, sample_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count is the slow part at scale, so the rows never wait for it."""
+    import threading
+
+    from store.users import UserService
+
+    extra = 70
+    User.insert_many(
+        [
+            {"username": f"many {i:02d}", "password": "x", "email": f"m{i}@example.com"}
+            for i in range(extra)
+        ]
+    ).execute()
+    many = [u.id for u in User.select(User.id).where(User.username.startswith("many "))]
+    GroupUser.insert_many([{"group_id": US_OPERATORS, "user_id": uid} for uid in many]).execute()
+    sample_db.close()
+    release = threading.Event()
+    real_count = UserService.count
+
+    def slow_count(self: UserService, *, text: str = "") -> int:
+        release.wait(10)
+        return real_count(self, text=text)
+
+    monkeypatch.setattr(UserService, "count", slow_count)
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+        await pilot.app.push_screen(UsersScreen(pilot.app.session))
+        for _ in range(100):
+            await pilot.pause(0.02)
+            screen = app.screen
+            if isinstance(screen, UsersScreen) and table_of(screen).row_count:
+                break
+        assert isinstance(screen, UsersScreen)
+        assert table_of(screen).row_count == PAGE_SIZE
+        assert status(screen).startswith(f"{PAGE_SIZE}+ users (counting…)")
+        release.set()
+        await settle(pilot)
+        assert status(screen).startswith(f"{extra + 3} users · ")
+        assert f"{PAGE_SIZE} loaded" in status(screen)

@@ -85,22 +85,22 @@ def user_row_json(row: UserRow) -> dict[str, Any]:
     }
 
 
-def user_page_json(page: UserPage) -> dict[str, Any]:
+def user_page_json(page: UserPage, total: int) -> dict[str, Any]:
     return {
         "users": [user_row_json(r) for r in page.rows],
-        "total": page.total,
+        "total": total,
         "next_after": page.next_after[1] if page.next_after else None,
     }
 
 
-def user_page_lines(page: UserPage) -> list[str]:
+def user_page_lines(page: UserPage, total: int) -> list[str]:
     lines = [
         f"{r.id:>6}  {r.username:24} {r.email:32} {', '.join(r.groups)}"
         + ("  (disabled)" if r.disabled else "")
         + ("" if r.editable else "  (read-only)")
         for r in page.rows
     ]
-    shown = f"{len(page.rows)} of {page.total} users"
+    shown = f"{len(page.rows)} of {total} users"
     if page.next_after:
         shown += f"; more with --after {page.next_after[1]}"
     return [*lines, shown]

@@ -120,7 +120,8 @@ def list_users(args: argparse.Namespace, session: Session) -> int:
         after=(args.after, args.after) if args.after is not None else None,
         limit=args.limit,
     )
-    return emit(args, user_page_json(page), user_page_lines(page))
+    total = session.users.count(text=args.filter)
+    return emit(args, user_page_json(page, total), user_page_lines(page, total))
 
 
 def groups(args: argparse.Namespace, session: Session) -> int:

@@ -10,7 +10,8 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs):
 - ``users_page_ms``: first page (50 rows) of the scoped users table, ``Session.users.page``, for a
   team leader of one region; ``users_page_wide_ms`` for a team leader whose group also works
   with the base Operators group (sees nearly everyone); ``users_page_manager_ms`` for a manager
-  (``lhuser/*``, sees everyone).
+  (``lhuser/*``, sees everyone). ``users_count_ms`` / ``users_count_wide_ms``: the list's
+  total (``Session.users.count``), which the screen asks for after showing the first page.
 - ``filter_ms``: one keystroke typed into the real UsersScreen's filter (Pilot, in a console
   subprocess, logged in as the team leader) until the filtered page is in the table and the
   screen has repainted. It includes the screen's deliberate typing pause
@@ -62,6 +63,8 @@ KEYS = (
     "users_page_ms",
     "users_page_wide_ms",
     "users_page_manager_ms",
+    "users_count_ms",
+    "users_count_wide_ms",
     "filter_ms",
     "filter_debounce_ms",
     "filter_after_debounce_ms",
@@ -82,6 +85,7 @@ KEYS = (
 )
 NOTES = {
     "filter_ms": "Pilot: keystroke in the real UsersScreen to repainted table, incl. debounce",
+    "users_count_wide_ms": "the total, shown after the first page (grows with the scope)",
     "lint_ms": "risk report (lhc-console lint) over the whole database",
     "peak_rss_mb": "VmHWM of the console process (ru_maxrss inherits the parent's peak)",
 }
@@ -340,6 +344,10 @@ def run_benchmark(
         result["users_page_ms"] = timed_ms(lambda: as_leader.users.page(limit=50), repeat)
         result["users_page_wide_ms"] = (
             timed_ms(lambda: Session(db, wide).users.page(limit=50), repeat) if wide else None
+        )
+        result["users_count_ms"] = timed_ms(lambda: as_leader.users.count(), repeat)
+        result["users_count_wide_ms"] = (
+            timed_ms(lambda: Session(db, wide).users.count(), repeat) if wide else None
         )
         as_manager = Session(db, manager)
         result["users_page_manager_ms"] = timed_ms(lambda: as_manager.users.page(limit=50), repeat)
