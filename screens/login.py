@@ -25,7 +25,8 @@ class LoginScreen(Screen[None]):
     CSS_PATH = "login.tcss"
     BINDINGS = [Binding("escape", "app.quit", "Quit")]
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | None = None) -> None:
+        """``db`` None: the app is still opening it; a submitted password waits for it."""
         super().__init__()
         self.db = db
 
@@ -63,8 +64,12 @@ class LoginScreen(Screen[None]):
         """bcrypt is slow on purpose: check the password off the UI thread."""
         from store import AuthenticationError, Session, StoreError
 
+        db = self.db if self.db is not None else self.app.wait_for_database()  # type: ignore[attr-defined]
+        if db is None:
+            self.app.call_from_thread(self._refused, "The database is not open")
+            return
         try:
-            session = Session.login(self.db, username, password)
+            session = Session.login(db, username, password)
             summary = session.permissions.summary()
         except AuthenticationError as error:
             self.app.call_from_thread(self._refused, str(error))

@@ -35,6 +35,7 @@ from peewee import (
 from playhouse.db_url import connect, parseresult_to_dict
 from playhouse.shortcuts import ReconnectMixin
 
+from .drivers import peewee_lacks_driver
 from .errors import StoreError
 from .locations import APP_NAME as APP_NAME  # re-exported: their home before store.locations
 from .locations import ENV_VAR as ENV_VAR
@@ -141,6 +142,11 @@ def _server_database(url: str, family: str) -> Database:
     modules, install = DRIVERS[family]
     if not any(_importable(m) for m in modules):
         raise StoreError(f"No driver for {url.split('://', 1)[0]} databases: {install}")
+    if peewee_lacks_driver(family):
+        raise StoreError(
+            f"This process loaded Peewee for a SQLite file without the {family} driver "
+            "(store.drivers); open server databases in a process of their own"
+        )
     parsed = urlparse(url)
     options = parseresult_to_dict(parsed, unquote_password=True, unquote_user=True)
     if not options.get("database"):

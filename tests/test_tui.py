@@ -76,6 +76,37 @@ async def test_an_unopenable_database_shows_a_message_not_a_traceback(tmp_path: 
         assert message
 
 
+async def test_the_login_form_is_there_before_the_database_and_a_password_waits_for_it(
+    sample_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form shows at once; credentials typed while the database opens are checked after."""
+    import threading
+
+    import store.database
+
+    opened = threading.Event()
+    real_open = store.database.open_database
+
+    def slow_open(url: str):
+        opened.wait(10)
+        return real_open(url)
+
+    monkeypatch.setattr(store.database, "open_database", slow_open)
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LoginScreen)
+        assert app.db is None and app.sub_title == "opening database…"
+        app.screen.query_one("#username").focus()
+        await pilot.press(*"Teamleader US", "enter", *"demo", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LoginScreen)  # still waiting for the database
+        opened.set()
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.sub_title.startswith("Teamleader US")
+
+
 def test_login_screen_snapshot(snap_compare, sample_url: str) -> None:
     async def ready(pilot: Pilot) -> None:
         await settle(pilot)

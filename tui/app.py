@@ -1,7 +1,12 @@
-"""The Textual application: opens the database off the UI thread, then login, then home.
+"""The Textual application: the login screen at once, the database opened meanwhile, then home.
 
 The App stays thin: it owns the database handle and the logged-in ``Session``; each screen
 owns its own behaviour and calls the session's services from workers.
+
+The login screen does not need the database until the password is submitted, so it is shown
+first and the database is opened in a worker after the first paint: a person sees the form as
+soon as Textual can draw it, and typing the credentials takes longer than opening the file. An
+empty database then replaces it with the first-run screen, a failure with the problem screen.
 
 Only what the login screen needs is imported here. The store (Peewee, and the MySQL and
 PostgreSQL drivers Peewee imports when they are installed), bcrypt and every other screen are
@@ -12,6 +17,7 @@ screen.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -49,18 +55,30 @@ class LhcConsole(App[None]):
         self.db: Database | None = None
         self.session: Session | None = None
         self.capabilities: frozenset[str] = frozenset()
+        self._database_settled = threading.Event()  # opened, or failed to open
 
     def on_mount(self) -> None:
         self.title = f"lhc-console · {describe_url(self.database_url)}"
         self.sub_title = "opening database…"
-        self.connect_database()
+        if self.actor_id is None:
+            self.push_screen(LoginScreen())
+        self.call_after_refresh(self.connect_database)
+
+    def wait_for_database(self, timeout: float = 60.0) -> Database | None:
+        """The open database, waiting (in a worker) while it opens; None if it could not."""
+        self._database_settled.wait(timeout)
+        return self.db
 
     @work(thread=True, exclusive=True, group="database")
     def connect_database(self) -> None:
         """Connect (and create the schema on a new SQLite file) without blocking the UI.
 
-        The store is imported here, in the worker, rather than with this module.
+        The store is imported here, in the worker, rather than with this module; for a SQLite
+        file, without the server drivers Peewee would import (``store.drivers``).
         """
+        from store.drivers import load_peewee_for
+
+        load_peewee_for(self.database_url)
         from store.database import open_database
         from store.lookup import is_empty
 
@@ -68,21 +86,21 @@ class LhcConsole(App[None]):
             db = open_database(self.database_url)
             empty = is_empty()
         except StoreError as error:
+            self._database_settled.set()
             self.call_from_thread(self._show_problem, str(error))
             return
+        self.db = db
+        self._database_settled.set()
         self.call_from_thread(self._database_ready, db, empty)
 
     def _database_ready(self, db: Database, empty: bool) -> None:
-        self.db = db
         self.sub_title = "not logged in"
         if self.actor_id is not None:
             self.open_session(db, self.actor_id)
         elif empty:
             from screens.empty import EmptyDatabaseScreen
 
-            self.push_screen(EmptyDatabaseScreen(db))
-        else:
-            self.push_screen(LoginScreen(db))
+            self._replace_login(EmptyDatabaseScreen(db))
 
     @work(thread=True, exclusive=True, group="login")
     def open_session(self, db: Database, actor_id: int) -> None:
@@ -101,7 +119,14 @@ class LhcConsole(App[None]):
         from screens.problem import ProblemScreen
 
         self.sub_title = "no database"
-        self.push_screen(ProblemScreen(message, self.database_url))
+        self._replace_login(ProblemScreen(message, self.database_url))
+
+    def _replace_login(self, screen: Screen) -> None:
+        """Show ``screen`` instead of the login screen shown while the database opened."""
+        if isinstance(self.screen, LoginScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     def logged_in(self, session: Session, username: str, scope_line: str) -> None:
         """Called by the login screen: remember the session and show who is here."""
