@@ -167,8 +167,8 @@ class UsersScreen(ConsoleScreen):
         if keep is not None and keep.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self.refresh_bindings()
-        if self.total is None:
-            self._count(generation)
+        if self.total is None:  # after the rows are painted: they never wait for it
+            self.call_after_refresh(self._count, generation)
 
     def _count(self, generation: int) -> None:
         """Ask for the total after the page is on screen: it is the one slow part at scale."""
