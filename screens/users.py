@@ -242,12 +242,12 @@ class UsersScreen(ConsoleScreen):
         arrow = "↓" if self.descending else "↑"
         total, loaded = self.total, len(self.rows)
         if total is None:
-            parts = [f"[b]{loaded}+[/b] users [dim]({escape(counting)})[/dim]"]
+            parts = [f"[b]{loaded:,}+[/b] users [dim]({escape(counting)})[/dim]"]
         else:
-            parts = [f"[b]{total}[/b] user{'s' if total != 1 else ''}"]
+            parts = [f"[b]{total:,}[/b] user{'s' if total != 1 else ''}"]
         parts.append(f"sort: {label} {arrow}")
         if total is not None and loaded < total:
-            parts.append(f"{loaded} loaded")
+            parts.append(f"{loaded:,} loaded")
         if self.filter_text:
             parts.append(f"filter: {escape(self.filter_text)}")
         parts.append("[dim]ro = read-only for you, off = disabled[/dim]")
