@@ -8,11 +8,10 @@ first and the database is opened in a worker after the first paint: a person see
 soon as Textual can draw it, and typing the credentials takes longer than opening the file. An
 empty database then replaces it with the first-run screen, a failure with the problem screen.
 
-Only what the login screen needs is imported here. The store (Peewee, and the MySQL and
-PostgreSQL drivers Peewee imports when they are installed), bcrypt and every other screen are
-imported where they are used, the store in the worker that opens the database (while Textual
-starts on the main thread): at import time they were more than half of the time to the first
-screen.
+Only what the login screen needs is imported here. The store (with Peewee), bcrypt and every
+other screen are imported where they are used, the store in the worker that opens the database
+(for a SQLite file without the server drivers Peewee would load, ``store.drivers``): at import
+time they were more than half of the time to the first screen.
 """
 
 from __future__ import annotations
