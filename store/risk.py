@@ -1036,19 +1036,10 @@ def _user_without_group(config: _Config) -> list[Finding]:
         .where(GroupUser.user_id == User.id)
     )
     lonely = ~fn.EXISTS(membership)
-    total = User.select(fn.COUNT(User.id)).where(lonely).scalar() or 0
+    total, listed, shown = _first_matching(User, User.username, lonely, "user")
     if not total:
         return []
     enabled = User.select(fn.COUNT(User.id)).where(lonely & (User.disabled == 0)).scalar() or 0
-    listed = [
-        ObjectRef("user", user_id, username)
-        for user_id, username in User.select(User.id, User.username)
-        .where(lonely)
-        .order_by(User.id)
-        .limit(MAX_LISTED)
-        .tuples()
-    ]
-    shown = f" (the first {len(listed)} are listed)" if total > len(listed) else ""
     return [
         Finding(
             "user-without-group",
@@ -1063,6 +1054,28 @@ def _user_without_group(config: _Config) -> list[Finding]:
     ]
 
 
+def _first_matching(
+    model: Any, name: Any, condition: Any, kind: str
+) -> tuple[int, list[ObjectRef], str]:
+    """How many rows match, the first ``MAX_LISTED`` of them, and the message's note on that.
+
+    Counted in SQL and listed up to a bound, so a finding about 100,000 users stays small.
+    """
+    total = model.select(fn.COUNT(model.id)).where(condition).scalar() or 0
+    if not total:
+        return 0, [], ""
+    listed = [
+        ObjectRef(kind, row_id, row_name)
+        for row_id, row_name in model.select(model.id, name)
+        .where(condition)
+        .order_by(model.id)
+        .limit(MAX_LISTED)
+        .tuples()
+    ]
+    shown = f" (the first {len(listed)} are listed)" if total > len(listed) else ""
+    return total, listed, shown
+
+
 def _department_without_group(config: _Config) -> list[Finding]:
     """A department in no department group is reached only by direct assignment or "all
     departments"; teams built from department groups never see its chats."""
@@ -1072,18 +1085,9 @@ def _department_without_group(config: _Config) -> list[Finding]:
         .where(DepartmentGroupMember.dep_id == Department.id)
     )
     lonely = ~fn.EXISTS(grouped)
-    total = Department.select(fn.COUNT(Department.id)).where(lonely).scalar() or 0
+    total, listed, shown = _first_matching(Department, Department.name, lonely, "department")
     if not total:
         return []
-    listed = [
-        ObjectRef("department", dep_id, name)
-        for dep_id, name in Department.select(Department.id, Department.name)
-        .where(lonely)
-        .order_by(Department.id)
-        .limit(MAX_LISTED)
-        .tuples()
-    ]
-    shown = f" (the first {len(listed)} are listed)" if total > len(listed) else ""
     return [
         Finding(
             "department-without-group",
