@@ -15,15 +15,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, sys
-from store.drivers import load_peewee_for
+from store.drivers import SERVER_DRIVER_MODULES, load_peewee_for
 load_peewee_for({url!r})
 import peewee
 report = {{
     "peewee_mysql": peewee.mysql is not None,
     "peewee_psycopg": peewee.psycopg is not None,
     "loaded": sorted(m for m in ("pymysql", "psycopg") if sys.modules.get(m) is not None),
-    "left_hidden": sorted(m for m, v in sys.modules.items() if v is None and "." not in m
-                          and m in ("psycopg2cffi", "psycopg2", "psycopg", "pymysql", "MySQLdb")),
+    "left_hidden": [m for m in SERVER_DRIVER_MODULES if sys.modules.get(m, 0) is None],
 }}
 {after}
 print(json.dumps(report))

@@ -101,15 +101,17 @@ def test_the_choice_walks_dense_scopes_and_collects_narrow_ones(
     if is_server(db):
         pytest.skip("the walk is SQLite's; a server's planner chooses for itself")
     column = SORT_COLUMNS["username"]
-    choices = {}
-    for actor in ("team_leader", "team_leader_wide", "manager"):
-        session = Session(db, generated[actor])
-        with session.reading() as ctx:
-            seen = len(ctx.scope.visible_user_ids())
-            choices[actor] = (users_module._walk_in_order(ctx, column), seen)
-    assert choices["manager"][0] is False  # sees all: the plain index walk needs no probing
-    assert choices["team_leader_wide"] == (True, choices["team_leader_wide"][1])
-    assert choices["team_leader_wide"][1] * users_module.WALK_MIN_SHARE >= 300
+
+    def choice(user_id: int) -> tuple[bool, int]:
+        """Whether the store walks for this actor, and how many users they see."""
+        with Session(db, user_id).reading() as ctx:
+            return users_module._walk_in_order(ctx, column), len(ctx.scope.visible_user_ids())
+
+    walks, _ = choice(generated["manager"])
+    assert walks is False  # sees all: the plain index walk needs no probing
+    walks, seen = choice(generated["team_leader_wide"])
+    assert walks is True
+    assert seen * users_module.WALK_MIN_SHARE >= 300
     # A scope of the actor alone (no groups) is as narrow as it gets.
     lonely = User.create(username="lonely", email="lonely@example.com", password="x")
     with Session(db, lonely.id).reading() as ctx:
