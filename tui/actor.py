@@ -20,9 +20,13 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from store import Session, StoreError
-from store.database import Database
+from store.errors import StoreError
+
+if TYPE_CHECKING:
+    from store import Session
+    from store.database import Database
 
 PASSWORD_ENV = "LHC_CONSOLE_PASSWORD"
 GENERATED_PASSWORD_BYTES = 12  # 16 URL-safe characters, well inside bcrypt's 72 bytes
@@ -70,6 +74,8 @@ def login(args: argparse.Namespace, db: Database, doing: str) -> Session:
             f"{doing} acts as a logged-in user: add --as USERNAME (the password comes from "
             f"--password-stdin, ${PASSWORD_ENV} or a prompt)"
         )
+    from store import Session  # here, not at import: the parser is built before the store loads
+
     return Session.login(db, args.actor, _actor_password(args), ip="cli")
 
 

@@ -28,24 +28,6 @@ from store.views import UserDetail
 from .actor import CommandError, generate_password, read_password_file
 from .script_output import user_json
 
-DESCRIPTION = """\
-Create or update users from a TOML file, in one transaction (all or nothing), as --as USER.
-
-    [[users]]                                  # one table per user
-    username = "Operator US 2"                 # required: who
-    email = "operator.us2@example.com"         # required for a new user
-    name = "Jane"                              # optional: name, surname, job_title
-    groups = ["Operators", "US Operators"]     # names or ids; required for a new user
-    department_groups = ["Departments US"]     # optional
-    read_only_department_groups = []           # optional, among department_groups
-    generate_password = true                   # new users: or password_file = "jane.txt"
-
-A user who exists is updated: only the keys given change. 'groups' and 'department_groups'
-then list what the user has afterwards among those you may hand out; memberships outside your
-scope are kept. Passwords are set for new users only (password_file is relative to the TOML
-file; generated passwords are printed once).
-"""
-
 TEXT_KEYS = ("email", "name", "surname", "job_title")
 LIST_KEYS = ("groups", "department_groups", "read_only_department_groups")
 KEYS = ("username", *TEXT_KEYS, *LIST_KEYS, "password_file", "generate_password")

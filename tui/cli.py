@@ -1,5 +1,13 @@
 """The ``lhc-console`` command: the TUI without a subcommand, reports and loaders with one.
 
+This module only parses the command line. Without a command it starts the console, whose login
+screen is painted before the store (Peewee, the models, the drivers) is loaded, so nothing here
+imports the store at module level: a command's handler (``tui.commands``, ``tui.script``,
+``tui.serve``) is imported when that command runs, after Peewee was loaded for the URL
+(``store.drivers``: without the MySQL and PostgreSQL drivers for a SQLite file). Arguments that
+name no command (none, or only ``--db URL``) start the console without building the parser of
+the forty-odd commands at all.
+
 Exit codes: 0 done (or "yes" for ``can``), 1 "no" for ``can`` and unexpected failures,
 2 refused or invalid input, with the store's message on stderr. ``--json`` prints one JSON
 object to stdout.
@@ -8,17 +16,16 @@ object to stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-from store import PermissionSet, Scope, StoreError, chat_access, who_grants
-from store.database import Database, open_database, resolve_database_url
-from store.lookup import UserRef, user_named
+from store.errors import StoreError
+from store.locations import resolve_database_url
 
-from . import reports, script, serve
+if TYPE_CHECKING:
+    from store.database import Database
 
 EXIT_OK = 0
 EXIT_NO = 1
@@ -26,6 +33,8 @@ EXIT_REFUSED = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import script, serve
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
@@ -78,17 +87,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def console_database(argv: Sequence[str]) -> tuple[bool, str | None]:
+    """Whether ``argv`` just starts the console, and the ``--db`` it gives (None: the default).
+
+    Only the plain forms: no arguments, ``--db URL`` or ``--db=URL``. Anything else, ``-h``
+    and abbreviations included, goes to the full parser, which answers it as before.
+    """
+    if not argv:
+        return True, None
+    if len(argv) == 2 and argv[0] == "--db" and not argv[1].startswith("-"):
+        return True, argv[1]
+    if len(argv) == 1 and argv[0].startswith("--db="):
+        return True, argv[0].removeprefix("--db=")
+    return False, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    url = resolve_database_url(getattr(args, "db", None))
-    if args.command is None:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    console, db_option = console_database(arguments)
+    if not console:
+        args = _parser().parse_args(arguments)
+        db_option = getattr(args, "db", None)
+        console = args.command is None
+    url = resolve_database_url(db_option)
+    if console:
         from .app import run_console
 
         return run_console(url)
     try:
-        db = open_database(url)
+        db = _open(url)
         try:
-            return COMMANDS[args.command](args, db)
+            return _handler(args.command)(args, db)
         finally:
             db.close()
     except StoreError as error:
@@ -111,158 +140,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO
 
 
-def _user(username: str) -> UserRef:
-    return user_named(username)
+def _handler(command: str) -> Callable[[argparse.Namespace, Database], int]:
+    """The function that runs ``command``, its module imported only now."""
+    from . import script, serve
+
+    servers = {"serve-ssh": serve.run_ssh, "serve-web": serve.run_web}
+    if command in servers:
+        return servers[command]
+    if command in script.COMMANDS:
+        return script.COMMANDS[command]
+    from .commands import COMMANDS
+
+    return COMMANDS[command]
 
 
-def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], str]) -> int:
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, sort_keys=False))
-    else:
-        print(text())
-    return EXIT_OK
+def _open(url: str) -> Database:
+    """Open the database for a command, Peewee loaded for its URL first (``store.drivers``)."""
+    from store.drivers import load_peewee_for
 
+    load_peewee_for(url)
+    from store.database import open_database
 
-def _scope(args: argparse.Namespace, db: Database) -> int:
-    user = _user(args.username)
-    report = reports.scope_report(user, Scope.compute(user.id, PermissionSet.for_user(user.id)))
-    return _emit(args, report, lambda: _lines(report))
-
-
-def _perms(args: argparse.Namespace, db: Database) -> int:
-    user = _user(args.username)
-    report = reports.perms_report(PermissionSet.for_user(user.id))
-
-    def text() -> str:
-        lines = [
-            f"{p['module']}/{p['function']}"
-            + (f"  {json.dumps(p['limitation'])}" if p["limitation"] else "")
-            + "  <- "
-            + ", ".join(f"group {g['group_id']} role {g['role_id']}" for g in p["granted_by"])
-            for p in report["permissions"]
-        ]
-        lines += [f"excluded: {e['module']}/{e['function']}" for e in report["excluded"]]
-        return "\n".join(lines) or "(no permissions)"
-
-    return _emit(args, report, text)
-
-
-def _who_grants(args: argparse.Namespace, db: Database) -> int:
-    user = _user(args.username)
-    report = reports.who_grants_report(user, who_grants(user.id, args.module, args.function))
-
-    def text() -> str:
-        head = f"{args.module}/{args.function}: {'granted' if report['granted'] else 'not granted'}"
-        rows = [
-            f"  {r['type']:7} {r['module']}/{r['function']} via group '{r['group_name']}' "
-            f"role '{r['role_name']}'" + (" — " + r["note"])
-            for r in report["rows"]
-        ]
-        return "\n".join([head, *rows])
-
-    return _emit(args, report, text)
-
-
-def _can(args: argparse.Namespace, db: Database) -> int:
-    user = _user(args.username)
-    allowed = PermissionSet.for_user(user.id).has(args.module, args.function)
-    print("yes" if allowed else "no")
-    return EXIT_OK if allowed else EXIT_NO
-
-
-def _access(args: argparse.Namespace, db: Database) -> int:
-    user = _user(args.username)
-    access = chat_access(user.id)
-    report = reports.access_report(user, access)
-
-    def text() -> str:
-        if not access.departments:
-            return "reads no department" + (" (account disabled)" if access.disabled else "")
-        return "\n".join(
-            f"{d.name} (#{d.department_id}): {'read/write' if d.write else 'read only'}"
-            f" — {'; '.join(d.sources)}"
-            for d in access.departments
-        )
-
-    return _emit(args, report, text)
-
-
-def _sample(args: argparse.Namespace, db: Database) -> int:
-    from seed.sample import load_sample
-
-    report = load_sample(db, replace=args.replace)
-    if args.json:
-        print(json.dumps(report.as_json()))
-    else:
-        print("Loaded the sample configuration:")
-        for table, count in report.counts.items():
-            print(f"  {table:36} {count:>6}")
-        print("Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).")
-    return EXIT_OK
-
-
-def _import(args: argparse.Namespace, db: Database) -> int:
-    from seed.importer import import_dump
-
-    report = import_dump(db, args.file, replace=args.replace, dry_run=args.dry_run)
-    if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False))
-        return EXIT_REFUSED if report.conflicts else EXIT_OK
-    verb = "Would import" if args.dry_run else "Imported"
-    print(f"{verb} {report.total_rows} rows from {args.file}:")
-    for table, count in report.counts.items():
-        print(f"  {table:36} {count:>8}")
-    for table, columns in report.ignored_columns.items():
-        print(f"  (ignored columns of {table} the console does not know: {', '.join(columns)})")
-    if report.usernames:
-        print("Users: " + ", ".join(report.usernames))
-    if report.group_names:
-        print("Groups: " + ", ".join(report.group_names))
-    for conflict in report.conflicts:
-        print(f"Conflict: {conflict}", file=sys.stderr)
-    if args.dry_run:
-        print("Dry run: nothing was changed.")
-    return EXIT_REFUSED if report.conflicts else EXIT_OK
-
-
-def _export(args: argparse.Namespace, db: Database) -> int:
-    from seed.exporter import export_dump
-
-    try:
-        counts = export_dump(args.file)
-    except OSError as error:
-        raise StoreError(f"Cannot write {args.file}: {error.strerror or error}") from error
-    if args.json:
-        print(json.dumps({"file": args.file, "counts": counts}))
-    else:
-        print(f"Exported {sum(counts.values())} rows of {len(counts)} tables to {args.file}")
-    return EXIT_OK
-
-
-def _lint(args: argparse.Namespace, db: Database) -> int:
-    from store.database import read_transaction
-    from store.risk import risk_report
-
-    with read_transaction(db):
-        report = risk_report()
-    return _emit(args, report.as_json(), lambda: reports.risk_text(report))
-
-
-def _lines(report: dict[str, Any]) -> str:
-    return "\n".join(f"{key}: {value}" for key, value in report.items() if key != "user")
-
-
-COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
-    "scope": _scope,
-    "perms": _perms,
-    "who-grants": _who_grants,
-    "can": _can,
-    "access": _access,
-    "sample": _sample,
-    "import": _import,
-    "export": _export,
-    "lint": _lint,
-    "serve-ssh": serve.run_ssh,
-    "serve-web": serve.run_web,
-    **script.COMMANDS,
-}
+    return open_database(url)

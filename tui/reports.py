@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from store.access import ChatAccess
-from store.lookup import UserRef
-from store.permissions import PermissionSet, WhoGrants
-from store.risk import RiskReport
-from store.scope import Scope
+if TYPE_CHECKING:
+    from store.access import ChatAccess
+    from store.lookup import UserRef
+    from store.permissions import PermissionSet, WhoGrants
+    from store.risk import RiskReport
+    from store.scope import Scope
 
 
 def user_ref(user: UserRef) -> dict[str, Any]:

@@ -8,21 +8,44 @@ the object as stored. Errors reach ``tui.cli.main``, which prints the store's me
 
 This module wires the argument parsers; the handlers are in ``script_users`` (users) and
 ``script_config`` (groups, roles, policies, department groups), the batch form in ``apply``.
+Parsers name their handler (``"script_users.add"``) rather than hold it: the handler modules
+import the store, and the parser is built on every start of ``lhc-console``, the console's too,
+which paints its login screen before the store is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from store import Session
-from store.database import Database
-
-from . import apply, script_config, script_users
 from .actor import add_actor_options, add_new_password_options, check_new_password_source, login
 
-Handler = Callable[[argparse.Namespace, Session], int]
+if TYPE_CHECKING:
+    from store import Session
+    from store.database import Database
+
+Handler = Callable[[argparse.Namespace, "Session"], int]
+
+APPLY_DESCRIPTION = """\
+Create or update users from a TOML file, in one transaction (all or nothing), as --as USER.
+
+    [[users]]                                  # one table per user
+    username = "Operator US 2"                 # required: who
+    email = "operator.us2@example.com"         # required for a new user
+    name = "Jane"                              # optional: name, surname, job_title
+    groups = ["Operators", "US Operators"]     # names or ids; required for a new user
+    department_groups = ["Departments US"]     # optional
+    read_only_department_groups = []           # optional, among department_groups
+    generate_password = true                   # new users: or password_file = "jane.txt"
+
+A user who exists is updated: only the keys given change. 'groups' and 'department_groups'
+then list what the user has afterwards among those you may hand out; memberships outside your
+scope are kept. Passwords are set for new users only (password_file is relative to the TOML
+file; generated passwords are printed once).
+"""
+
 
 YES = ("yes", "y", "true", "1", "on")
 NO = ("no", "n", "false", "0", "off")
@@ -49,7 +72,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
         return actions
 
-    def leaf(actions: Any, name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+    def leaf(actions: Any, name: str, help_text: str, handler: str) -> argparse.ArgumentParser:
+        """A subcommand whose ``handler`` is named ``module.function`` (a module of ``tui``)."""
         p = actions.add_parser(name, help=help_text, description=help_text, parents=[common, actor])
         p.set_defaults(handler=handler)
         return p
@@ -69,7 +93,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     # -- user ----------------------------------------------------------------------------
     users = family("user", "users as the --as user sees and changes them")
-    p = leaf(users, "add", "create a user in groups you may hand out", script_users.add)
+    p = leaf(users, "add", "create a user in groups you may hand out", "script_users.add")
     p.add_argument("username")
     p.add_argument("--email", required=True)
     p.add_argument("--name", default="")
@@ -82,7 +106,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "--read-only", action="store_true", help="assign the department (groups) read-only"
     )
     add_new_password_options(p)
-    p = leaf(users, "edit", "change a user's account fields", script_users.edit)
+    p = leaf(users, "edit", "change a user's account fields", "script_users.edit")
     p.add_argument("username")
     p.add_argument("--rename", metavar="NEW_USERNAME")
     p.add_argument("--email")
@@ -90,28 +114,28 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--surname")
     p.add_argument("--job-title")
     p.add_argument("--disabled", type=yes_no, metavar="yes|no")
-    p = leaf(users, "passwd", "set a user's password", script_users.passwd)
+    p = leaf(users, "passwd", "set a user's password", "script_users.passwd")
     p.add_argument("username")
     add_new_password_options(p)
-    p = leaf(users, "delete", "delete a user and all their rows", script_users.delete)
+    p = leaf(users, "delete", "delete a user and all their rows", "script_users.delete")
     p.add_argument("username")
-    p = leaf(users, "show", "a user you can see, with groups and departments", script_users.show)
+    p = leaf(users, "show", "a user you can see, with groups and departments", "script_users.show")
     p.add_argument("username")
-    p = leaf(users, "list", "the users you can see, paged by id", script_users.list_users)
+    p = leaf(users, "list", "the users you can see, paged by id", "script_users.list_users")
     p.add_argument("--filter", default="", metavar="TEXT", help="part of a name, e-mail or id")
     p.add_argument("--limit", type=int, default=50, help="users per page (1-500, default 50)")
     p.add_argument("--after", type=int, metavar="ID", help="continue after this user id")
-    p = leaf(users, "groups", "add and remove a user's groups", script_users.groups)
+    p = leaf(users, "groups", "add and remove a user's groups", "script_users.groups")
     p.add_argument("username")
     many(p, "--add", "group")
     many(p, "--remove", "group")
-    p = leaf(users, "depgroups", "assign and unassign department groups", script_users.depgroups)
+    p = leaf(users, "depgroups", "assign and unassign department groups", "script_users.depgroups")
     p.add_argument("username")
     many(p, "--add", "department group")
     many(p, "--remove", "department group")
     p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")
     p = leaf(
-        users, "departments", "assign and unassign single departments", script_users.departments
+        users, "departments", "assign and unassign single departments", "script_users.departments"
     )
     p.add_argument("username")
     many(p, "--add", "department")
@@ -122,8 +146,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     # -- group ---------------------------------------------------------------------------
     groups = family("group", "user groups: flags, work-with lists, roles")
     for name, handler, help_text in (
-        ("add", script_config.group_add, "create a group"),
-        ("edit", script_config.group_edit, "change a group"),
+        ("add", "script_config.group_add", "create a group"),
+        ("edit", "script_config.group_edit", "change a group"),
     ):
         p = leaf(groups, name, help_text, handler)
         p.add_argument("group" if name == "edit" else "name")
@@ -139,30 +163,33 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
             help="its own members may not hand it out (LHC's -1 work-with row)",
         )
         many(p, "--role", "role", replace=True)
-    p = leaf(groups, "delete", "delete a group", script_config.group_delete)
+    p = leaf(groups, "delete", "delete a group", "script_config.group_delete")
     p.add_argument("group")
     p = leaf(
-        groups, "show", "a group with its flags, work-with list and roles", script_config.group_show
+        groups,
+        "show",
+        "a group with its flags, work-with list and roles",
+        "script_config.group_show",
     )
     p.add_argument("group")
-    leaf(groups, "list", "every group", script_config.group_list)
+    leaf(groups, "list", "every group", "script_config.group_list")
 
     # -- role, policy --------------------------------------------------------------------
     roles = family("role", "roles and their policies")
-    p = leaf(roles, "add", "create a role", script_config.role_add)
+    p = leaf(roles, "add", "create a role", "script_config.role_add")
     p.add_argument("name")
-    p = leaf(roles, "edit", "rename a role", script_config.role_edit)
+    p = leaf(roles, "edit", "rename a role", "script_config.role_edit")
     p.add_argument("role")
     p.add_argument("--name", dest="new_name", metavar="NAME", required=True)
-    p = leaf(roles, "delete", "delete a role no group uses", script_config.role_delete)
+    p = leaf(roles, "delete", "delete a role no group uses", "script_config.role_delete")
     p.add_argument("role")
-    p = leaf(roles, "show", "a role with its policies", script_config.role_show)
+    p = leaf(roles, "show", "a role with its policies", "script_config.role_show")
     p.add_argument("role")
-    leaf(roles, "list", "every role", script_config.role_list)
+    leaf(roles, "list", "every role", "script_config.role_list")
     policies = family("policy", "a role's policy rows")
     for name, handler, help_text in (
-        ("add", script_config.policy_add, "add a grant (or --exclude) row to a role"),
-        ("remove", script_config.policy_remove, "remove a grant (or --exclude) row from a role"),
+        ("add", "script_config.policy_add", "add a grant (or --exclude) row to a role"),
+        ("remove", "script_config.policy_remove", "remove a grant (or --exclude) row from a role"),
     ):
         p = leaf(policies, name, help_text, handler)
         p.add_argument("role")
@@ -173,29 +200,29 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     # -- depgroup ------------------------------------------------------------------------
     depgroups = family("depgroup", "department groups and their departments")
-    p = leaf(depgroups, "add", "create a department group", script_config.depgroup_add)
+    p = leaf(depgroups, "add", "create a department group", "script_config.depgroup_add")
     p.add_argument("name")
     many(p, "--department", "department")
     p = leaf(
         depgroups,
         "edit",
         "rename a department group or set its departments",
-        script_config.depgroup_edit,
+        "script_config.depgroup_edit",
     )
     p.add_argument("depgroup")
     p.add_argument("--name", dest="new_name", metavar="NAME")
     many(p, "--department", "department", replace=True)
-    p = leaf(depgroups, "delete", "delete a department group", script_config.depgroup_delete)
+    p = leaf(depgroups, "delete", "delete a department group", "script_config.depgroup_delete")
     p.add_argument("depgroup")
-    p = leaf(depgroups, "show", "a department group", script_config.depgroup_show)
+    p = leaf(depgroups, "show", "a department group", "script_config.depgroup_show")
     p.add_argument("depgroup")
-    leaf(depgroups, "list", "every department group", script_config.depgroup_list)
+    leaf(depgroups, "list", "every department group", "script_config.depgroup_list")
 
     # -- apply ---------------------------------------------------------------------------
     p = sub.add_parser(
         "apply",
         help="create or update users from a TOML file, all or nothing",
-        description=apply.DESCRIPTION,
+        description=APPLY_DESCRIPTION,
         parents=[common, actor],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -208,14 +235,22 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, db: Database) -> int:
     """Log in as ``--as`` and run the chosen handler (``apply`` validates its file first)."""
     if args.command == "apply":
+        from . import apply
+
         plan = apply.load(args.file)
         session = login(args, db, "'lhc-console apply'")
         return apply.run(args, session, plan)
     if hasattr(args, "generate_password"):
         check_new_password_source(args, args.username)
     session = login(args, db, f"'lhc-console {args.command} {args.action}'")
-    handler: Handler = args.handler
-    return handler(args, session)
+    return _resolve(args.handler)(args, session)
+
+
+def _resolve(name: str) -> Handler:
+    """``"script_users.add"``: the function ``add`` of ``tui.script_users``, imported now."""
+    module, _, function = name.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+    return handler
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {

@@ -14,10 +14,14 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from store.database import APP_NAME, Database, resolve_database_url
+from store.locations import APP_NAME, resolve_database_url
+
+if TYPE_CHECKING:
+    from store.database import Database
 
 SSH_DEFAULT = ("127.0.0.1", 2222)
 WEB_DEFAULT = ("127.0.0.1", 8000)

@@ -26,9 +26,7 @@ import sys
 import termios
 from dataclasses import dataclass
 
-from store import StoreError
-from store.database import open_database
-from store.remote_login import account_for_session
+from store.errors import StoreError
 
 from .pty_session import HANDOFF_ENV
 
@@ -99,6 +97,14 @@ def main() -> int:
         )
         return EXIT_REFUSED
     _take_terminal()
+    # Peewee for this URL (for a SQLite file without the server drivers: ``store.drivers``),
+    # before the store is imported: one console process per SSH connection.
+    from store.drivers import load_peewee_for
+
+    load_peewee_for(handoff.database_url)
+    from store.database import open_database
+    from store.remote_login import account_for_session
+
     try:
         db = open_database(handoff.database_url)
         try:

@@ -1,0 +1,182 @@
+"""What the built-in commands do: the reports (``scope``, ``perms``, ``who-grants``, ``can``,
+``access``, ``lint``) and the loaders (``sample``, ``import``, ``export``).
+
+Kept apart from ``tui.cli``, which parses the command line: ``lhc-console`` without a command
+starts the console, and must not load the store (Peewee, the models, the database drivers)
+before its login screen is painted. This module imports the store; ``tui.cli`` imports it only
+to run one of these commands, after the database is open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from store import PermissionSet, Scope, StoreError, chat_access, who_grants
+from store.database import Database
+from store.lookup import UserRef, user_named
+
+from . import reports
+
+EXIT_OK = 0
+EXIT_NO = 1
+EXIT_REFUSED = 2
+
+
+def _user(username: str) -> UserRef:
+    return user_named(username)
+
+
+def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], str]) -> int:
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, sort_keys=False))
+    else:
+        print(text())
+    return EXIT_OK
+
+
+def scope_command(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.scope_report(user, Scope.compute(user.id, PermissionSet.for_user(user.id)))
+    return _emit(args, report, lambda: _lines(report))
+
+
+def perms_command(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.perms_report(PermissionSet.for_user(user.id))
+
+    def text() -> str:
+        lines = [
+            f"{p['module']}/{p['function']}"
+            + (f"  {json.dumps(p['limitation'])}" if p["limitation"] else "")
+            + "  <- "
+            + ", ".join(f"group {g['group_id']} role {g['role_id']}" for g in p["granted_by"])
+            for p in report["permissions"]
+        ]
+        lines += [f"excluded: {e['module']}/{e['function']}" for e in report["excluded"]]
+        return "\n".join(lines) or "(no permissions)"
+
+    return _emit(args, report, text)
+
+
+def who_grants_command(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    report = reports.who_grants_report(user, who_grants(user.id, args.module, args.function))
+
+    def text() -> str:
+        head = f"{args.module}/{args.function}: {'granted' if report['granted'] else 'not granted'}"
+        rows = [
+            f"  {r['type']:7} {r['module']}/{r['function']} via group '{r['group_name']}' "
+            f"role '{r['role_name']}'" + (" — " + r["note"])
+            for r in report["rows"]
+        ]
+        return "\n".join([head, *rows])
+
+    return _emit(args, report, text)
+
+
+def can_command(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    allowed = PermissionSet.for_user(user.id).has(args.module, args.function)
+    print("yes" if allowed else "no")
+    return EXIT_OK if allowed else EXIT_NO
+
+
+def access_command(args: argparse.Namespace, db: Database) -> int:
+    user = _user(args.username)
+    access = chat_access(user.id)
+    report = reports.access_report(user, access)
+
+    def text() -> str:
+        if not access.departments:
+            return "reads no department" + (" (account disabled)" if access.disabled else "")
+        return "\n".join(
+            f"{d.name} (#{d.department_id}): {'read/write' if d.write else 'read only'}"
+            f" — {'; '.join(d.sources)}"
+            for d in access.departments
+        )
+
+    return _emit(args, report, text)
+
+
+def sample_command(args: argparse.Namespace, db: Database) -> int:
+    from seed.sample import load_sample
+
+    report = load_sample(db, replace=args.replace)
+    if args.json:
+        print(json.dumps(report.as_json()))
+    else:
+        print("Loaded the sample configuration:")
+        for table, count in report.counts.items():
+            print(f"  {table:36} {count:>6}")
+        print("Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).")
+    return EXIT_OK
+
+
+def import_command(args: argparse.Namespace, db: Database) -> int:
+    from seed.importer import import_dump
+
+    report = import_dump(db, args.file, replace=args.replace, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+        return EXIT_REFUSED if report.conflicts else EXIT_OK
+    verb = "Would import" if args.dry_run else "Imported"
+    print(f"{verb} {report.total_rows} rows from {args.file}:")
+    for table, count in report.counts.items():
+        print(f"  {table:36} {count:>8}")
+    for table, columns in report.ignored_columns.items():
+        print(f"  (ignored columns of {table} the console does not know: {', '.join(columns)})")
+    if report.usernames:
+        print("Users: " + ", ".join(report.usernames))
+    if report.group_names:
+        print("Groups: " + ", ".join(report.group_names))
+    for conflict in report.conflicts:
+        print(f"Conflict: {conflict}", file=sys.stderr)
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+    return EXIT_REFUSED if report.conflicts else EXIT_OK
+
+
+def export_command(args: argparse.Namespace, db: Database) -> int:
+    from seed.exporter import export_dump
+
+    try:
+        counts = export_dump(args.file)
+    except OSError as error:
+        raise StoreError(f"Cannot write {args.file}: {error.strerror or error}") from error
+    if args.json:
+        print(json.dumps({"file": args.file, "counts": counts}))
+    else:
+        print(f"Exported {sum(counts.values())} rows of {len(counts)} tables to {args.file}")
+    return EXIT_OK
+
+
+def lint_command(args: argparse.Namespace, db: Database) -> int:
+    from store.database import read_transaction
+    from store.risk import risk_report
+
+    with read_transaction(db):
+        report = risk_report()
+    return _emit(args, report.as_json(), lambda: reports.risk_text(report))
+
+
+def _lines(report: dict[str, Any]) -> str:
+    return "\n".join(f"{key}: {value}" for key, value in report.items() if key != "user")
+
+
+Handler = Callable[[argparse.Namespace, Database], int]
+
+COMMANDS: dict[str, Handler] = {
+    "scope": scope_command,
+    "perms": perms_command,
+    "who-grants": who_grants_command,
+    "can": can_command,
+    "access": access_command,
+    "sample": sample_command,
+    "import": import_command,
+    "export": export_command,
+    "lint": lint_command,
+}
