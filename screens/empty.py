@@ -71,11 +71,9 @@ class EmptyDatabaseScreen(Screen[None]):
         self.notify(message, title="Sample not loaded", severity="error")
 
     def _loaded(self, counts: dict[str, int]) -> None:
-        from screens.login import LoginScreen
-
         self.notify(
             f"{counts['lh_users']} users, {counts['lh_group']} groups, "
             f"{counts['lh_role']} roles, {counts['lh_departament']} departments",
             title="Sample loaded",
         )
-        self.app.switch_screen(LoginScreen(self.db))
+        self.app.show_login()  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -12,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static
 
 if TYPE_CHECKING:
+    from store import Session
     from store.database import Database
 
 
@@ -20,9 +22,15 @@ class LoginScreen(Screen[None]):
 
     The store (and with it Peewee and bcrypt) is imported in the checking worker, not with this
     module, so that importing the app to paint the first screen does not load them.
+
+    The app keeps this screen at the bottom of its stack for the whole run, under home: the
+    password is cleared from the form as soon as it is accepted, and ``reset`` empties the form
+    when the app comes back to it.
     """
 
-    CSS_PATH = "login.tcss"
+    # The app's default screen, and Textual loads ``CSS_PATH`` only for screens it pushes: the
+    # styles in login.tcss, beside this file, are this screen's default CSS instead.
+    DEFAULT_CSS = Path(__file__).with_name("login.tcss").read_text(encoding="utf-8")
     BINDINGS = [Binding("escape", "app.quit", "Quit")]
 
     def __init__(self, db: Database | None = None) -> None:
@@ -77,12 +85,20 @@ class LoginScreen(Screen[None]):
         except StoreError as error:
             self.app.call_from_thread(self._refused, f"Cannot log in: {error}")
             return
-        self.app.call_from_thread(
-            self.app.logged_in,
-            session,
-            summary.username,
-            summary.one_line(),  # type: ignore[attr-defined]
-        )
+        self.app.call_from_thread(self._accepted, session, summary.username, summary.one_line())
+
+    def _accepted(self, session: Session, username: str, scope_line: str) -> None:
+        self.query_one("#password", Input).value = ""
+        self.query_one("#submit", Button).disabled = False
+        self.app.logged_in(session, username, scope_line)  # type: ignore[attr-defined]
+
+    def reset(self) -> None:
+        """An empty form with the cursor in the username field, for the next person."""
+        self.query_one("#username", Input).value = ""
+        self.query_one("#password", Input).value = ""
+        self.query_one("#submit", Button).disabled = False
+        self._show_error("")
+        self.query_one("#username", Input).focus()
 
     def _refused(self, message: str) -> None:
         self._show_error(message)

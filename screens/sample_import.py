@@ -201,11 +201,7 @@ class SampleImportScreen(Screen[None]):
             title="Imported",
         )
         if self.first_run or report.replace:
-            from screens.login import LoginScreen
-
-            self.app.session = None  # type: ignore[attr-defined]
-            self.app.sub_title = "not logged in"
-            self.app.switch_screen(LoginScreen(self.db))
+            self.app.show_login()  # type: ignore[attr-defined]
 
     def _say(self, text: str) -> None:
         self.query_one("#preview", Static).update(text)

@@ -65,6 +65,34 @@ async def test_login_by_email_then_log_out_returns_to_login(sample_url: str) -> 
         assert app.session is None
 
 
+async def test_the_login_form_keeps_no_password_and_log_out_from_anywhere_empties_it(
+    sample_url: str,
+) -> None:
+    """The form stays at the bottom of the stack under home: it must not hold the password."""
+    from textual.widgets import Input
+
+    from screens.users import UsersScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+        login = app.screen_stack[0]
+        assert isinstance(login, LoginScreen)
+        assert login.query_one("#password", Input).value == ""
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        app.log_out()  # what the palette's "session: Log out" calls, from any screen
+        await settle(pilot)
+        assert app.screen_stack == [login] and app.session is None
+        assert login.query_one("#username", Input).value == ""
+        assert login.query_one("#username", Input).has_focus
+        await log_in(pilot, "Operator US", "demo")
+        assert isinstance(app.screen, HomeScreen)
+        assert app.sub_title.startswith("Operator US")
+
+
 async def test_an_unopenable_database_shows_a_message_not_a_traceback(tmp_path: Path) -> None:
     not_a_db = tmp_path / "junk.sqlite"
     not_a_db.write_bytes(b"this is not an sqlite file at all" * 100)
@@ -149,6 +177,14 @@ async def test_admin_replaces_the_configuration_from_the_import_screen(sample_ur
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)  # everyone logs in again after a replace
         assert app.session is None
+        # Nothing of the old session is left underneath for Esc to go back to.
+        assert app.screen_stack == [app.screen]
+        await log_in(pilot, "admin", "admin")
+        home = app.screen
+        assert isinstance(home, HomeScreen) and home.session is app.session
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is home
 
 
 async def test_a_team_leader_is_not_offered_the_import_screen(sample_url: str) -> None:

@@ -6,7 +6,12 @@ owns its own behaviour and calls the session's services from workers.
 The login screen does not need the database until the password is submitted, so it is shown
 first and the database is opened in a worker after the first paint: a person sees the form as
 soon as Textual can draw it, and typing the credentials takes longer than opening the file. An
-empty database then replaces it with the first-run screen, a failure with the problem screen.
+empty database then covers it with the first-run screen, a failure with the problem screen.
+
+The login form is the app's default screen, the bottom of the stack: home and the first-run
+screens are pushed over it, and logging out (or replacing the data) closes them all and empties
+the form (``show_login``). Textual cannot replace the bottom screen, and pushing the form over
+an empty default screen cost a second screen's styles and layout before the first paint.
 
 Only what the login screen needs is imported here. The store (with Peewee), bcrypt and every
 other screen are imported where they are used, the store in the worker that opens the database
@@ -56,11 +61,15 @@ class LhcConsole(App[None]):
         self.capabilities: frozenset[str] = frozenset()
         self._database_settled = threading.Event()  # opened, or failed to open
 
+    def get_default_screen(self) -> Screen:
+        """The login form; for a console the SSH server started logged in, a blank screen."""
+        if self.actor_id is None:
+            return LoginScreen()
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         self.title = f"lhc-console · {describe_url(self.database_url)}"
         self.sub_title = "opening database…"
-        if self.actor_id is None:
-            self.push_screen(LoginScreen())
         self.call_after_refresh(self.connect_database)
 
     def wait_for_database(self, timeout: float = 60.0) -> Database | None:
@@ -99,7 +108,7 @@ class LhcConsole(App[None]):
         elif empty:
             from screens.empty import EmptyDatabaseScreen
 
-            self._replace_login(EmptyDatabaseScreen(db))
+            self.push_screen(EmptyDatabaseScreen(db))
 
     @work(thread=True, exclusive=True, group="login")
     def open_session(self, db: Database, actor_id: int) -> None:
@@ -118,14 +127,8 @@ class LhcConsole(App[None]):
         from screens.problem import ProblemScreen
 
         self.sub_title = "no database"
-        self._replace_login(ProblemScreen(message, self.database_url))
-
-    def _replace_login(self, screen: Screen) -> None:
-        """Show ``screen`` instead of the login screen shown while the database opened."""
-        if isinstance(self.screen, LoginScreen):
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        self._close_screens_above_the_bottom()
+        self.push_screen(ProblemScreen(message, self.database_url))
 
     def logged_in(self, session: Session, username: str, scope_line: str) -> None:
         """Called by the login screen: remember the session and show who is here."""
@@ -133,20 +136,32 @@ class LhcConsole(App[None]):
 
         self.session = session
         self.sub_title = f"{username} · {scope_line}"
-        if self.actor_id is not None:
-            self.push_screen(HomeScreen(session))
-        else:
-            self.switch_screen(HomeScreen(session))
+        self._close_screens_above_the_bottom()
+        self.push_screen(HomeScreen(session))
 
     def log_out(self) -> None:
-        assert self.db is not None
+        """End the session: back to the login form, or for an SSH session, disconnect."""
         if self.actor_id is not None:
             self.exit()
             return
+        self.show_login()
+
+    def show_login(self) -> None:
+        """The emptied login form, every screen above it closed and no one logged in.
+
+        After logging out, after the first run loaded data, and after an import replaced it.
+        """
         self.session = None
         self.capabilities = frozenset()
         self.sub_title = "not logged in"
-        self.switch_screen(LoginScreen(self.db))
+        self._close_screens_above_the_bottom()
+        login = self.screen_stack[0]
+        if isinstance(login, LoginScreen):
+            login.reset()
+
+    def _close_screens_above_the_bottom(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette: Textual's own entries, then every screen the actor may open."""

@@ -15,7 +15,6 @@ object to stdout.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -25,6 +24,8 @@ from store.errors import StoreError
 from store.locations import resolve_database_url
 
 if TYPE_CHECKING:
+    import argparse
+
     from store.database import Database
 
 EXIT_OK = 0
@@ -33,6 +34,8 @@ EXIT_REFUSED = 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # here: the console's own start parses nothing (``console_database``)
+
     from . import script, serve
 
     common = argparse.ArgumentParser(add_help=False)
