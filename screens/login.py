@@ -10,11 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 if TYPE_CHECKING:
     from store import Session
     from store.database import Database
+
+
+HINT = "Press Enter to log in"
 
 
 class LoginScreen(Screen[None]):
@@ -26,6 +29,12 @@ class LoginScreen(Screen[None]):
     The app keeps this screen at the bottom of its stack for the whole run, under home: the
     password is cleared from the form as soon as it is accepted, and ``reset`` empties the form
     when the app comes back to it.
+
+    Enter submits (from the username field it moves to the password first); the line under the
+    fields says so, and says "Checking…" while bcrypt runs, when a second Enter is ignored; a
+    refusal is shown on the line below it. No
+    Button: in a keyboard-only form it is one more Tab stop, and its styles (every variant's)
+    were the largest part of the form's cost before the first paint.
     """
 
     # The app's default screen, and Textual loads ``CSS_PATH`` only for screens it pushes: the
@@ -37,6 +46,7 @@ class LoginScreen(Screen[None]):
         """``db`` None: the app is still opening it; a submitted password waits for it."""
         super().__init__()
         self.db = db
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -44,8 +54,8 @@ class LoginScreen(Screen[None]):
             yield Static("Log in", classes="title")
             yield Input(placeholder="username or e-mail", id="username")
             yield Input(placeholder="password", password=True, id="password")
+            yield Static(HINT, id="login-hint")
             yield Static("", id="login-error")
-            yield Button("Log in", id="submit", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -56,15 +66,16 @@ class LoginScreen(Screen[None]):
         self.query_one("#password", Input).focus()
 
     @on(Input.Submitted, "#password")
-    @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
+        if self.checking:
+            return
         username = self.query_one("#username", Input).value
         password = self.query_one("#password", Input).value
         if not username.strip() or not password:
             self._show_error("Enter your username (or e-mail) and password")
             return
-        self.query_one("#submit", Button).disabled = True
         self._show_error("")
+        self._set_checking(True)
         self.authenticate(username, password)
 
     @work(thread=True, exclusive=True, group="login")
@@ -89,14 +100,14 @@ class LoginScreen(Screen[None]):
 
     def _accepted(self, session: Session, username: str, scope_line: str) -> None:
         self.query_one("#password", Input).value = ""
-        self.query_one("#submit", Button).disabled = False
+        self._set_checking(False)
         self.app.logged_in(session, username, scope_line)  # type: ignore[attr-defined]
 
     def reset(self) -> None:
         """An empty form with the cursor in the username field, for the next person."""
         self.query_one("#username", Input).value = ""
         self.query_one("#password", Input).value = ""
-        self.query_one("#submit", Button).disabled = False
+        self._set_checking(False)
         self._show_error("")
         self.query_one("#username", Input).focus()
 
@@ -105,7 +116,11 @@ class LoginScreen(Screen[None]):
         password = self.query_one("#password", Input)
         password.value = ""
         password.focus()
-        self.query_one("#submit", Button).disabled = False
+        self._set_checking(False)
+
+    def _set_checking(self, checking: bool) -> None:
+        self.checking = checking
+        self.query_one("#login-hint", Static).update("Checking…" if checking else HINT)
 
     def _show_error(self, message: str) -> None:
         self.query_one("#login-error", Static).update(message)

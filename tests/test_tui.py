@@ -129,6 +129,11 @@ async def test_the_login_form_is_there_before_the_database_and_a_password_waits_
         await pilot.press(*"Teamleader US", "enter", *"demo", "enter")
         await pilot.pause(0.2)
         assert isinstance(app.screen, LoginScreen)  # still waiting for the database
+        hint = str(app.screen.query_one("#login-hint", Static).render())
+        assert hint == "Checking…"
+        checks = [w for w in app.screen.workers if w.group == "login"]
+        await pilot.press("enter")  # a second Enter while the first is checked starts nothing
+        assert [w for w in app.screen.workers if w.group == "login"] == checks
         opened.set()
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)

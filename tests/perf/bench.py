@@ -92,6 +92,11 @@ KEYS = (
     "peak_rss_ru_maxrss_mb",
     "generate_s",
 )
+INSTRUCTION_KEYS = (
+    "start_minstructions",
+    "baseline_start_minstructions",
+    "start_instructions_ratio",
+)
 NOTES = {
     "start_s": "lhc-console (tui.cli.main) to the first paint of the login form",
     "start_ratio": "start_s / baseline_start_s (target 1.3)",
@@ -218,6 +223,37 @@ def start_seconds(url: str, repeat: int) -> dict[str, float]:
         "start_ratio": round(at("console", 0) / at("bare", 0), 2),
         "start_settled_s": at("console", 1),
         "baseline_settled_s": at("bare", 1),
+    }
+
+
+def start_instructions(url: str) -> dict[str, float]:
+    """Instructions from exec to the first paint, console and bare app, under callgrind.
+
+    Wall-clock starts on a shared 2-core machine spread by a third from run to run; the
+    instruction count of the same start is the same to 0.01 %, so the ratio it gives is the
+    one to compare between commits. Each child exits at its first paint. Needs valgrind; about
+    20 s per run.
+    """
+    exit_at_paint = "import os; os._exit(0)"
+    console = START_CHILD.format(**CONSOLE_START).replace("{url!r}", repr(url))
+    bare = START_CHILD.format(**BASELINE_START)
+    env = child_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    counts = {}
+    for name, code in (("console", console), ("bare", bare)):
+        code = code.replace("painted.append(time.time())", exit_at_paint)
+        subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120, check=True)
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+             sys.executable, "-c", code],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=True,
+        )
+        refs = [line for line in out.stderr.splitlines() if "refs:" in line]
+        counts[name] = int(refs[-1].rsplit(maxsplit=1)[-1].replace(",", ""))
+    return {
+        "start_minstructions": round(counts["console"] / 1e6, 1),
+        "baseline_start_minstructions": round(counts["bare"] / 1e6, 1),
+        "start_instructions_ratio": round(counts["console"] / counts["bare"], 3),
     }
 
 
@@ -380,6 +416,7 @@ def run_benchmark(
     departments: int | None = None,
     seed: int = 7,
     workdir: Path | None = None,
+    instructions: bool = False,
 ) -> dict[str, Any]:
     from generate import generate
 
@@ -440,6 +477,8 @@ def run_benchmark(
         db.close()
 
         result.update(start_seconds(url, repeat))
+        if instructions:
+            result.update(start_instructions(url))
         names, password = info["usernames"], info["password"]
         console = console_run(url, names["team_leader"], password, repeat)
         result["filter_ms"] = console["filter_ms"]
@@ -466,13 +505,14 @@ def run_benchmark(
         result["import_generated_s"] = import_seconds(dump, tmpdir, import_repeat)
     result["counts"] = info["counts"]
     result["notes"] = NOTES
-    extras = ("who_can_read_count", "lint_findings", "counts", "notes")
+    extras = ("who_can_read_count", "lint_findings", "counts", "notes", *INSTRUCTION_KEYS)
     return {key: result.get(key) for key in (*KEYS, *extras)}
 
 
 def table(result: dict[str, Any]) -> str:
     lines = [f"lhc-console benchmark, {result['users']:,} users"]
-    for key in KEYS[1:]:
+    measured = [key for key in INSTRUCTION_KEYS if result.get(key) is not None]
+    for key in (*KEYS[1:], *measured):
         value = result[key]
         shown = "n/a" if value is None else f"{value:,}"
         note = NOTES.get(key, "")
@@ -497,6 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
     parser.add_argument("--import-repeat", type=int, default=1, help="runs per import")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the start's instructions under valgrind (repeatable to 0.01 %%)",
+    )
     args = parser.parse_args(argv)
     result = run_benchmark(
         args.users,
@@ -505,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         groups=args.groups,
         departments=args.departments,
         seed=args.seed,
+        instructions=args.instructions,
     )
     print(json.dumps(result) if args.json else table(result))
     return 0
