@@ -108,15 +108,12 @@ def console_database(argv: Sequence[str]) -> tuple[bool, str | None]:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     console, db_option = console_database(arguments)
-    if not console:
-        args = _parser().parse_args(arguments)
-        db_option = getattr(args, "db", None)
-        console = args.command is None
-    url = resolve_database_url(db_option)
     if console:
-        from .app import run_console
-
-        return run_console(url)
+        return _start_console(db_option)
+    args = _parser().parse_args(arguments)
+    if args.command is None:
+        return _start_console(getattr(args, "db", None))
+    url = resolve_database_url(getattr(args, "db", None))
     try:
         db = _open(url)
         try:
@@ -141,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_NO
+
+
+def _start_console(db_option: str | None) -> int:
+    from .app import run_console
+
+    return run_console(resolve_database_url(db_option))
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace, Database], int]:
