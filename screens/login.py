@@ -14,7 +14,6 @@ from textual.widgets import Footer, Header, Input, Static
 
 if TYPE_CHECKING:
     from store import Session
-    from store.database import Database
 
 
 HINT = "Press Enter to log in"
@@ -42,10 +41,8 @@ class LoginScreen(Screen[None]):
     DEFAULT_CSS = Path(__file__).with_name("login.tcss").read_text(encoding="utf-8")
     BINDINGS = [Binding("escape", "app.quit", "Quit")]
 
-    def __init__(self, db: Database | None = None) -> None:
-        """``db`` None: the app is still opening it; a submitted password waits for it."""
+    def __init__(self) -> None:
         super().__init__()
-        self.db = db
         self.checking = False
 
     def compose(self) -> ComposeResult:
@@ -83,7 +80,8 @@ class LoginScreen(Screen[None]):
         """bcrypt is slow on purpose: check the password off the UI thread."""
         from store import AuthenticationError, Session, StoreError
 
-        db = self.db if self.db is not None else self.app.wait_for_database()  # type: ignore[attr-defined]
+        # The app opens the database while the form is shown: a password typed first waits.
+        db = self.app.wait_for_database()  # type: ignore[attr-defined]
         if db is None:
             self.app.call_from_thread(self._refused, "The database is not open")
             return

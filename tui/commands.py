@@ -20,10 +20,7 @@ from store.database import Database
 from store.lookup import UserRef, user_named
 
 from . import reports
-
-EXIT_OK = 0
-EXIT_NO = 1
-EXIT_REFUSED = 2
+from .cli import EXIT_NO, EXIT_OK, EXIT_REFUSED
 
 
 def _user(username: str) -> UserRef:
