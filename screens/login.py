@@ -31,9 +31,9 @@ class LoginScreen(Screen[None]):
 
     Enter submits (from the username field it moves to the password first); the line under the
     fields says so, and says "Checking…" while bcrypt runs, when a second Enter is ignored; a
-    refusal is shown on the line below it. No
-    Button: in a keyboard-only form it is one more Tab stop, and its styles (every variant's)
-    were the largest part of the form's cost before the first paint.
+    refusal is shown on the line below it. No Button: in a keyboard-only form it is one more Tab
+    stop, and its styles (every variant's) were the largest part of the form's cost before the
+    first paint.
     """
 
     # The app's default screen, and Textual loads ``CSS_PATH`` only for screens it pushes: the

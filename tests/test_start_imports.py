@@ -151,3 +151,23 @@ def test_the_full_parser_still_answers_what_the_shortcut_passes_on(
     assert main(["--d", str(tmp_path / "abbreviated.sqlite")]) == 0
     assert main(["--db=" + str(tmp_path / "plain.sqlite")]) == 0
     assert started == [str(tmp_path / "abbreviated.sqlite"), str(tmp_path / "plain.sqlite")]
+
+
+def test_every_scripting_subcommand_names_a_handler_that_exists() -> None:
+    """Parsers name their handlers as strings (so the store loads late): a typo must fail here."""
+    import argparse
+
+    from tui import script
+    from tui.cli import _parser
+
+    def leaves(parser: argparse.ArgumentParser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield child
+                    yield from leaves(child)
+
+    names = [p.get_default("handler") for p in leaves(_parser()) if p.get_default("handler")]
+    assert len(names) >= 25
+    for name in names:
+        assert callable(script._resolve(name)), name
