@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import stringprep
+import unicodedata
 
 from .errors import ValidationError
 
@@ -35,12 +37,66 @@ def email(value: object, *, required: bool = True) -> str:
 
 
 def password(value: object) -> str:
-    """A new password: present, and short enough for bcrypt to use all of it."""
+    """A new password: present, short enough for bcrypt to use all of it, and one that every
+    way of logging in delivers unchanged (see ``ssh_change``)."""
     if not isinstance(value, str) or not value:
         raise ValidationError("Password is required")
     if len(value.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise ValidationError(f"Password is too long: at most {BCRYPT_MAX_BYTES} bytes")
+    change = ssh_change(value)
+    if change:
+        raise ValidationError(
+            f"Password cannot be used over SSH: {change}; SSH clients may send it changed "
+            "(SASLprep, RFC 4013), so it would work in the console but not over SSH"
+        )
     return value
+
+
+_SASLPREP_PROHIBITED = (
+    stringprep.in_table_c12,
+    stringprep.in_table_c21_c22,
+    stringprep.in_table_c3,
+    stringprep.in_table_c4,
+    stringprep.in_table_c5,
+    stringprep.in_table_c6,
+    stringprep.in_table_c7,
+    stringprep.in_table_c8,
+    stringprep.in_table_c9,
+    stringprep.in_table_a1,  # unassigned in Unicode 3.2 (emoji among them): stored queries only
+)
+
+
+def ssh_change(value: str) -> str | None:
+    """Why SASLprep (RFC 4013) would not deliver this password as typed, or None if it would.
+
+    SSH's ``password`` method hands passwords to servers, and some clients send them,
+    SASLprep-normalised: a ligature becomes two letters, a non-ASCII space a plain one, and a
+    character outside Unicode 3.2 (an emoji) makes the whole request invalid. A password that
+    survives SASLprep unchanged is the same bytes on every path, so the console sets no other.
+    """
+    for ch in value:
+        if stringprep.in_table_b1(ch):
+            return f"it contains {_named(ch)}, which SSH drops"
+        if stringprep.in_table_c12(ch):
+            return f"it contains {_named(ch)}, which SSH turns into a plain space"
+        if any(prohibited(ch) for prohibited in _SASLPREP_PROHIBITED):
+            return f"it contains {_named(ch)}, which SSH refuses in passwords"
+    if unicodedata.normalize("NFKC", value) != value:
+        changed = [ch for ch in value if unicodedata.normalize("NFKC", ch) != ch]
+        if changed:
+            return f"it contains {_named(changed[0])}, which SSH normalises to another character"
+        return "SSH would recompose its accents (it is not in Unicode's NFKC form)"
+    if any(stringprep.in_table_d1(ch) for ch in value) and (
+        any(stringprep.in_table_d2(ch) for ch in value)
+        or not stringprep.in_table_d1(value[0])
+        or not stringprep.in_table_d1(value[-1])
+    ):
+        return "it mixes right-to-left and left-to-right letters in a way SSH refuses"
+    return None
+
+
+def _named(ch: str) -> str:
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed character').lower()})"
 
 
 def flag(value: object, label: str) -> int:
