@@ -1,0 +1,139 @@
+"""Per-source throttling of password guesses for the SSH and web servers.
+
+The account lock-out (``store.auth``) stops guessing one account's password; it cannot stop one
+address guessing across many accounts, or keep a stranger from locking accounts out one after
+another. Like OpenSSH's ``PerSourcePenalties`` and fail2ban, this counts failed logins per
+client address: each failure beyond the first few is answered a little later, and after
+``max_failures`` within ``window`` seconds the address is refused outright for ``ban`` seconds,
+before any password is checked or any row is written. Other addresses are unaffected.
+
+Memory is bounded: at most ``max_sources`` addresses are tracked (the least recently seen is
+forgotten first), each with at most ``max_failures`` timestamps.
+
+The SSH server checks passwords in its own process and keeps the state in memory. The web
+server runs one console process per browser tab, so it hands its consoles a private state file
+(``STATE_ENV_VAR``) that they read and write under an exclusive ``flock``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STATE_ENV_VAR = "LHC_CONSOLE_THROTTLE_FILE"
+"""Where a web console finds the throttle state its server shares with its other consoles."""
+
+SETTINGS_ENV_VAR = "LHC_CONSOLE_THROTTLE"
+"""The server's settings for its consoles: ``max_failures,window,ban``."""
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    """The stated defaults: 10 failures in 10 minutes ban an address for 15 minutes."""
+
+    max_failures: int = 10
+    window: float = 600.0
+    ban: float = 900.0
+    free_failures: int = 3  # failures answered at once; later ones wait delay_step each more
+    delay_step: float = 0.5
+    max_delay: float = 4.0
+    max_sources: int = 10_000
+
+    def encode(self) -> str:
+        return f"{self.max_failures},{self.window},{self.ban}"
+
+    @classmethod
+    def decode(cls, text: str) -> ThrottleSettings:
+        failures, window, ban = text.split(",")
+        return cls(max_failures=int(failures), window=float(window), ban=float(ban))
+
+
+class SourceThrottle:
+    """Failed logins per client address, in memory or in a state file shared by processes."""
+
+    def __init__(
+        self,
+        settings: ThrottleSettings | None = None,
+        *,
+        state_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings or ThrottleSettings()
+        self._file = state_file
+        self._clock = clock
+        self._memory: OrderedDict[str, dict] = OrderedDict()
+
+    @classmethod
+    def from_environment(cls) -> SourceThrottle | None:
+        """The throttle a web server handed to this console process, if any."""
+        path = os.environ.get(STATE_ENV_VAR)
+        if not path:
+            return None
+        raw = os.environ.get(SETTINGS_ENV_VAR)
+        settings = ThrottleSettings.decode(raw) if raw else ThrottleSettings()
+        return cls(settings, state_file=Path(path))
+
+    def delay(self, source: str) -> float | None:
+        """Seconds to wait before checking a password from ``source``; None: refuse it now."""
+        now = self._clock()
+        with self._state() as state:
+            entry = self._current(state, source, now)
+            if entry is None:
+                return 0.0
+            if entry.get("banned_until", 0) > now:
+                return None
+            extra = len(entry["failures"]) - self.settings.free_failures
+        if extra <= 0:
+            return 0.0
+        return min(self.settings.delay_step * extra, self.settings.max_delay)
+
+    def failed(self, source: str) -> None:
+        """Count a refused login from ``source``; ban it when it reaches the limit."""
+        now = self._clock()
+        with self._state() as state:
+            entry = self._current(state, source, now) or {"failures": []}
+            failures = [*entry["failures"], now][-self.settings.max_failures :]
+            entry["failures"] = failures
+            if len(failures) >= self.settings.max_failures:
+                entry["banned_until"] = now + self.settings.ban
+                entry["failures"] = []
+            state[source] = entry
+            state.move_to_end(source)
+            while len(state) > self.settings.max_sources:
+                state.popitem(last=False)
+
+    def _current(self, state: OrderedDict[str, dict], source: str, now: float) -> dict | None:
+        """The source's entry with failures older than the window dropped (None if nothing)."""
+        entry = state.get(source)
+        if entry is None:
+            return None
+        entry["failures"] = [t for t in entry["failures"] if t > now - self.settings.window]
+        if not entry["failures"] and entry.get("banned_until", 0) <= now:
+            del state[source]
+            return None
+        return entry
+
+    @contextmanager
+    def _state(self) -> Iterator[OrderedDict[str, dict]]:
+        if self._file is None:
+            yield self._memory
+            return
+        fd = os.open(self._file, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            text = handle.read()
+            try:
+                state: OrderedDict[str, dict] = OrderedDict(json.loads(text) if text else {})
+            except ValueError:
+                state = OrderedDict()  # a damaged file starts afresh rather than lock us out
+            yield state
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(state))
