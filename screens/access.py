@@ -27,6 +27,23 @@ def _flag(value: bool) -> Text:
     return Text("yes", style="bold green") if value else Text("no", style="bold red")
 
 
+def _hidden_note(access: ChatAccess) -> Text:
+    """Says that the store left some of another user's assignments out, and why (SPEC §3)."""
+    hidden = []
+    if access.hidden_department_groups:
+        hidden.append(("department groups", "see_user_assigned_departments_groups"))
+    if access.hidden_departments:
+        hidden.append(("departments", "see_user_assigned_departments"))
+    note = Text("\nHidden: ", style="bold yellow")
+    note.append(f"{access.username}'s " + " and ".join(what for what, _ in hidden))
+    note.append(
+        " outside those you may assign; seeing them needs "
+        + " and ".join(f"lhuser/{function}" for _, function in hidden)
+        + ". Departments reached only through them are not listed."
+    )
+    return note
+
+
 class AccessScreen(ConsoleScreen):
     """Chat access of the actor, or of a visible user picked with ``u``."""
 
@@ -86,9 +103,16 @@ class AccessScreen(ConsoleScreen):
         elif access.all_departments:
             who.append(" · reads every department")
         elif not access.departments:
-            who.append(" · reads no department's chats", style="bold")
+            if access.partly_hidden:
+                who.append(" · reads no department shown to you", style="bold")
+            else:
+                who.append(" · reads no department's chats", style="bold")
         else:
             who.append(f" · reads {len(access.read)}, writes {len(access.write)} departments")
+            if access.partly_hidden:
+                who.append(" shown to you")
+        if access.partly_hidden:
+            who.append_text(_hidden_note(access))
         self.query_one("#access-who", Static).update(who)
 
         table = self.query_one("#access-table", DataTable)

@@ -40,6 +40,13 @@ class ChatAccess:
     username: str = ""
     department_see_all: bool = False  # lhdepartment/see_all: pickers and statistics only
     see_all_limitation: Limitation | None = None  # its merged limitation, e.g. {"group": [2]}
+    # Another user's assignments the viewer may not see (SPEC §3, rule 7) were left out:
+    hidden_department_groups: bool = False  # some department groups (and what they give)
+    hidden_departments: bool = False  # some direct department assignments
+
+    @property
+    def partly_hidden(self) -> bool:
+        return self.hidden_department_groups or self.hidden_departments
 
     @property
     def read(self) -> list[int]:
@@ -67,8 +74,23 @@ class ChatAccess:
         }
 
 
-def chat_access(user_id: int) -> ChatAccess:
-    """Compute a user's chat access in a fixed number of queries."""
+def chat_access(
+    user_id: int,
+    *,
+    shown_department_groups: frozenset[int] | None = None,
+    shown_departments: frozenset[int] | None = None,
+) -> ChatAccess:
+    """Compute a user's chat access in a fixed number of queries.
+
+    ``shown_department_groups`` / ``shown_departments`` (None: all) limit what a viewer is
+    told about another user (SPEC §3: seeing assignments outside the assignable sets needs
+    ``see_user_assigned_departments_groups`` / ``see_user_assigned_departments``). Rows from
+    other department groups and other direct departments are left out, with their names, and
+    a department reached only through them is not listed; the result only says that some
+    were hidden. A listed department's write flag is still LHC's answer, from all its rows.
+    "All departments" (the user setting or its ``dep_id`` 0 row) is no department assignment
+    and always shows.
+    """
     user = User.get_or_none(User.id == user_id)
     if user is None:
         raise NotFoundError(f"No user #{user_id}")
@@ -80,7 +102,12 @@ def chat_access(user_id: int) -> ChatAccess:
     )
     see_all = permissions.grant("lhdepartment", "see_all")
 
-    def result(all_departments: bool, departments: tuple[DepartmentAccess, ...]) -> ChatAccess:
+    def result(
+        all_departments: bool,
+        departments: tuple[DepartmentAccess, ...],
+        hidden_groups: bool = False,
+        hidden_departments: bool = False,
+    ) -> ChatAccess:
         return ChatAccess(
             user_id,
             bool(user.disabled),
@@ -90,6 +117,8 @@ def chat_access(user_id: int) -> ChatAccess:
             username=user.username,
             department_see_all=see_all is not None,
             see_all_limitation=see_all.limitation if see_all else None,
+            hidden_department_groups=hidden_groups,
+            hidden_departments=hidden_departments,
         )
 
     if user.disabled:
@@ -102,10 +131,12 @@ def chat_access(user_id: int) -> ChatAccess:
     }
     reads_all = bool(user.all_departments) or any(r.dep_id == ALL_DEPARTMENTS for r in rows)
 
-    # For each department: the (source, writable) pairs that give access to it.
-    found: dict[int, list[tuple[str, bool]]] = {}
+    # For each department: the (source, writable) pairs that give access to it; the source
+    # is None for a row the viewer may not see (it still counts for writing).
+    found: dict[int, list[tuple[str | None, bool]]] = {}
+    hidden_groups = hidden_departments = False
     if reads_all:
-        everywhere: list[tuple[str, bool]] = []
+        everywhere: list[tuple[str | None, bool]] = []
         if user.all_departments:
             everywhere.append(("all departments (user setting)", True))
         for r in rows:
@@ -117,20 +148,27 @@ def chat_access(user_id: int) -> ChatAccess:
         if r.dep_id in (ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER):
             continue
         if r.type == FROM_GROUP:
-            source = f"department group '{group_names.get(r.dep_group_id, f'#{r.dep_group_id}')}'"
+            shown = shown_department_groups is None or r.dep_group_id in shown_department_groups
+            hidden_groups |= not shown
+            group = group_names.get(r.dep_group_id, f"#{r.dep_group_id}")
+            source = f"department group '{group}'"
         else:
+            shown = shown_departments is None or r.dep_id in shown_departments
+            hidden_departments |= not shown
             source = "direct assignment"
-        found.setdefault(r.dep_id, []).append(_label(source, r.ro))
+        label, writable = _label(source, r.ro)
+        found.setdefault(r.dep_id, []).append((label if shown else None, writable))
     departments = tuple(
         DepartmentAccess(
             department_id=dep_id,
             name=names.get(dep_id, f"#{dep_id} (missing)"),
             write=any(writable for _, writable in sources),
-            sources=tuple(label for label, _ in sources),
+            sources=tuple(label for label, _ in sources if label is not None),
         )
         for dep_id, sources in sorted(found.items())
+        if any(label is not None for label, _ in sources)
     )
-    return result(reads_all, departments)
+    return result(reads_all, departments, hidden_groups, hidden_departments)
 
 
 def _label(source: str, ro: int) -> tuple[str, bool]:

@@ -11,7 +11,7 @@ from .capabilities import capabilities_of
 from .limitations import Limitation
 from .models import DepartmentGroup, Group, User
 from .permissions import PermissionSet, PolicyRow, WhoGrants, who_grants
-from .users import _visible_user
+from .users import _shown_department_groups, _shown_departments, _visible_user
 from .views import Ref, ScopeSummary
 
 if TYPE_CHECKING:
@@ -123,12 +123,23 @@ class PermissionService:
             return who_grants(target, module, function)
 
     def access(self, user_id: int | None = None) -> ChatAccess:
-        """Chat access of oneself, or of a visible user."""
+        """Chat access of oneself, or of a visible user.
+
+        Another user's department groups and departments outside the actor's assignable sets
+        are left out unless the actor holds ``lhuser/see_user_assigned_departments_groups`` /
+        ``see_user_assigned_departments`` (SPEC §3), as in the user form; the result says
+        that some were hidden (``ChatAccess.partly_hidden``), never which.
+        """
         with self._session.reading() as ctx:
             target = ctx.actor_id if user_id is None else user_id
-            if target != ctx.actor_id:
-                _visible_user(ctx, target)
-            return chat_access(target)
+            if target == ctx.actor_id:
+                return chat_access(target)
+            _visible_user(ctx, target)
+            return chat_access(
+                target,
+                shown_department_groups=_shown_department_groups(ctx),
+                shown_departments=_shown_departments(ctx),
+            )
 
     def scope(self) -> Scope:
         """The actor's own scope (for the header and the home screen)."""
