@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from seed.report import Authority
 from seed.sample import load_sample
 from store import StoreError
 from store.database import Database
@@ -60,7 +61,9 @@ class EmptyDatabaseScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="sample")
     def load(self) -> None:
         try:
-            report = load_sample(self.db)
+            # First run: only into a database that is still empty (checked in the load's
+            # transaction), never a replace; someone may have loaded one meanwhile.
+            report = load_sample(self.db, by=Authority.FIRST_RUN)
         except StoreError as error:
             self.app.call_from_thread(self._failed, str(error))
             return

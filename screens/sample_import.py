@@ -1,7 +1,8 @@
 """Import a configuration: the built-in sample or an LHC dump, previewed, then all or nothing.
 
-Admins only (``*/*`` or ``lhuser/import``; the store checks it again). On a fresh database,
-where nobody can log in yet, the console opens it without a session.
+Administrators only (``*/*``, SPEC §3.2 rule 4; the store checks it again). On a fresh
+database, where nobody can log in yet, the console opens it without a session in first-run
+mode: it loads only while the database is still empty and offers no Replace.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from textual.widgets import (
 
 from screens.confirm import ConfirmScreen
 from seed.importer import import_dump
-from seed.report import ImportReport
+from seed.report import Authority, ImportReport, LoadedBy
 from seed.sample import load_sample
 from store import Session, StoreError
 from store.database import Database
@@ -47,9 +48,14 @@ class SampleImportScreen(Screen[None]):
 
     def __init__(self, db: Database, session: Session | None, *, first_run: bool = False) -> None:
         super().__init__()
+        if session is None and not first_run:
+            raise ValueError("the import screen needs a session, or first_run=True")
         self.db = db
         self.session = session
         self.first_run = first_run
+        # Who loads: the logged-in person (the store refuses a non-administrator), or the
+        # first-run mode (only into an empty database, never a replace).
+        self.by: LoadedBy = Authority.FIRST_RUN if first_run or session is None else session
 
     @classmethod
     def for_session(cls, session: Session) -> SampleImportScreen:
@@ -77,6 +83,8 @@ class SampleImportScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#progress", ProgressBar).display = False
+        if self.first_run:  # nothing to replace, and the first run never may
+            self.query_one("#replace", Checkbox).display = False
         self.query_one("#source", RadioSet).focus()
 
     # -- choices -------------------------------------------------------------------------
@@ -90,7 +98,7 @@ class SampleImportScreen(Screen[None]):
 
     def _choice(self) -> tuple[Path | None, bool] | None:
         """(dump path or None for the sample, replace), or None with a message shown."""
-        replace = self.query_one("#replace", Checkbox).value
+        replace = self.query_one("#replace", Checkbox).value and not self.first_run
         if self.query_one("#path", Input).disabled:
             return None, replace
         text = self.query_one("#path", Input).value.strip()
@@ -158,14 +166,14 @@ class SampleImportScreen(Screen[None]):
             self.app.call_from_thread(self._start_progress)
         try:
             if path is None:
-                report = load_sample(self.db, replace=replace, dry_run=dry_run, actor=self.session)
+                report = load_sample(self.db, replace=replace, dry_run=dry_run, by=self.by)
             else:
                 report = import_dump(
                     self.db,
                     path,
                     replace=replace,
                     dry_run=dry_run,
-                    actor=self.session,
+                    by=self.by,
                     progress=None if dry_run else self._progress_from_thread,
                 )
         except StoreError as error:

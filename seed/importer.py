@@ -37,11 +37,15 @@ from seed.report import (
     PREVIEW_NAMES,
     DryRunRollback,
     ImportReport,
+    LoadedBy,
+    authorise,
     held_permission_rows,
+    last_ids,
     not_empty_message,
+    rows_since,
 )
 from seed.sqldump import CreateTable, DumpSyntaxError, InsertRow, read_dump
-from store import Session, StoreError
+from store import StoreError
 from store.audit import write_audit
 from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
@@ -66,16 +70,20 @@ def import_dump(
     db: Database,
     path: str | Path,
     *,
+    by: LoadedBy,
     replace: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
-    actor: Session | None = None,
 ) -> ImportReport:
     """Import the permission tables of an LHC dump into ``db`` in one transaction.
 
-    Refuses a database that already holds permission rows unless ``replace`` (which empties
-    them first). A dry run does everything, reports, and rolls back; its ``conflicts`` say
-    what a real run would refuse.
+    ``by`` names who imports (``seed.report.authorise``): a logged-in ``Session`` must be an
+    administrator, ``Authority.FIRST_RUN`` only imports into an empty database, and
+    ``Authority.LOCAL`` (the ``import`` command) may replace. Refuses a database that already
+    holds permission rows unless ``replace`` (which empties them first). Leaves one
+    ``import.dump`` audit row naming the actor, with the id ranges of the history rows that
+    came from the file. A dry run does everything, reports, and rolls back; its ``conflicts``
+    say what a real run would refuse.
     """
     path = Path(path)
     if not path.is_file():
@@ -83,15 +91,16 @@ def import_dump(
     report = ImportReport(source=str(path), dry_run=dry_run, replace=replace)
     try:
         with plain_faults(db), write_transaction(db):
-            actor_id = actor.require_import().actor_id if actor is not None else 0
             report.existing = table_counts()
             held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
+            actor_id, authority = authorise(by, held)
             if held and not replace:
                 if not dry_run:
                     raise DumpImportError(not_empty_message(held))
                 report.conflicts.append(not_empty_message(held))
             if held:
                 clear_permission_tables()
+            history_before = last_ids(HISTORY_TABLES)
             with _open(path) as (stream, position, total):
                 _load(stream, report, position, total, progress)
             reset_id_sequences(db)
@@ -100,7 +109,15 @@ def import_dump(
                 object_id=0,
                 actor_id=actor_id,
                 action="import.dump",
-                extra={"source": path.name, "counts": report.counts, "replace": replace},
+                extra={
+                    "loaded": "dump",
+                    "source": path.name,
+                    "counts": report.counts,
+                    "replace": replace,
+                    "by": authority,
+                    # lh_audits / lh_users_login rows from the file, appended with fresh ids
+                    "imported_history": rows_since(history_before, HISTORY_TABLES),
+                },
             )
             if dry_run:
                 raise DryRunRollback

@@ -1,11 +1,62 @@
-"""What a load or import wrote, or would write: shared by the sample loader and the importer."""
+"""What a load or import wrote, or would write, and who may run it: shared by the sample
+loader and the importer.
+
+Replacing the configuration makes and unmakes administrators, so every load names its
+authority (``by``): a logged-in ``Session`` (an administrator, SPEC §3.2 rule 4),
+``Authority.FIRST_RUN`` (the console's screens on a database without users, which never
+replace) or ``Authority.LOCAL`` (the ``sample`` and ``import`` commands, run by whoever holds
+the database). There is no default: a caller that names nobody is refused.
+"""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from peewee import Model, fn
+
+from store import Session
+from store.errors import ScopeError
+from store.schema import present_models
+from store.session import SYSTEM_ACTOR_ID
+
 PREVIEW_NAMES = 50
+
+
+class Authority(enum.Enum):
+    """Who loads, when it is not a logged-in person."""
+
+    FIRST_RUN = "first run"
+    """The first-run screens: nobody can log in yet. Allowed only while the database holds no
+    permission rows (checked inside the load's transaction); never replaces."""
+    LOCAL = "local"
+    """The ``sample`` and ``import`` commands: whoever holds the database URL (and so its
+    password or file) may replace it, as with LHC's own install script."""
+
+
+LoadedBy = Session | Authority
+
+
+def authorise(by: LoadedBy, held: dict[str, int]) -> tuple[int, str]:
+    """The audit actor id and the authority's name for a load, or a refusal.
+
+    Call inside the load's write transaction, with the permission rows it holds now.
+    """
+    if isinstance(by, Session):
+        return by.require_import().actor_id, "session"
+    if by is Authority.FIRST_RUN:
+        if held:
+            raise ScopeError(
+                "The first-run import loads only into an empty database, and this one now "
+                f"holds {held_list(held)}: log in as an administrator to replace it; "
+                "nothing was changed"
+            )
+        return SYSTEM_ACTOR_ID, by.value
+    if by is Authority.LOCAL:
+        return SYSTEM_ACTOR_ID, by.value
+    raise TypeError(f"by={by!r}: name who loads (a Session or an Authority)")
 
 
 @dataclass
@@ -45,15 +96,51 @@ def held_permission_rows(existing: dict[str, int], history: set[str]) -> dict[st
     return {t: n for t, n in existing.items() if n and t not in history}
 
 
-def not_empty_message(held: dict[str, int]) -> str:
-    """E.g. "The database already holds 5 users, 10 groups, 7 roles and 170 other rows; ..."."""
+def held_list(held: dict[str, int]) -> str:
+    """E.g. "5 users, 10 groups, 7 roles and 170 other rows"."""
     named = {"lh_users": "users", "lh_group": "groups", "lh_role": "roles"}
     parts = [f"{held[t]} {label}" for t, label in named.items() if held.get(t)]
     others = sum(n for t, n in held.items() if t not in named)
     if others:
         parts.append(f"{others} other rows")
-    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"The database already holds {listed}; use replace to empty the permission tables first"
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+
+
+def not_empty_message(held: dict[str, int]) -> str:
+    """E.g. "The database already holds 5 users, 10 groups, 7 roles and 170 other rows; ..."."""
+    return (
+        f"The database already holds {held_list(held)}; "
+        "use replace to empty the permission tables first"
+    )
+
+
+def last_ids(models: Iterable[type[Model]]) -> dict[str, int]:
+    """The largest id of each table now (0 when empty), to tell later rows apart."""
+    present = set(present_models())
+    return {
+        m._meta.table_name: m.select(fn.MAX(m.id)).scalar() or 0 for m in models if m in present
+    }
+
+
+def rows_since(before: dict[str, int], models: Iterable[type[Model]]) -> dict[str, Any]:
+    """``{table: {"first_id", "last_id", "rows"}}`` of the rows written after ``last_ids``.
+
+    Recorded in a load's own audit row, so history rows that came from a file (or the
+    installer's rows of a sample) stay distinguishable from what people did in the console.
+    """
+    ranges: dict[str, Any] = {}
+    for model in models:
+        name = model._meta.table_name
+        if name not in before:
+            continue
+        first, last, rows = (
+            model.select(fn.MIN(model.id), fn.MAX(model.id), fn.COUNT(model.id))
+            .where(model.id > before[name])
+            .scalar(as_tuple=True)
+        )
+        if rows:
+            ranges[name] = {"first_id": first, "last_id": last, "rows": rows}
+    return ranges
 
 
 class DryRunRollback(Exception):

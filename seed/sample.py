@@ -15,15 +15,21 @@ from typing import Any
 from peewee import Database
 
 from store import Session, StoreError
+from store.audit import write_audit
 from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, clear_permission_tables, table_counts
+from store.models import Audit
 
 from .report import (
     PREVIEW_NAMES,
     DryRunRollback,
     ImportReport,
+    LoadedBy,
+    authorise,
     held_permission_rows,
+    last_ids,
     not_empty_message,
+    rows_since,
 )
 
 SAMPLE_FILE = "sample.toml"
@@ -40,24 +46,27 @@ def read_sample(path: Path | None = None) -> dict[str, Any]:
 def load_sample(
     db: Database,
     *,
+    by: LoadedBy,
     replace: bool = False,
     dry_run: bool = False,
     path: Path | None = None,
-    actor: Session | None = None,
 ) -> ImportReport:
     """Write the sample configuration; refuse on a non-empty database unless ``replace``.
 
-    A dry run writes everything, reports what it wrote, and rolls back. With an ``actor`` (the
-    console's import screen) the actor must hold ``*/*`` or ``lhuser/import``.
+    ``by`` names who loads (``seed.report.authorise``): a logged-in ``Session`` must be an
+    administrator, ``Authority.FIRST_RUN`` only loads into an empty database, and
+    ``Authority.LOCAL`` (the ``sample`` command) may replace. The load leaves one
+    ``import.sample`` audit row naming the actor (0, the installer, for the first run and the
+    command). A dry run writes everything, reports what it wrote, and rolls back.
     """
     config = read_sample(path)
-    report = ImportReport(source="built-in sample", dry_run=dry_run, replace=replace)
+    source = "built-in sample" if path is None else path.name
+    report = ImportReport(source=source, dry_run=dry_run, replace=replace)
     try:
         with write_transaction(db):
-            if actor is not None:
-                actor.require_import()
             report.existing = table_counts()
             held = held_permission_rows(report.existing, HISTORY_TABLE_NAMES)
+            actor_id, authority = authorise(by, held)
             if held and not replace:
                 if not dry_run:
                     raise StoreError(not_empty_message(held))
@@ -66,12 +75,28 @@ def load_sample(
                 clear_permission_tables()
                 reset_id_sequences(db)  # PostgreSQL: ids start at 1 again
             baseline = table_counts()
+            audits_before = last_ids([Audit])
             _load(Session.installer(db), config)
             reset_id_sequences(db)
             after = table_counts()
             report.counts = {t: after[t] - baseline[t] for t in after if after[t] != baseline[t]}
             report.usernames = [u["username"] for u in config.get("users", [])][:PREVIEW_NAMES]
             report.group_names = [g["name"] for g in config.get("groups", [])][:PREVIEW_NAMES]
+            write_audit(
+                category="import",
+                object_id=0,
+                actor_id=actor_id,
+                action="import.sample",
+                extra={
+                    "loaded": "sample",
+                    "source": source,
+                    "counts": report.counts,
+                    "replace": replace,
+                    "by": authority,
+                    # the per-object rows the installer wrote while loading it
+                    "installer_rows": rows_since(audits_before, [Audit]),
+                },
+            )
             if dry_run:
                 raise DryRunRollback
     except DryRunRollback:

@@ -137,12 +137,17 @@ class Session:
         return self._system
 
     def require_import(self) -> ActionContext:
-        """Loading samples and dumps replaces what everyone may do: ``*/*`` or ``lhuser/import``."""
+        """Loading the sample or a dump makes and unmakes administrators: ``*/*`` only
+        (SPEC §3.2 rule 4). ``lhuser/import`` is LHC's CSV user import and opens nothing here."""
         from .capabilities import CAPABILITIES
 
         ctx = self.context()
         if not CAPABILITIES["import"](ctx):
-            ctx.refuse("import configurations", "it needs */* or the lhuser/import permission")
+            ctx.refuse(
+                "import or load a configuration",
+                "only administrators (*/*) may; lhuser/import is LHC's CSV user import "
+                "and does not open it",
+            )
         return ctx
 
     # -- context -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from backends import (
 )
 from peewee import Database
 
+from seed.report import Authority
 from seed.sample import load_sample
 from store import Session
 from store.database import open_database
@@ -101,13 +102,13 @@ def sample_template(
     if db_server is None:
         path = tmp_path_factory.mktemp("sample") / "sample.sqlite"
         database = open_database(f"sqlite:///{path}")
-        load_sample(database)
+        load_sample(database, by=Authority.LOCAL)
         database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         database.close()
         return str(path)
     name = db_server.create()
     database = open_database(db_server.url_for(name))
-    load_sample(database)
+    load_sample(database, by=Authority.LOCAL)
     database.close()
     return name
 

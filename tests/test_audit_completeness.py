@@ -237,11 +237,17 @@ def test_an_import_leaves_one_audit_row(sample_db: Database, tmp_path: Path) -> 
     dump = tmp_path / "sample.sql"
     export_dump(dump)
     last_id = Audit.select().order_by(Audit.id.desc()).get().id
-    import_dump(sample_db, dump, replace=True, actor=Session(sample_db, ADMIN))
-    new = list(Audit.select().where(Audit.id > last_id))
-    # The dump's own history rows are appended; the console adds exactly one of its own.
-    ours = [r for r in new if r.source == "lhc-console" and r.category == "import"]
-    assert len(ours) == 1 and ours[0].user_id == ADMIN
+    import_dump(sample_db, dump, replace=True, by=Session(sample_db, ADMIN))
+    new = [r.id for r in Audit.select(Audit.id).where(Audit.id > last_id).order_by(Audit.id)]
+    # The dump's own history rows are appended (the sample's rows among them, its own
+    # import.sample row too: source and category cannot tell them apart); the console adds
+    # exactly one row of its own, which names the id range the file's rows took.
+    ours = Audit.get_by_id(new[-1])
+    message = json.loads(ours.message)
+    assert (ours.user_id, ours.category, message["action"]) == (ADMIN, "import", "import.dump")
+    imported = message["imported_history"]["lh_audits"]
+    assert imported["rows"] == len(new) - 1
+    assert new[:-1] == list(range(imported["first_id"], imported["last_id"] + 1))
     assert_no_secret_in_audits()
 
 

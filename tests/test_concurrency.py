@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from backends import ServerBackend, server_url
 
+from seed.report import Authority
 from seed.sample import load_sample
 from store.database import open_database
 from store.models import Audit, User
@@ -36,7 +37,7 @@ def sample_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = request.param
     if name == "sqlite":
         url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
-        load_sample(open_database(url))
+        load_sample(open_database(url), by=Authority.LOCAL)
         yield url
         return
     root = server_url(name)
@@ -45,7 +46,7 @@ def sample_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     server = ServerBackend(name, root)
     database = server.create()
     url = server.url_for(database)
-    load_sample(open_database(url))
+    load_sample(open_database(url), by=Authority.LOCAL)
     yield url
     server.drop(database)
 

@@ -96,13 +96,16 @@ def test_killing_an_import_midway_leaves_every_table_as_before(
         import sys, time
         from store.database import open_database
         from seed.importer import import_dump
+        from seed.report import Authority
 
         def progress(done, total):
             print("MID", done, total, flush=True)
             time.sleep(60)  # hold the open transaction until the parent kills us
 
         db = open_database({str(path)!r})
-        import_dump(db, {str(big_dump)!r}, replace=True, progress=progress)
+        import_dump(
+            db, {str(big_dump)!r}, replace=True, progress=progress, by=Authority.LOCAL
+        )
         print("FINISHED", flush=True)
         """
     )

@@ -13,6 +13,7 @@ from peewee import Database
 
 from seed.exporter import export_dump, sql_literal
 from seed.importer import DumpImportError, import_dump
+from seed.report import Authority
 from seed.sample import load_sample
 from store import PermissionSet, Scope, ScopeError, Session
 from store.database import open_database
@@ -60,7 +61,7 @@ def permission_rows() -> dict[str, list[dict]]:
 
 @needs_dump
 def test_importing_lhcs_sample_dump_keeps_its_rows_and_admin_logs_in(db: Database) -> None:
-    report = import_dump(db, DUMP)
+    report = import_dump(db, DUMP, by=Authority.LOCAL)
     assert report.counts == DUMP_COUNTS
     counts = table_counts()
     for table, count in DUMP_COUNTS.items():
@@ -86,7 +87,7 @@ def test_importing_lhcs_sample_dump_keeps_its_rows_and_admin_logs_in(db: Databas
 
 @needs_dump
 def test_the_imported_dump_answers_scenario_1_for_teamleader_us(db: Database) -> None:
-    import_dump(db, DUMP)
+    import_dump(db, DUMP, by=Authority.LOCAL)
     scope = Scope.compute(4, PermissionSet.for_user(4))
     assert sorted(scope.usable_groups) == [2, 3, 4, 7]
     assert scope.visible_user_ids() == [2, 3, 4]
@@ -96,17 +97,17 @@ def test_the_imported_dump_answers_scenario_1_for_teamleader_us(db: Database) ->
 
 @needs_dump
 def test_importing_twice_without_replace_is_refused_and_changes_nothing(db: Database) -> None:
-    import_dump(db, DUMP)
+    import_dump(db, DUMP, by=Authority.LOCAL)
     before = all_rows()
     with pytest.raises(DumpImportError, match=r"already holds .* replace"):
-        import_dump(db, DUMP)
+        import_dump(db, DUMP, by=Authority.LOCAL)
     assert all_rows() == before
 
 
 @needs_dump
 def test_importing_with_replace_swaps_the_sample_for_the_dump(db: Database) -> None:
-    load_sample(db)
-    import_dump(db, DUMP, replace=True)
+    load_sample(db, by=Authority.LOCAL)
+    import_dump(db, DUMP, replace=True, by=Authority.LOCAL)
     assert sorted(g.group_id for g in GroupUser.select().where(GroupUser.user_id == 5)) == [8, 9]
     assert table_counts()["lh_audits"] > 171  # the sample's history is kept, not thrown away
 
@@ -124,10 +125,10 @@ def test_a_truncated_dump_is_refused_naming_a_line_and_changes_nothing(
     )
     broken = tmp_path / "truncated.sql"
     broken.write_text(cut, encoding="utf-8")
-    load_sample(db)
+    load_sample(db, by=Authority.LOCAL)
     before = all_rows()
     with pytest.raises(DumpImportError, match=r"line \d+") as refused:
-        import_dump(db, broken, replace=True)
+        import_dump(db, broken, replace=True, by=Authority.LOCAL)
     assert "nothing was imported" in str(refused.value)
     assert all_rows() == before
 
@@ -140,7 +141,7 @@ def test_a_value_too_long_for_lhcs_column_is_refused_naming_table_row_and_column
     bad = tmp_path / "long.sql"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(DumpImportError) as refused:
-        import_dump(db, bad)
+        import_dump(db, bad, by=Authority.LOCAL)
     message = str(refused.value)
     assert "lh_users" in message and "row id 4" in message and "username" in message
     assert "80" in message
@@ -153,7 +154,7 @@ def test_null_in_a_required_column_is_refused(db: Database, tmp_path: Path) -> N
         "INSERT INTO `lh_group` (`id`, `name`, `disabled`, `required`) VALUES (1, NULL, 0, 0);\n"
     )
     with pytest.raises(DumpImportError, match=r"line 1: lh_group row id 1: column name: NULL"):
-        import_dump(db, dump)
+        import_dump(db, dump, by=Authority.LOCAL)
     assert table_counts()["lh_group"] == 0
 
 
@@ -163,7 +164,7 @@ def test_a_duplicate_id_is_refused_naming_the_line(db: Database, tmp_path: Path)
         "INSERT INTO `lh_role` (`id`, `name`) VALUES\n(1, 'A'),\n(1, 'B');\n", encoding="utf-8"
     )
     with pytest.raises(DumpImportError, match=r"line 3: lh_role: id 1 appears twice"):
-        import_dump(db, dump)
+        import_dump(db, dump, by=Authority.LOCAL)
     assert table_counts()["lh_role"] == 0
 
 
@@ -180,7 +181,7 @@ def test_an_older_schema_imports_with_lhc_defaults(db: Database, tmp_path: Path)
         "INSERT INTO `lh_chat` (`id`) VALUES (1);\n",
         encoding="utf-8",
     )
-    report = import_dump(db, dump)
+    report = import_dump(db, dump, by=Authority.LOCAL)
     assert report.counts == {"lh_rolefunction": 1, "lh_users": 1}
     assert report.ignored_columns == {"lh_users": ["legacy_flag"]}
     policy = RoleFunction.get_by_id(7)
@@ -190,11 +191,11 @@ def test_an_older_schema_imports_with_lhc_defaults(db: Database, tmp_path: Path)
 
 
 def test_a_dry_run_reports_and_changes_nothing(db: Database, tmp_path: Path) -> None:
-    load_sample(db)
+    load_sample(db, by=Authority.LOCAL)
     path = tmp_path / "export.sql"
     export_dump(path)
     before = all_rows()
-    report = import_dump(db, path, dry_run=True)
+    report = import_dump(db, path, dry_run=True, by=Authority.LOCAL)
     assert report.conflicts and "already holds" in report.conflicts[0]
     assert report.counts["lh_users"] == 5
     assert "Teamleader US" in report.usernames
@@ -208,10 +209,10 @@ def test_a_team_leader_may_not_import_and_nothing_changes(
     path = tmp_path / "export.sql"
     export_dump(path)
     before = all_rows()
-    with pytest.raises(ScopeError, match=r"lhuser/import"):
-        import_dump(sample_db, path, replace=True, actor=teamleader)
-    with pytest.raises(ScopeError, match=r"lhuser/import"):
-        load_sample(sample_db, replace=True, actor=teamleader)
+    with pytest.raises(ScopeError, match=r"only administrators"):
+        import_dump(sample_db, path, replace=True, by=teamleader)
+    with pytest.raises(ScopeError, match=r"only administrators"):
+        load_sample(sample_db, replace=True, by=teamleader)
     assert all_rows() == before
 
 
@@ -220,7 +221,7 @@ def test_an_admin_import_is_audited_under_the_admins_id(
 ) -> None:
     path = tmp_path / "export.sql"
     export_dump(path)
-    import_dump(sample_db, path, replace=True, actor=Session(sample_db, 1))
+    import_dump(sample_db, path, replace=True, by=Session(sample_db, 1))
     from store.models import Audit
 
     last = Audit.select().order_by(Audit.id.desc()).get()
@@ -239,7 +240,7 @@ def test_exporting_the_sample_and_importing_it_gives_identical_rows(
     counts = export_dump(path)
     assert counts["lh_rolefunction"] == 131
     fresh = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
-    import_dump(fresh, path)
+    import_dump(fresh, path, by=Authority.LOCAL)
     assert permission_rows() == original
     fresh.close()
 
@@ -302,7 +303,7 @@ def test_export_then_import_round_trips_random_configurations(
     export_dump(path)
     source.close()
     target = open_database(f"sqlite:///{folder / 'target.sqlite'}")
-    import_dump(target, path)
+    import_dump(target, path, by=Authority.LOCAL)
     assert permission_rows() == original
     target.close()
 

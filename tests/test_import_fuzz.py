@@ -32,6 +32,7 @@ from test_scope_properties import Rows, configurations
 
 from seed.exporter import export_dump
 from seed.importer import import_dump
+from seed.report import Authority
 from seed.sample import load_sample
 from store import StoreError
 from store.database import open_database
@@ -59,7 +60,7 @@ def template(kind: str) -> sqlite3.Connection:
     """An in-memory database to copy into each example: ``empty`` or ``sample``."""
     db = open_database("sqlite:///:memory:")
     if kind == "sample":
-        load_sample(db)
+        load_sample(db, by=Authority.LOCAL)
     return db.connection()
 
 
@@ -94,7 +95,7 @@ def import_damaged(data: bytes, *, over_sample: bool) -> None:
     with copy_of("sample" if over_sample else "empty") as db:
         before = all_rows()
         try:
-            import_dump(db, path, replace=over_sample)
+            import_dump(db, path, replace=over_sample, by=Authority.LOCAL)
         except StoreError as refused:
             event(f"refused: {type(refused).__name__}")
             assert str(refused).strip(), "a refusal without a message"
@@ -206,7 +207,7 @@ def test_numbers_outside_lhcs_column_types_are_refused_naming_the_column(
     with copy_of("sample") as db:
         before = all_rows()
         with pytest.raises(StoreError) as refused:
-            import_dump(db, path, replace=True)
+            import_dump(db, path, replace=True, by=Authority.LOCAL)
         assert message in str(refused.value)
         assert all_rows() == before
 
@@ -228,7 +229,7 @@ def test_random_valid_dumps_import_to_the_same_rows(rows: Rows) -> None:
         path = WORK / "valid.sql"
         export_dump(path)
     with copy_of("empty") as target:
-        import_dump(target, path)
+        import_dump(target, path, by=Authority.LOCAL)
         assert permission_rows() == original
 
 
@@ -238,5 +239,5 @@ def test_the_undamaged_real_dump_imports() -> None:
     path = WORK / "real.sql"
     path.write_bytes(base_dumps()["LHC's dump"])
     with copy_of("empty") as db:
-        report = import_dump(db, path)
+        report = import_dump(db, path, by=Authority.LOCAL)
         assert report.counts["lh_users"] == 5

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from oracle import Config
 
+from seed.report import Authority
 from seed.sample import load_sample
 from store import Session, StoreError
 from store.database import open_database
@@ -61,7 +62,7 @@ Rows = dict[str, list[dict[str, Any]]]
 def sample_template() -> sqlite3.Connection:
     """The sample loaded once in memory; each sequence starts from a copy."""
     db = open_database("sqlite:///:memory:")
-    load_sample(db)
+    load_sample(db, by=Authority.LOCAL)
     return db.connection()
 
 

@@ -13,6 +13,7 @@ import pytest
 from backends import ServerBackend, server_url
 from peewee import Database
 
+from seed.report import Authority
 from seed.sample import load_sample
 from store import Session, StoreError
 from store.database import open_database
@@ -26,7 +27,7 @@ def server_db(request: pytest.FixtureRequest) -> Iterator[tuple[ServerBackend, D
     server = ServerBackend(request.param, root)
     name = server.create()
     db = open_database(server.url_for(name))
-    load_sample(db)
+    load_sample(db, by=Authority.LOCAL)
     yield server, db
     db.close()
     server.drop(name)

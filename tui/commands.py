@@ -100,9 +100,11 @@ def access_command(args: argparse.Namespace, db: Database) -> int:
 
 
 def sample_command(args: argparse.Namespace, db: Database) -> int:
+    from seed.report import Authority
     from seed.sample import load_sample
 
-    report = load_sample(db, replace=args.replace)
+    # Whoever holds the database (its file or its URL's password) may replace it.
+    report = load_sample(db, replace=args.replace, by=Authority.LOCAL)
     if args.json:
         print(json.dumps(report.as_json()))
     else:
@@ -115,8 +117,11 @@ def sample_command(args: argparse.Namespace, db: Database) -> int:
 
 def import_command(args: argparse.Namespace, db: Database) -> int:
     from seed.importer import import_dump
+    from seed.report import Authority
 
-    report = import_dump(db, args.file, replace=args.replace, dry_run=args.dry_run)
+    report = import_dump(
+        db, args.file, replace=args.replace, dry_run=args.dry_run, by=Authority.LOCAL
+    )
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
         return EXIT_REFUSED if report.conflicts else EXIT_OK

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from seed.exporter import export_dump
 from seed.importer import import_dump
+from seed.report import Authority
 from store.database import open_database
 from store.models import Group, GroupUser, User
 
@@ -63,7 +64,7 @@ def main() -> None:
     db = open_database(f"sqlite:///{target}")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    report = import_dump(db, dump)
+    report = import_dump(db, dump, by=Authority.LOCAL)
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
