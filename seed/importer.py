@@ -39,6 +39,7 @@ from seed.report import (
     ImportReport,
     LoadedBy,
     authorise,
+    check_administrator,
     held_permission_rows,
     last_ids,
     not_empty_message,
@@ -80,10 +81,10 @@ def import_dump(
     ``by`` names who imports (``seed.report.authorise``): a logged-in ``Session`` must be an
     administrator, ``Authority.FIRST_RUN`` only imports into an empty database, and
     ``Authority.LOCAL`` (the ``import`` command) may replace. Refuses a database that already
-    holds permission rows unless ``replace`` (which empties them first). Leaves one
-    ``import.dump`` audit row naming the actor, with the id ranges of the history rows that
-    came from the file. A dry run does everything, reports, and rolls back; its ``conflicts``
-    say what a real run would refuse.
+    holds permission rows unless ``replace`` (which empties them first), and a replace after
+    which no enabled administrator exists. Leaves one ``import.dump`` audit row naming the
+    actor, with the id ranges of the history rows that came from the file. A dry run does
+    everything, reports, and rolls back; its ``conflicts`` say what a real run would refuse.
     """
     path = Path(path)
     if not path.is_file():
@@ -104,6 +105,8 @@ def import_dump(
             with _open(path) as (stream, position, total):
                 _load(stream, report, position, total, progress)
             reset_id_sequences(db)
+            if replace:
+                check_administrator(report, f"the dump {path.name}")
             write_audit(
                 category="import",
                 object_id=0,

@@ -18,8 +18,10 @@ from typing import Any
 from peewee import Model, fn
 
 from store import Session
-from store.errors import ScopeError
+from store.errors import ConflictError, ScopeError
+from store.models import GroupUser, User
 from store.schema import present_models
+from store.scope import administration_group_ids, administrator_user_ids
 from store.session import SYSTEM_ACTOR_ID
 
 PREVIEW_NAMES = 50
@@ -57,6 +59,48 @@ def authorise(by: LoadedBy, held: dict[str, int]) -> tuple[int, str]:
     if by is Authority.LOCAL:
         return SYSTEM_ACTOR_ID, by.value
     raise TypeError(f"by={by!r}: name who loads (a Session or an Authority)")
+
+
+def missing_administrator(what: str) -> str | None:
+    """Why no enabled administrator could log in now (``what`` names the loaded source), or
+    None when one can. Read inside the load's transaction, after loading."""
+    if not User.select().exists():
+        return f"{what} holds no users"
+    admins = administrator_user_ids()
+    if admins and User.select().where(User.id.in_(sorted(admins)) & (User.disabled == 0)).exists():
+        return None
+    if admins:
+        return f"every administrator in {what} is disabled"
+    if not administration_group_ids(include_disabled=True):
+        return f"no group in {what} grants */*"
+    enabled = administration_group_ids()
+    if not enabled:
+        return f"every group in {what} that grants */* is disabled"
+    members = GroupUser.select(fn.COUNT(GroupUser.id)).where(
+        GroupUser.group_id.in_(sorted(enabled))
+    )
+    if not members.scalar():
+        return f"no user in {what} belongs to a group that grants */*"
+    return f"*/* is excluded for every member of a group in {what} that grants it"
+
+
+def no_administrator_message(what: str, reason: str) -> str:
+    return (
+        f"Replacing the configuration with {what} would leave no enabled administrator "
+        f"to log in: {reason}"
+    )
+
+
+def check_administrator(report: ImportReport, what: str) -> None:
+    """After a replace, refuse (a dry run: report as a conflict) a result nobody administers."""
+    reason = missing_administrator(what)
+    if reason is None:
+        return
+    message = no_administrator_message(what, reason)
+    if report.dry_run:
+        report.conflicts.append(message)
+        return
+    raise ConflictError(f"{message}; nothing was changed")
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .report import (
     ImportReport,
     LoadedBy,
     authorise,
+    check_administrator,
     held_permission_rows,
     last_ids,
     not_empty_message,
@@ -55,12 +56,14 @@ def load_sample(
 
     ``by`` names who loads (``seed.report.authorise``): a logged-in ``Session`` must be an
     administrator, ``Authority.FIRST_RUN`` only loads into an empty database, and
-    ``Authority.LOCAL`` (the ``sample`` command) may replace. The load leaves one
-    ``import.sample`` audit row naming the actor (0, the installer, for the first run and the
-    command). A dry run writes everything, reports what it wrote, and rolls back.
+    ``Authority.LOCAL`` (the ``sample`` command) may replace. A replace that would leave no
+    enabled administrator is refused. The load leaves one ``import.sample`` audit row naming
+    the actor (0, the installer, for the first run and the command). A dry run writes
+    everything, reports what it wrote, and rolls back.
     """
     config = read_sample(path)
     source = "built-in sample" if path is None else path.name
+    what = "the sample" if path is None else f"the sample {path.name}"
     report = ImportReport(source=source, dry_run=dry_run, replace=replace)
     try:
         with write_transaction(db):
@@ -82,6 +85,8 @@ def load_sample(
             report.counts = {t: after[t] - baseline[t] for t in after if after[t] != baseline[t]}
             report.usernames = [u["username"] for u in config.get("users", [])][:PREVIEW_NAMES]
             report.group_names = [g["name"] for g in config.get("groups", [])][:PREVIEW_NAMES]
+            if replace:
+                check_administrator(report, what)
             write_audit(
                 category="import",
                 object_id=0,
