@@ -32,17 +32,19 @@ from peewee import (
     PostgresqlDatabase,
     SqliteDatabase,
 )
-from playhouse.db_url import connect, parseresult_to_dict
+from playhouse.db_url import parseresult_to_dict
 from playhouse.shortcuts import ReconnectMixin
 
 from .drivers import peewee_lacks_driver
 from .errors import StoreError
 from .locations import APP_NAME as APP_NAME  # re-exported: their home before store.locations
 from .locations import ENV_VAR as ENV_VAR
+from .locations import NoDatabaseError as NoDatabaseError
 from .locations import default_database_path as default_database_path
 from .locations import describe_url as describe_url
 from .locations import normalise_url as _normalise
 from .locations import resolve_database_url as resolve_database_url
+from .locations import sqlite_file
 from .models import ALL_MODELS, database_proxy
 from .schema import adapt_models, restore_all_models
 
@@ -92,20 +94,30 @@ class ServerPostgresqlDatabase(ReconnectMixin, PostgresqlDatabase):
     )
 
 
-def open_database(url: str, *, create_schema: bool = True) -> Database:
+def open_database(url: str, *, create_schema: bool = True, create: bool = True) -> Database:
     """Connect to ``url``, bind the models to it and make sure LHC's tables exist.
 
     On a database with no ``lh_users`` table the console creates LHC's schema (it owns that
     database). On one that has it, tables are used as they are (see ``store.schema``): the
     console never creates, drops or alters tables on a database LHC made.
+
+    A missing SQLite file is created (mode 0600, in an existing folder: see
+    ``store.locations.sqlite_file``) only with ``create``; without it, it is a
+    ``NoDatabaseError`` and nothing is created. The commands pass ``create=False`` except
+    ``sample`` and ``import``. The database's ``console_created`` is the path of a file this
+    call created, else None; ``console_url`` is the URL it opened, a SQLite one with its
+    absolute path (``sqlite:////abs/path``).
     """
-    url = _normalise(url)
-    scheme = url.split("://", 1)[0].lower()
+    created = None
     try:
+        path, new_file = sqlite_file(url, create=create)
+        raw, url = url, _normalise(url)
+        scheme = url.split("://", 1)[0].lower()
         if scheme == "sqlite":
-            if url != "sqlite:///:memory:":
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            db: Database = connect(url, pragmas=SQLITE_PRAGMAS)
+            db: Database = _sqlite_database(raw, path)
+            query = urlparse(raw).query if "://" in raw else ""
+            url = f"sqlite:///{path or ':memory:'}" + (f"?{query}" if query else "")
+            created = path if new_file else None
         elif scheme in SCHEME_FAMILIES:
             db = _server_database(url, SCHEME_FAMILIES[scheme])
         else:
@@ -116,6 +128,7 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
     except (RuntimeError, ValueError, OSError) as exc:
         raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
     db.console_url = url  # type: ignore[attr-defined]  # where it came from (tests, headers)
+    db.console_created = created  # type: ignore[attr-defined]  # a new SQLite file, or None
     database_proxy.initialize(db)
     if create_schema:
         try:
@@ -127,6 +140,14 @@ def open_database(url: str, *, create_schema: bool = True) -> Database:
     else:
         restore_all_models()
     return db
+
+
+def _sqlite_database(url: str, path: Path | None) -> Database:
+    """The SQLite database at ``path`` (None: in memory), with the URL's query options."""
+    options: dict[str, object] = parseresult_to_dict(urlparse(url)) if "://" in url else {}
+    options.pop("database", None)
+    options["pragmas"] = SQLITE_PRAGMAS
+    return SqliteDatabase(str(path) if path is not None else ":memory:", **options)
 
 
 def _importable(module: str) -> bool:
@@ -250,8 +271,15 @@ def database_errors(doing: str = "Database error") -> Iterator[None]:
 
 
 _LOST_CONNECTION_HINTS = (
-    "2006", "2013", "gone away", "lost connection", "server closed the connection",
-    "connection already closed", "the connection is closed", "terminating connection", "(0, '')",
+    "2006",
+    "2013",
+    "gone away",
+    "lost connection",
+    "server closed the connection",
+    "connection already closed",
+    "the connection is closed",
+    "terminating connection",
+    "(0, '')",
 )
 
 

@@ -46,10 +46,14 @@ def test_schema_creation_is_idempotent_and_keeps_rows(tmp_path: Path) -> None:
     second.close()
 
 
-def test_a_bare_path_is_an_sqlite_file_and_its_folder_is_created(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "folder" / "console.sqlite"
+def test_a_bare_path_is_an_sqlite_file_in_an_existing_folder(tmp_path: Path) -> None:
+    """No folder is created (issue 15, point 5: tests/test_database_paths.py)."""
+    path = tmp_path / "console.sqlite"
     open_database(str(path)).close()
     assert path.exists()
+    with pytest.raises(StoreError, match="no folder"):
+        open_database(str(tmp_path / "deep" / "folder" / "console.sqlite"))
+    assert not (tmp_path / "deep").exists()
 
 
 def test_an_lhc_database_missing_a_table_is_reported_by_name(tmp_path: Path) -> None:

@@ -249,7 +249,12 @@ def test_the_cli_exports_and_imports(tmp_path: Path, sample_url: str, capsys) ->
     url = sample_url
     out = tmp_path / "cli.sql"
     assert main(["export", str(out), "--db", url]) == 0
-    target = f"sqlite:///{tmp_path / 'target.sqlite'}"
+    target_file = tmp_path / "target.sqlite"
+    target = f"sqlite:///{target_file}"
+    # A dry run creates no database (issue 15, point 5); on an empty one it checks the dump.
+    assert main(["import", str(out), "--dry-run", "--db", target]) == 2
+    assert "no database at" in capsys.readouterr().err and not target_file.exists()
+    open_database(target).close()
     assert main(["import", str(out), "--dry-run", "--db", target]) == 0
     assert "Dry run: nothing was changed" in capsys.readouterr().out
     assert main(["import", str(out), "--db", target]) == 0

@@ -11,6 +11,11 @@ the forty-odd commands at all.
 Exit codes: 0 done (or "yes" for ``can``), 1 "no" for ``can`` and unexpected failures,
 2 refused or invalid input, with the store's message on stderr. ``--json`` prints one JSON
 object to stdout.
+
+A SQLite file that does not exist is created only by the console itself, ``sample`` and
+``import`` (not ``--dry-run``), in an existing folder, and they say so on stderr with its
+absolute path; every other command exits 2 with "no database at PATH" and creates nothing
+(``store.locations.sqlite_file``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from store.errors import StoreError
-from store.locations import resolve_database_url
+from store.locations import resolve_database_url, sqlite_path
 
 if TYPE_CHECKING:
     import argparse
@@ -31,6 +36,9 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_NO = 1
 EXIT_REFUSED = 2
+
+CREATING_COMMANDS = frozenset({"sample", "import"})
+"""The commands that may create a missing SQLite file (``import --dry-run`` excepted)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,8 +51,8 @@ def _parser() -> argparse.ArgumentParser:
         "--db",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="database URL (sqlite:///path, mysql://..., postgresql://...); "
-        "default: $LHC_CONSOLE_DB or the embedded SQLite file",
+        help="database URL (sqlite:///relative/file, sqlite:////absolute/file, a bare path, "
+        "mysql://..., postgresql://...); default: $LHC_CONSOLE_DB or the embedded SQLite file",
     )
     parser = argparse.ArgumentParser(
         prog="lhc-console",
@@ -114,8 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return _start_console(getattr(args, "db", None))
     url = resolve_database_url(getattr(args, "db", None))
+    may_create = args.command in CREATING_COMMANDS and not getattr(args, "dry_run", False)
     try:
-        db = _open(url)
+        db = _open(url, create=may_create)
         try:
             return _handler(args.command)(args, db)
         finally:
@@ -143,7 +152,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _start_console(db_option: str | None) -> int:
     from .app import run_console
 
-    return run_console(resolve_database_url(db_option))
+    url = resolve_database_url(db_option)
+    try:
+        path = sqlite_path(url)
+    except StoreError:  # a malformed URL: the console says so on its problem screen
+        path = None
+    new = path is not None and not path.exists()
+    code = run_console(url)
+    if new and path is not None and path.exists():  # the console created it (in a worker)
+        print(f"lhc-console: created a new database at {path}", file=sys.stderr)
+    return code
 
 
 def _handler(command: str) -> Callable[[argparse.Namespace, Database], int]:
@@ -160,11 +178,19 @@ def _handler(command: str) -> Callable[[argparse.Namespace, Database], int]:
     return COMMANDS[command]
 
 
-def _open(url: str) -> Database:
-    """Open the database for a command, Peewee loaded for its URL first (``store.drivers``)."""
+def _open(url: str, *, create: bool = False) -> Database:
+    """Open the database for a command, Peewee loaded for its URL first (``store.drivers``).
+
+    A missing SQLite file is created only with ``create`` (and said on stderr); otherwise it
+    is the store's "no database at PATH" (exit 2), and nothing is created.
+    """
     from store.drivers import load_peewee_for
 
     load_peewee_for(url)
     from store.database import open_database
 
-    return open_database(url)
+    db = open_database(url, create=create)
+    created = getattr(db, "console_created", None)
+    if created is not None:
+        print(f"lhc-console: created a new database at {created}", file=sys.stderr)
+    return db
