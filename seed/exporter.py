@@ -8,6 +8,7 @@ Rows are streamed table by table, so exporting a large database needs little mem
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,9 +29,18 @@ _ESCAPES = {
 }
 
 
+EXPORT_MODE = 0o600
+"""A new export file is owner-only: it holds every user's password hash."""
+
+
 def export_dump(path: str | Path) -> dict[str, int]:
-    """Write every table the console knows to ``path``; return rows written per table."""
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
+    """Write every table the console knows to ``path``; return rows written per table.
+
+    A new file is created with mode 0600 (it holds password hashes); an existing file is
+    overwritten and keeps its mode.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, EXPORT_MODE)
+    with open(descriptor, "w", encoding="utf-8", newline="\n") as out:
         return write_dump(out)
 
 
