@@ -1,7 +1,7 @@
 """The scoping layer's sets: what a logged-in actor may see, edit and hand out (SPEC §3).
 
 ``Scope.compute`` reads a fixed handful of small queries (the actor's groups, work-with rows,
-all groups, administrator groups and users, department-group and department assignments),
+all groups, the ``*/*`` groups and their members, department-group and department assignments),
 independent of how many users the database holds. User sets are never materialised for
 screens: ``visible_users_condition`` and ``editable_users_condition`` return SQL conditions that
 page queries and checks compose with.
@@ -26,7 +26,7 @@ from .models import (
     UserDep,
 )
 from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet
-from .schema import policy_type_is
+from .schema import policy_type_column, policy_type_is
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class Scope:
     usable_groups: frozenset[int]
     assignable_groups: frozenset[int]
     required_groups: frozenset[int]
-    administration_groups: frozenset[int]
-    administrator_users: frozenset[int]
+    administration_groups: frozenset[int]  # grant */*, enabled or disabled (SPEC §3)
+    administrator_users: frozenset[int]  # hold */* now
+    latent_administrator_users: frozenset[int]  # would hold */* were every group enabled
     assignable_department_groups: frozenset[int]
     assignable_departments: frozenset[int]
 
@@ -59,7 +60,9 @@ class Scope:
         )
         # Plain tuples: hundreds of groups as model instances cost a millisecond per action.
         required_by_group = dict(Group.select(Group.id, Group.required).tuples())
-        admin_groups = administration_group_ids()
+        holders = star_star_holders()
+        # Disabled ones too: enabling one makes every member an administrator at once.
+        admin_groups = holders.grant_groups
 
         if edits_all:
             usable = frozenset(required_by_group)
@@ -126,7 +129,8 @@ class Scope:
             assignable_groups=assignable_frozen,
             required_groups=required,
             administration_groups=admin_groups,
-            administrator_users=administrator_user_ids(),
+            administrator_users=holders.administrators,
+            latent_administrator_users=holders.latent_administrators,
             assignable_department_groups=dep_groups,
             assignable_departments=departments,
         )
@@ -156,7 +160,9 @@ class Scope:
         return (User.id == self.actor_id) | User.id.in_(members)
 
     def editable_users_condition(self, *, per_user: bool = False) -> Expression:
-        """Visible users whose groups all lie in the usable set, minus administrators.
+        """Visible users whose groups all lie in the usable set, minus administrators, now or
+        latent (a non-administrator who set a latent administrator's password would hold
+        ``*/*`` the day their disabled group is enabled).
 
         ``per_user`` as for ``visible_users_condition``: pass it when the query names its
         users (``User.id.in_(page_ids)``), so only those are probed.
@@ -173,8 +179,9 @@ class Scope:
                 & membership.group_id.not_in(sorted(self.usable_groups))
             )
             condition &= ~fn.EXISTS(outside)
-        if not self.is_administrator and self.administrator_users:
-            condition &= User.id.not_in(sorted(self.administrator_users))
+        protected = self.administrator_users | self.latent_administrator_users
+        if not self.is_administrator and protected:
+            condition &= User.id.not_in(sorted(protected))
         return condition
 
     def visible_user_ids(self) -> list[int]:
@@ -231,51 +238,96 @@ def star_star_group_ids() -> frozenset[int]:
     return frozenset(group_id for (group_id,) in query.tuples())
 
 
-def would_be_administrator(group_ids: set[int]) -> bool:
-    """Whether membership of exactly these groups holds ``*/*`` (SPEC §2 over enabled groups)."""
+def would_be_administrator(group_ids: set[int], *, every_group_enabled: bool = False) -> bool:
+    """Whether membership of exactly these groups holds ``*/*`` (SPEC §2 over enabled groups).
+
+    With ``every_group_enabled``, whether it would once every group is enabled: a ``*/*`` grant
+    row through any of them and a ``*/*`` exclusion through none (a latent administrator).
+    """
     if not group_ids:
         return False
 
     def carrying(row_type: int) -> bool:
-        return (
+        query = (
             GroupRole.select()
             .join(Group, on=(Group.id == GroupRole.group_id))
             .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
             .where(
                 GroupRole.group_id.in_(sorted(group_ids))
-                & (Group.disabled == 0)
                 & (RoleFunction.module == WILDCARD)
                 & (RoleFunction.function == WILDCARD)
                 & policy_type_is(row_type)
             )
-            .exists()
         )
+        if not every_group_enabled:
+            query = query.where(Group.disabled == 0)
+        return query.exists()
 
     return carrying(GRANT) and not carrying(EXCLUDE)
 
 
+@dataclass(frozen=True)
+class StarStarHolders:
+    """Who ``*/*`` rows reach, read in two queries (SPEC §3).
+
+    ``grant_groups``: groups granting ``*/*``, enabled or disabled. ``administrators``: users
+    with a grant through an enabled group and no exclusion through an enabled group.
+    ``latent_administrators``: users who would be administrators were every group enabled (a
+    grant through any group, an exclusion through none).
+    """
+
+    grant_groups: frozenset[int]
+    administrators: frozenset[int]
+    latent_administrators: frozenset[int]
+
+
+def star_star_holders() -> StarStarHolders:
+    """The groups carrying ``*/*`` rows, then their members through the ``group_id`` index."""
+    grant: dict[int, bool] = {}  # group -> enabled
+    exclude: dict[int, bool] = {}
+    rows = (
+        GroupRole.select(GroupRole.group_id, Group.disabled, policy_type_column())
+        .join(Group, JOIN.INNER, on=(Group.id == GroupRole.group_id))
+        .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
+        .where((RoleFunction.module == WILDCARD) & (RoleFunction.function == WILDCARD))
+        .tuples()
+    )
+    for group_id, disabled, row_type in rows:
+        if row_type == GRANT:
+            grant[group_id] = not disabled
+        elif row_type == EXCLUDE:
+            exclude[group_id] = not disabled
+    if not grant:
+        return StarStarHolders(frozenset(), frozenset(), frozenset())
+    # Every member of these few groups (a grant group's members are the candidates, an
+    # exclusion group's members are needed to rule them out). No DISTINCT: it would lead
+    # SQLite to walk the user_id index over every membership.
+    memberships = GroupUser.select(GroupUser.group_id, GroupUser.user_id).where(
+        GroupUser.group_id.in_(sorted(grant.keys() | exclude.keys()))
+    )
+    granted_now: set[int] = set()
+    granted_ever: set[int] = set()
+    excluded_now: set[int] = set()
+    excluded_ever: set[int] = set()
+    for group_id, user_id in memberships.tuples():
+        if group_id in grant:
+            granted_ever.add(user_id)
+            if grant[group_id]:
+                granted_now.add(user_id)
+        if group_id in exclude:
+            excluded_ever.add(user_id)
+            if exclude[group_id]:
+                excluded_now.add(user_id)
+    return StarStarHolders(
+        grant_groups=frozenset(grant),
+        administrators=frozenset(granted_now - excluded_now),
+        latent_administrators=frozenset(granted_ever - excluded_ever),
+    )
+
+
 def administrator_user_ids() -> frozenset[int]:
     """Users holding ``*/*``: a grant through an enabled group, and no ``*/*`` exclusion."""
-
-    def users_with(row_type: int) -> set[int]:
-        # The few groups first, then their members through the group_id index: never a scan
-        # of every membership row, whatever plan the statistics suggest.
-        groups = (
-            GroupRole.select(GroupRole.group_id)
-            .join(Group, JOIN.INNER, on=(Group.id == GroupRole.group_id))
-            .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
-            .where(
-                (Group.disabled == 0)
-                & (RoleFunction.module == WILDCARD)
-                & (RoleFunction.function == WILDCARD)
-                & policy_type_is(row_type)
-            )
-        )
-        # No DISTINCT: it would lead SQLite to walk the user_id index over every membership.
-        query = GroupUser.select(GroupUser.user_id).where(GroupUser.group_id.in_(groups))
-        return {user_id for (user_id,) in query.tuples()}
-
-    return frozenset(users_with(GRANT) - users_with(EXCLUDE))
+    return star_star_holders().administrators
 
 
 def count_users(condition: Expression) -> int:

@@ -464,11 +464,21 @@ def change_memberships(
     if not final:
         raise ValidationError(f"User {user.username!r} must stay in at least one group")
     _check_required_chosen(ctx, sorted(final))
-    if not ctx.scope.is_administrator and would_be_administrator(final):
-        ctx.refuse(
-            f"change the groups of {user.username!r}",
-            "it would make them an administrator (*/*), and only administrators do that",
-        )
+    if not ctx.scope.is_administrator:
+        if would_be_administrator(final):
+            ctx.refuse(
+                f"change the groups of {user.username!r}",
+                "it would make them an administrator (*/*), and only administrators do that",
+            )
+        if would_be_administrator(final, every_group_enabled=True) and not (
+            would_be_administrator(set(current), every_group_enabled=True)
+        ):
+            ctx.refuse(
+                f"change the groups of {user.username!r}",
+                "it would leave them in a disabled group granting administration (*/*) with "
+                "nothing excluding it, an administrator the day that group is enabled; only "
+                "administrators do that",
+            )
     before = snapshot(user)
     new = [g for g in add_ids if g not in current]
     if new:
@@ -557,7 +567,16 @@ def _check_assignable_group(ctx: ActionContext, group_id: int, username: str) ->
     name = group_names([group_id]).get(group_id, f"#{group_id}")
     doing = f"assign group '{name}'"
     if group_id in scope.administration_groups and not scope.is_administrator:
-        ctx.refuse(doing, "it grants administration (*/*) and only administrators hand it out")
+        dormant = Group.select(Group.disabled).where(Group.id == group_id).scalar()
+        while_disabled = (
+            ", even while disabled (enabling it makes every member an administrator),"
+            if dormant
+            else ""
+        )
+        ctx.refuse(
+            doing,
+            f"it grants administration (*/*){while_disabled} and only administrators hand it out",
+        )
     if group_id in scope.usable_groups:
         ctx.refuse(doing, "its own members may not hand it out")
     ctx.refuse(doing, "not among the groups you work with")
@@ -672,6 +691,11 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
         return "it needs the lhuser/edituser permission"
     if user.id in scope.administrator_users and not scope.is_administrator:
         return "only administrators may change an administrator"
+    if user.id in scope.latent_administrator_users and not scope.is_administrator:
+        return (
+            "they are in a disabled group granting administration (*/*), so they are an "
+            "administrator once it is enabled, and only administrators may change them"
+        )
     theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
     outside = sorted(theirs - scope.usable_groups)
     return f"they belong to {describe_groups(outside)}, outside the groups you work with"

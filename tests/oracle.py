@@ -146,9 +146,9 @@ def administrators(config: Config) -> set[int]:
 
 
 def grants_administration(config: Config, group_id: int) -> bool:
-    """Enabled, and one of its roles has a ``*/*`` grant row."""
-    group = config.groups.get(group_id)
-    if group is None or group.disabled:
+    """One of its roles has a ``*/*`` grant row, whether the group is enabled or disabled
+    (enabling a disabled one makes every member an administrator at once)."""
+    if group_id not in config.groups:
         return False
     for g, role_id in config.group_roles:
         if g != group_id:
@@ -161,6 +161,24 @@ def grants_administration(config: Config, group_id: int) -> bool:
 
 def administration_groups(config: Config) -> set[int]:
     return {g for g in config.groups if grants_administration(config, g)}
+
+
+def every_group_enabled(config: Config) -> Config:
+    """The same configuration with no group disabled."""
+    return Config(
+        groups={g: GroupSpec(False, spec.required) for g, spec in config.groups.items()},
+        work=config.work,
+        roles=config.roles,
+        group_roles=config.group_roles,
+        users=config.users,
+    )
+
+
+def latent_administrators(config: Config) -> set[int]:
+    """Users who would hold ``*/*`` if every group were enabled: a ``*/*`` grant row through
+    any of their groups and a ``*/*`` exclusion through none. Only administrators make or
+    touch them (§3.2.4: the day their disabled group is enabled, they are administrators)."""
+    return administrators(every_group_enabled(config))
 
 
 # -- SPEC §3: scope ------------------------------------------------------------------------
@@ -217,7 +235,7 @@ def visible_users(config: Config, actor: int) -> set[int]:
 
 def editable_users(config: Config, actor: int) -> set[int]:
     """None without ``edituser``; else visible users with all groups usable (every visible user
-    with ``editusergroupall``), minus administrators unless the actor is one."""
+    with ``editusergroupall``), minus administrators, now or latent, unless the actor is one."""
     if not has(config, actor, "lhuser", "edituser"):
         return set()
     visible = visible_users(config, actor)
@@ -227,7 +245,7 @@ def editable_users(config: Config, actor: int) -> set[int]:
         usable = usable_groups(config, actor)
         result = {u for u in visible if config.users[u].groups <= usable}
     if not is_administrator(config, actor):
-        result -= administrators(config)
+        result -= administrators(config) | latent_administrators(config)
     return result & set(config.users)
 
 
@@ -320,7 +338,8 @@ def may_change_groups(
     §3.2.4, "only administrators make or touch administrators": a non-administrator may not
     make the target an administrator either. The groups that grant administration are outside
     A already, but dropping a group whose role *excludes* ``*/*`` from a member of such a group
-    makes them one just as well.
+    makes them one just as well; and dropping it while the grant comes from a disabled group
+    makes them a latent administrator (an administrator once that group is enabled).
     """
     add, remove = set(add), set(remove)
     if not may_act(config, actor) or target not in config.users:
@@ -333,8 +352,10 @@ def may_change_groups(
         return False
     if not (add | remove) <= assignable_groups(config, actor):
         return False
-    return is_administrator(config, actor) or not makes_administrator(
-        config, target, (config.users[target].groups | add) - remove
+    final = (config.users[target].groups | add) - remove
+    return is_administrator(config, actor) or not (
+        makes_administrator(config, target, final)
+        or makes_latent_administrator(config, target, final)
     )
 
 
@@ -350,6 +371,11 @@ def makes_administrator(config: Config, user: int, groups: Iterable[int]) -> boo
         users={**config.users, user: UserSpec(frozenset(groups), config.users[user].disabled)},
     )
     return is_administrator(changed, user)
+
+
+def makes_latent_administrator(config: Config, user: int, groups: Iterable[int]) -> bool:
+    """Whether giving ``user`` exactly ``groups`` turns them into a latent administrator."""
+    return makes_administrator(every_group_enabled(config), user, groups)
 
 
 def may_update_user(config: Config, actor: int, target: int) -> bool:
