@@ -51,18 +51,33 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 
 def find_account(identifier: str) -> User | None:
-    """The account for a username, or for an e-mail address that exactly one account uses."""
+    """The account for a username, or for an e-mail address that exactly one account uses.
+
+    An identifier naming two different accounts (one's username and another's e-mail, a clash
+    the console no longer lets anyone create but a database may hold, or an e-mail two accounts
+    share) is refused, never guessed: ``AuthenticationError`` before any password is checked,
+    so no failure is recorded against any of them. The message says only that the identifier
+    is ambiguous, which the refusal itself must reveal. Matching is the database's ``=``, as
+    for every login (exact on SQLite and PostgreSQL, case-insensitive on MariaDB).
+    """
     identifier = identifier.strip()
     if not identifier:
         return None
     user = User.get_or_none(User.username == identifier)
+    if "@" not in identifier:
+        return user
+    others = User.select().where(User.email == identifier)
+    if user is not None:
+        others = others.where(User.id != user.id)
+    matches = list(others.limit(2))
+    if len(matches) + (user is not None) > 1:
+        raise AuthenticationError(
+            "This username/e-mail belongs to more than one account, so it cannot log in; "
+            "use your other login (username or e-mail) or ask an administrator"
+        )
     if user is not None:
         return user
-    if "@" in identifier:
-        matches = list(User.select().where(User.email == identifier).limit(2))
-        if len(matches) == 1:
-            return matches[0]
-    return None
+    return matches[0] if matches else None
 
 
 def authenticate(identifier: str, password: str, *, ip: str = "console") -> User:

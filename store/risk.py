@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-from peewee import SQL, Expression, fn
+from peewee import SQL, Expression, Select, fn
 
 from .capabilities import CAPABILITIES
 from .limitations import merge, parse_stored
@@ -36,6 +36,7 @@ from .models import (
     RoleFunction,
     User,
     UserDep,
+    database_proxy,
 )
 from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet, PolicyRow
 from .userdeps import ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER
@@ -60,6 +61,7 @@ RULES: dict[str, str] = {
     "wildcard-exclusion": "Exclusion with * is literal",
     "see-all-not-chat-separation": "see_all limits no chats",
     "orphan-group-work": "Work-with row points nowhere",
+    "login-name-clash": "Username is another's e-mail",
     "user-without-group": "Users in no group",
     "department-without-group": "Departments in no dep. group",
 }
@@ -175,6 +177,7 @@ def risk_report() -> RiskReport:
         _wildcard_exclusion,
         _see_all_not_chat_separation,
         _orphan_group_work,
+        _login_name_clash,
         _user_without_group,
         _department_without_group,
     ):
@@ -1022,6 +1025,73 @@ def _orphan_group_work(config: _Config) -> list[Finding]:
                 + "; ".join(problems)
                 + ". It does nothing now, but would apply to a group created later with that id.",
                 "Delete the row (editing the group's work-with list in the console rewrites them).",
+            )
+        )
+    return findings
+
+
+def _login_name_clash(config: _Config) -> list[Finding]:
+    """A username that is another account's e-mail (case-insensitively): login by it names two
+    accounts, so the console refuses it; before that, one account's failed logins counted
+    against the other. The console refuses to create such clashes; older data may hold them.
+
+    One aggregate over every username and e-mail (grouped, lower-cased), never a loop over
+    users; the accounts are then read for the few clashing identifiers only.
+    """
+    usernames = User.select(
+        User.id.alias("uid"), fn.LOWER(User.username).alias("login"), SQL("0").alias("kind")
+    )
+    emails = User.select(
+        User.id.alias("uid"), fn.LOWER(User.email).alias("login"), SQL("1").alias("kind")
+    ).where(User.email != "")
+    logins = (usernames + emails).alias("logins")  # UNION ALL
+    # A login shared by two accounts, at least one of them by username and one by e-mail.
+    clashing = (
+        Select([logins], [logins.c.login])
+        .group_by(logins.c.login)
+        .having(
+            (fn.COUNT(fn.DISTINCT(logins.c.uid)) > 1)
+            & (fn.MIN(logins.c.kind) == 0)
+            & (fn.MAX(logins.c.kind) == 1)
+        )
+    )
+    found = sorted(login for (login,) in clashing.bind(database_proxy).tuples())
+    if not found:
+        return []
+    listed = found[:MAX_LISTED]
+    more = (
+        f" ({len(found)} logins clash in all; the first {len(listed)} are listed)"
+        if len(found) > len(listed)
+        else ""
+    )
+    # Who holds each listed login, as the database lower-cases it (no second reading here).
+    holders = Select([logins], [logins.c.login, logins.c.uid, logins.c.kind]).where(
+        logins.c.login.in_(listed)
+    )
+    by_login: dict[str, tuple[set[int], set[int]]] = {login: (set(), set()) for login in listed}
+    for login, user_id, kind in holders.bind(database_proxy).tuples():
+        if login in by_login:
+            by_login[login][int(kind)].add(user_id)
+    involved = sorted({u for pair in by_login.values() for side in pair for u in side})
+    names = dict(User.select(User.id, User.username).where(User.id.in_(involved)).tuples())
+    findings = []
+    for login in listed:
+        by_name, by_email = by_login[login]
+        named = _quoted(names.get(u, f"#{u}") for u in sorted(by_name))
+        mailed = _quoted(names.get(u, f"#{u}") for u in sorted(by_email))
+        findings.append(
+            Finding(
+                "login-name-clash",
+                MEDIUM,
+                tuple(
+                    ObjectRef("user", u, names.get(u, f"#{u}")) for u in sorted(by_name | by_email)
+                ),
+                f"'{login}' is the username of {named} and the e-mail of {mailed}{more}. "
+                "Logging in with it can name two accounts, which the console refuses rather "
+                "than guess: whoever logs in with it may be turned away, and an account named "
+                "after another's e-mail may have been made to catch that person's logins.",
+                "Change the username or the e-mail of one of the accounts, so that no username "
+                "is another account's e-mail (the console refuses new clashes).",
             )
         )
     return findings

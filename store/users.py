@@ -507,16 +507,24 @@ def _validated_fields(values: dict[str, Any]) -> dict[str, str]:
 
 
 def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
+    """Usernames and e-mails are unique, case-insensitively, and share one login namespace: a
+    username may not be another account's e-mail, nor an e-mail another's username (login by
+    either would name two accounts)."""
     others = User.select(User.id)
     if user_id is not None:
         others = others.where(User.id != user_id)
-    if (
-        "username" in fields
-        and others.where(fn.LOWER(User.username) == fields["username"].lower()).exists()
-    ):
-        raise ValidationError(f"Username {fields['username']!r} is already taken")
-    if "email" in fields and others.where(fn.LOWER(User.email) == fields["email"].lower()).exists():
-        raise ValidationError(f"E-mail {fields['email']!r} is already used by another account")
+    if "username" in fields:
+        username = fields["username"]
+        if others.where(fn.LOWER(User.username) == username.lower()).exists():
+            raise ValidationError(f"Username {username!r} is already taken")
+        if others.where(fn.LOWER(User.email) == username.lower()).exists():
+            raise ValidationError(f"Username {username!r} is already another account's e-mail")
+    if "email" in fields:
+        email = fields["email"]
+        if others.where(fn.LOWER(User.email) == email.lower()).exists():
+            raise ValidationError(f"E-mail {email!r} is already used by another account")
+        if others.where(fn.LOWER(User.username) == email.lower()).exists():
+            raise ValidationError(f"E-mail {email!r} is already another account's username")
 
 
 def _checked_password(password: object, again: str | None) -> str:
