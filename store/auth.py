@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import bcrypt
+from peewee import fn
 
-from .database import write_transaction
+from .database import is_server, write_transaction
 from .errors import AuthenticationError
 from .models import User, UserLogin, database_proxy
 
@@ -14,7 +16,10 @@ LOGIN_FAILED = 0
 LOGIN_SUCCESS = 1
 LOGIN_DISABLED_AFTER_FAILURES = 4
 BCRYPT_COST = 10  # PHP's default cost, what LHC writes
-WRONG_CREDENTIALS = "Wrong username/e-mail or password"
+FAILURE_SETTLED = 1  # lh_users_login.status of a failure an enable or unlock has cleared
+REFUSED = "Wrong username/e-mail or password"
+"""The one answer to every refused login, whatever the reason."""
+WRONG_CREDENTIALS = REFUSED
 
 # A real hash to check against when the account does not exist, so that an unknown username
 # takes as long as a wrong password. Precomputed (bcrypt of "not-a-password" at BCRYPT_COST):
@@ -83,43 +88,145 @@ def find_account(identifier: str) -> User | None:
 def authenticate(identifier: str, password: str, *, ip: str = "console") -> User:
     """Log in by username or e-mail; record the attempt in ``lh_users_login`` as LHC does.
 
-    Raises ``AuthenticationError`` with one message for unknown account and wrong password
-    (no hint which), and a specific one for a disabled account (after a correct password).
-    Both refusals cost one bcrypt check, like a success. A wrong password is recorded in its
-    own transaction (so the refusal is logged), and after ``max_attempts`` consecutive
-    failures (``lh_chat_config.password_data``, default 5) the account is disabled, as LHC's
-    ``disableIfRequired`` does.
+    Every refusal (unknown account, wrong password, disabled, locked, cooling off) raises
+    ``AuthenticationError(REFUSED)``, the same message after the same single bcrypt check: the
+    login tells nobody whether an account exists or why it may not log in (its manager does).
+
+    An attempt on an existing account is first *reserved*: in one transaction holding the
+    account's row, the consecutive failures are counted and, when the account may still try,
+    a failed-login row is written before the password is checked; a correct password turns that
+    row into LHC's success row. So however many attempts run in parallel, at most
+    ``max_attempts`` are checked before the limit applies (``lh_chat_config.password_data``,
+    default 5). At the limit the account is disabled as LHC's ``disableIfRequired`` does, except
+    user 1 and the last enabled administrator, who instead cool off (``cooling_off``) so that
+    strangers cannot lock the help desk out. Empty passwords and identifiers are refused before
+    anything is looked up, and recorded nowhere.
     """
+    if not identifier.strip():
+        raise AuthenticationError("Type your username or e-mail")
+    if not password:
+        raise AuthenticationError("Type your password")
     user = find_account(identifier)
-    matches = verify_password(password, user.password if user is not None else None)
-    if user is None:
-        raise AuthenticationError(WRONG_CREDENTIALS)
-    if not matches:
-        if record_failure(user, ip):
-            raise AuthenticationError(
-                f"{WRONG_CREDENTIALS}. Too many failed logins: the account is now disabled; "
-                "an administrator can enable it again"
-            )
-        raise AuthenticationError(WRONG_CREDENTIALS)
-    if user.disabled:
-        _record(user.id, LOGIN_FAILED, ip, "Login refused: account disabled. CONSOLE")
-        raise AuthenticationError(f"Account {user.username!r} is disabled")
+    attempt = _reserve(user, ip) if user is not None else None
+    if attempt is None:
+        verify_password(password, None)  # the same bcrypt work as a real check
+        raise AuthenticationError(REFUSED)
+    if not verify_password(password, attempt.stored_hash):
+        _settle_failure(attempt, ip)
+        raise AuthenticationError(REFUSED)
     now = int(time.time())
     with write_transaction(database_proxy.obj):
-        _record(user.id, LOGIN_SUCCESS, ip, "Logged in successfully. CONSOLE", now)
-        User.update(llogin=now).where(User.id == user.id).execute()
-    return user
+        UserLogin.update(
+            type=LOGIN_SUCCESS, ctime=now, msg="Logged in successfully. CONSOLE"
+        ).where(UserLogin.id == attempt.row_id).execute()
+        User.update(llogin=now).where(User.id == attempt.user_id).execute()
+    return User.get_by_id(attempt.user_id)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A login attempt allowed to reach the password check, with its reserved row."""
+
+    user_id: int
+    row_id: int
+    stored_hash: str
+
+
+def _reserve(user: User, ip: str) -> _Attempt | None:
+    """Count the account's failures and, if it may try now, write its failed-login row first.
+
+    One transaction holding the account (SQLite's write lock, ``FOR UPDATE`` on a server), so
+    parallel attempts are counted one after another. None: refused without a check (disabled,
+    locked, cooling off), and nothing recorded, so a refused guess does not extend a lock.
+    """
+    from .password_policy import load_policy
+
+    with write_transaction(database_proxy.obj):
+        current = _locked_account(user.id)
+        if current is None or current.disabled:
+            return None
+        limit = load_policy().max_attempts
+        failures = consecutive_failures(user.id, limit + COOLING_STEPS)
+        if failures >= limit:
+            if not is_guarded(current):
+                _lock(current, failures, limit, ip)  # e.g. the limit was lowered meanwhile
+                return None
+            if cooling_off(user.id, failures - limit) > 0:
+                return None
+        row = _record(user.id, LOGIN_FAILED, ip, "Failed login. CONSOLE")
+        return _Attempt(user.id, row.id, current.password or "")
+
+
+def _settle_failure(attempt: _Attempt, ip: str) -> None:
+    """The reserved row stays a failure; at the limit, lock the account (or let it cool off)."""
+    from .password_policy import load_policy
+
+    with write_transaction(database_proxy.obj):
+        current = _locked_account(attempt.user_id)
+        if current is None or current.disabled:
+            return
+        limit = load_policy().max_attempts
+        failures = consecutive_failures(current.id, limit)
+        if failures >= limit and not is_guarded(current):
+            _lock(current, failures, limit, ip)
+
+
+def _locked_account(user_id: int) -> User | None:
+    query = User.select().where(User.id == user_id)
+    if is_server(database_proxy.obj):
+        query = query.for_update()
+    return query.get_or_none()
+
+
+PROTECTED_USER_ID = 1
+COOLING_OFF_FIRST = 30.0
+"""Seconds a guarded account waits after reaching the limit; each further failure doubles it."""
+COOLING_OFF_MAX = 3600.0
+COOLING_STEPS = 8  # 30 s * 2**7 > 1 hour: failures counted beyond the limit, at most
+
+
+def is_guarded(user: User) -> bool:
+    """Whether guessing may never disable this account: user 1, or the last enabled
+    administrator (disabling them would leave nobody who can undo it)."""
+    from .scope import administrator_user_ids
+
+    if user.id == PROTECTED_USER_ID:
+        return True
+    admins = administrator_user_ids()
+    if user.id not in admins:
+        return False
+    others = User.select(User.id).where(
+        User.id.in_(sorted(admins - {user.id})) & (User.disabled == 0)
+    )
+    return not others.exists()
+
+
+def cooling_off(user_id: int, beyond_limit: int) -> float:
+    """Seconds a guarded account must still wait before its next password is checked.
+
+    ``beyond_limit`` failures past ``max_attempts``: the wait is 30 s after the failure that
+    reached the limit, doubling with each further one, at most an hour, counted from the
+    latest failure. A successful login afterwards clears it.
+    """
+    wait = min(COOLING_OFF_FIRST * 2**beyond_limit, COOLING_OFF_MAX)
+    latest = (
+        UserLogin.select(fn.MAX(UserLogin.ctime))
+        .where((UserLogin.user_id == user_id) & (UserLogin.type == LOGIN_FAILED))
+        .scalar()
+    )
+    return max(0.0, (latest or 0) + wait - time.time())
 
 
 def consecutive_failures(user_id: int, limit: int) -> int:
-    """Failed logins since the last success or the last lock-out, counting at most ``limit``.
+    """Failed logins since the last success, lock-out or enable, counting at most ``limit``.
 
     LHC counts failures since the last success among the user's latest login rows. The console
-    also stops at a type-4 row, so an account an administrator enabled again gets the full
-    number of attempts instead of being locked by its first mistake.
+    also stops at a type-4 row and at a failure settled by an enable (``settle_failures``), so
+    an account enabled again gets the full number of attempts instead of being locked by its
+    first mistake.
     """
     recent = (
-        UserLogin.select(UserLogin.type)
+        UserLogin.select(UserLogin.type, UserLogin.status)
         .where(
             (UserLogin.user_id == user_id)
             & UserLogin.type.in_([LOGIN_FAILED, LOGIN_SUCCESS, LOGIN_DISABLED_AFTER_FAILURES])
@@ -129,57 +236,60 @@ def consecutive_failures(user_id: int, limit: int) -> int:
     )
     count = 0
     for row in recent:
-        if row.type != LOGIN_FAILED:
+        if row.type != LOGIN_FAILED or row.status == FAILURE_SETTLED:
             break
         count += 1
     return count
 
 
-def record_failure(user: User, ip: str) -> bool:
-    """Record a failed login; disable the account when it reaches ``max_attempts``.
+def settle_failures(user_id: int) -> int:
+    """Mark the account's failed logins as settled (an administrator enabled or unlocked it):
+    they no longer count towards the limit. Returns how many there were.
 
-    One transaction: the type-0 row, and when the limit is reached the type-4 row, the
-    ``disabled`` flag (department rows parked and ``cache_version`` bumped, as every console
-    disable does) and one ``lh_audits`` row by the system actor. Returns whether
-    the account was disabled now.
+    Uses LHC's ``status`` column (1, "completed"), which LHC reads only for password-reset
+    requests; the rows themselves, the login history, are kept.
     """
+    return (
+        UserLogin.update(status=FAILURE_SETTLED)
+        .where(
+            (UserLogin.user_id == user_id)
+            & (UserLogin.type == LOGIN_FAILED)
+            & (UserLogin.status != FAILURE_SETTLED)
+        )
+        .execute()
+    )
+
+
+def _lock(current: User, failures: int, limit: int, ip: str) -> None:
+    """Disable the account after too many failures, as LHC's ``disableIfRequired`` does: the
+    type-4 row, the flag (department rows parked, as every console disable does) and one audit
+    row by the system actor. Runs inside the caller's transaction."""
     from . import userdeps
     from .audit import write_audit
-    from .password_policy import load_policy
 
+    _record(
+        current.id,
+        LOGIN_DISABLED_AFTER_FAILURES,
+        ip,
+        "Account disabled because of too many failed logins. CONSOLE",
+    )
+    User.update(disabled=1).where(User.id == current.id).execute()
+    userdeps.park(current.id)
+    userdeps.settle([current.id])
+    write_audit(
+        category="user",
+        object_id=current.id,
+        actor_id=0,
+        action="user.disable.failed_logins",
+        before={"username": current.username, "disabled": 0},
+        after={"username": current.username, "disabled": 1},
+        extra={"failed_logins": failures, "max_attempts": limit},
+    )
+
+
+def _record(user_id: int, kind: int, ip: str, msg: str, now: int | None = None) -> UserLogin:
     with write_transaction(database_proxy.obj):
-        _record(user.id, LOGIN_FAILED, ip, "Failed login. CONSOLE")
-        current = User.get_or_none(User.id == user.id)
-        if current is None or current.disabled:
-            return False
-        limit = load_policy().max_attempts
-        failures = consecutive_failures(user.id, limit)
-        if failures < limit:
-            return False
-        _record(
-            user.id,
-            LOGIN_DISABLED_AFTER_FAILURES,
-            ip,
-            "Account disabled because of too many failed logins. CONSOLE",
-        )
-        User.update(disabled=1).where(User.id == user.id).execute()
-        userdeps.park(user.id)
-        userdeps.settle([user.id])
-        write_audit(
-            category="user",
-            object_id=user.id,
-            actor_id=0,
-            action="user.disable.failed_logins",
-            before={"username": current.username, "disabled": 0},
-            after={"username": current.username, "disabled": 1},
-            extra={"failed_logins": failures, "max_attempts": limit},
-        )
-        return True
-
-
-def _record(user_id: int, kind: int, ip: str, msg: str, now: int | None = None) -> None:
-    with write_transaction(database_proxy.obj):
-        UserLogin.create(
+        return UserLogin.create(
             user_id=user_id,
             type=kind,
             ctime=now if now is not None else int(time.time()),

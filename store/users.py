@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from peewee import SQL, fn
 
 from . import userdeps, validation
-from .auth import hash_password
+from .auth import hash_password, settle_failures
 from .database import is_server
 from .errors import ConflictError, NotFoundError, ValidationError
 from .models import (
@@ -409,6 +409,7 @@ class UserService:
                     userdeps.park(user.id)
                 else:
                     userdeps.unpark(user.id)
+                    settle_failures(user.id)  # enabled again: the full number of attempts
                 userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, f"user.{verb}", before, snapshot(user))
