@@ -260,6 +260,39 @@ def settle_failures(user_id: int) -> int:
     )
 
 
+def unlock(username: str) -> tuple[User, int]:
+    """Enable an account and settle its failed logins: the local recovery command.
+
+    For whoever holds the database (``lhc-console unlock USER``, like ``import``), not for a
+    logged-in person: it is how a help desk whose only administrator was locked out (say, by
+    LHC's own back office) gets back in. One transaction with one audit row by the system
+    actor. Returns the account and how many failures were settled.
+    """
+    from . import userdeps
+    from .audit import write_audit
+    from .errors import NotFoundError
+
+    with write_transaction(database_proxy.obj):
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise NotFoundError(f"No user named {username!r}")
+        settled = settle_failures(user.id)
+        if user.disabled:
+            User.update(disabled=0).where(User.id == user.id).execute()
+            userdeps.unpark(user.id)
+            userdeps.settle([user.id])
+        write_audit(
+            category="user",
+            object_id=user.id,
+            actor_id=0,
+            action="user.unlock",
+            before={"username": user.username, "disabled": user.disabled},
+            after={"username": user.username, "disabled": 0},
+            extra={"failed_logins_settled": settled, "by": "local unlock command"},
+        )
+        return User.get_by_id(user.id), settled
+
+
 def _lock(current: User, failures: int, limit: int, ip: str) -> None:
     """Disable the account after too many failures, as LHC's ``disableIfRequired`` does: the
     type-4 row, the flag (department rows parked, as every console disable does) and one audit

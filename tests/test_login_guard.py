@@ -6,6 +6,7 @@ On the sample (SPEC §5): admin (user 1, the only administrator), Operator US (2
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -24,7 +25,7 @@ from store.auth import (
     authenticate,
 )
 from store.dump import all_rows
-from store.models import Group, GroupUser, User, UserLogin
+from store.models import Audit, Group, GroupUser, User, UserLogin
 
 ADMIN, OPERATOR_US, OPERATOR_AU, MANAGER_US = 1, 2, 3, 5
 ADMINISTRATORS_GROUP = 1
@@ -203,4 +204,37 @@ def test_an_empty_password_or_name_is_refused_before_anything_is_looked_up(
     before = all_rows()
     message = refusal(identifier, password)
     assert message != REFUSED and "Type your" in message
+    assert all_rows() == before
+
+
+# -- recovery: lhc-console unlock USER ---------------------------------------------------------
+
+
+def test_unlock_enables_the_account_clears_its_failures_and_is_audited(
+    sample_db: Database, sample_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    for _ in range(5):
+        refusal("Manager US", "wrong")
+    assert User.get_by_id(MANAGER_US).disabled == 1
+    assert main(["unlock", "Manager US", "--db", sample_url]) == 0
+    assert "Unlocked 'Manager US'" in capsys.readouterr().out
+    assert User.get_by_id(MANAGER_US).disabled == 0
+    audit = Audit.select().order_by(Audit.id.desc()).get()
+    assert (audit.user_id, audit.object_id) == (0, MANAGER_US)
+    assert json.loads(audit.message)["action"] == "user.unlock"
+    for _ in range(4):  # the five failures before the unlock no longer count
+        refusal("Manager US", "wrong")
+    assert authenticate("Manager US", "demo").id == MANAGER_US
+
+
+def test_unlock_of_an_unknown_user_is_a_refusal_that_changes_nothing(
+    sample_db: Database, sample_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.cli import main
+
+    before = all_rows()
+    assert main(["unlock", "Nobody Here", "--db", sample_url]) == 2
+    assert "No user named 'Nobody Here'" in capsys.readouterr().err
     assert all_rows() == before

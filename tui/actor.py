@@ -79,6 +79,10 @@ def login(args: argparse.Namespace, db: Database, doing: str) -> Session:
     return Session.login(db, args.actor, _actor_password(args), ip="cli")
 
 
+MAX_PASSWORD_LINE = 4096
+"""Characters read for a password line at most (bcrypt uses only the first 72 bytes)."""
+
+
 def _actor_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         if getattr(args, "new_password_file", None) == "-":
@@ -86,12 +90,17 @@ def _actor_password(args: argparse.Namespace) -> str:
                 "--password-stdin and --new-password-file - both read stdin: "
                 f"give one of the passwords another way (${PASSWORD_ENV}, a file)"
             )
-        return _first_line(sys.stdin.readline(), "stdin")
+        return _first_line(sys.stdin.readline(MAX_PASSWORD_LINE + 1), "stdin")
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env is not None:
+        if not from_env:  # refused here, never tried: an unset-looking variable locks nobody
+            raise CommandError(f"${PASSWORD_ENV} is set but empty: no password to try")
         return from_env
     if sys.stdin.isatty():
-        return getpass.getpass(f"Password for {args.actor}: ")
+        typed = getpass.getpass(f"Password for {args.actor}: ")
+        if not typed:
+            raise CommandError("No password typed: nothing was tried")
+        return typed
     raise CommandError(
         f"No password for {args.actor!r}: pipe it with --password-stdin, set ${PASSWORD_ENV}, "
         "or run at a terminal to be asked"
@@ -135,10 +144,10 @@ def check_new_password_source(args: argparse.Namespace, username: str | None = N
 def read_password_file(path: str | Path) -> str:
     """The first line of a password file (``-``: stdin), without its line ending."""
     if str(path) == "-":
-        return _first_line(sys.stdin.readline(), "stdin")
+        return _first_line(sys.stdin.readline(MAX_PASSWORD_LINE + 1), "stdin")
     try:
         with open(path, encoding="utf-8") as handle:
-            return _first_line(handle.readline(), str(path))
+            return _first_line(handle.readline(MAX_PASSWORD_LINE + 1), str(path))
     except OSError as error:
         raise CommandError(
             f"Cannot read the password file {str(path)!r}: {error.strerror or error}"
@@ -152,6 +161,13 @@ def generate_password() -> str:
 
 
 def _first_line(line: str, where: str) -> str:
+    """The password on a line read with at most ``MAX_PASSWORD_LINE + 1`` characters: a longer
+    line (``/dev/zero``, a wrong file) is refused instead of read whole into memory."""
+    if len(line) > MAX_PASSWORD_LINE and not line.endswith("\n"):
+        raise CommandError(
+            f"The first line of {where} is longer than {MAX_PASSWORD_LINE} characters: "
+            "not a password"
+        )
     password = line.rstrip("\r\n")
     if not password:
         raise CommandError(f"No password on the first line of {where}")

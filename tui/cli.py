@@ -93,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     p = command("export", "write the permission tables as a MySQL-compatible dump")
     p.add_argument("file", help="where to write the .sql file")
     command("lint", "the risk report: settings that do not do what they seem (SPEC §7)")
+    p = command(
+        "unlock",
+        "enable USER and clear their failed logins (for whoever holds the database)",
+        json_flag=False,
+    )
+    p.add_argument("username")
     serve.add_commands(command)
     script.add_parsers(sub, common)
     return parser

@@ -171,6 +171,19 @@ def _lines(report: dict[str, Any]) -> str:
 
 Handler = Callable[[argparse.Namespace, Database], int]
 
+def unlock_command(args: argparse.Namespace, db: Database) -> int:
+    """Enable an account and clear its failed logins; no ``--as``: it is for whoever holds the
+    database, like ``import`` (the way back in when the only administrator is locked)."""
+    from store.auth import unlock
+
+    user, settled = unlock(args.username)
+    print(
+        f"Unlocked {user.username!r} (#{user.id}): enabled, "
+        f"{settled} failed login(s) no longer count"
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Handler] = {
     "scope": scope_command,
     "perms": perms_command,
@@ -181,4 +194,5 @@ COMMANDS: dict[str, Handler] = {
     "import": import_command,
     "export": export_command,
     "lint": lint_command,
+    "unlock": unlock_command,
 }
