@@ -2,12 +2,16 @@
 
 ``call_store`` is the one way screens reach the database: the call runs in a thread worker,
 its result comes back on the UI thread, and a ``StoreError`` becomes a readable notification
-(never a traceback). Screens hold no SQL and no permission logic; they ask the session.
+(never a traceback). Any other error is a bug: it is logged with its traceback and the person
+sees a short message with its log reference (``screens.errors``), never the error's text, which
+may hold paths or data. Screens hold no SQL and no permission logic; they ask the session.
+
+Every screen is a ``GuardedDispatch``: an error in one of its handlers is reported and the
+screen keeps handling keys (Textual would stop it).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,13 +20,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from screens.errors import GuardedDispatch, record, short_message
 from store import Session, StoreError
 
 T = TypeVar("T")
-log = logging.getLogger("lhc-console")
 
 
-class ConsoleScreen(Screen[Any]):
+class ConsoleScreen(GuardedDispatch, Screen[Any]):
     """A screen of a logged-in actor."""
 
     BINDINGS = [Binding("escape", "back", "Back")]
@@ -59,9 +63,8 @@ class ConsoleScreen(Screen[Any]):
             except StoreError as error:
                 self.app.call_from_thread(self._store_failed, str(error), failed)
                 return
-            except Exception as error:  # a bug: keep the console alive, say what happened
-                log.exception("store call failed")
-                message = f"Internal error ({type(error).__name__}): {error}"
+            except Exception as error:  # a bug: logged; the person sees its kind and reference
+                message = short_message(error, record(error, "store call"))
                 self.app.call_from_thread(self._store_failed, message, failed)
                 return
             self.app.call_from_thread(done, result)

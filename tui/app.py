@@ -24,18 +24,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from screens import errors
 from screens.login import LoginScreen
 from store.errors import StoreError
 from store.locations import describe_url
 
 if TYPE_CHECKING:
+    from textual.message import Message
+
     from store import Session
     from store.database import Database
     from tui.navigation import Destination
@@ -230,6 +233,84 @@ class LhcConsole(App[None]):
             "Screen"
         )
         self.push_screen(HelpScreen(title, keys))
+
+    # -- errors are reported, never shown as tracebacks --
+
+    _serving = False  # True while the app's message loop runs: an error there is survivable
+    _error_notices: dict[str, float] | None = None
+
+    async def _process_messages_loop(self) -> None:
+        self._serving = True
+        try:
+            await super()._process_messages_loop()
+        finally:
+            self._serving = False
+
+    async def _dispatch_message(self, message: Message) -> None:
+        """Textual ends the app's message loop when a handler raises: report it and go on."""
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            self._handle_exception(error)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Every unexpected error of a handler, worker, callback or repaint comes here.
+
+        Textual's own prints a Rich traceback with local variables and exits. Here the
+        traceback goes to the log file (``screens.errors``) and, while the app is running,
+        the person sees a short notification and goes on; only an error the app cannot survive
+        (while starting or stopping) ends it, with one line on stderr instead of a traceback.
+        The first error is kept in ``_exception``: a Pilot test (``run_test``) raises it when
+        it ends, so a test never passes over a bug the console survived.
+        """
+        ref = errors.record(error)
+        if self._exception is None:
+            self._exception = error
+        if self._serving and not self._exit and not self._closing and not self._closed:
+            self._notify_error(error, ref)
+            return
+        self._return_code = 1
+        self._exception_event.set()
+        if self._fatal_line is None:
+            self._fatal_line = errors.stderr_line(ref, with_path=self.actor_id is None)
+        self._close_messages_no_wait()
+
+    _fatal_line: str | None = None
+
+    def _print_error_renderables(self) -> None:
+        """On exit after an error: the one line, never a traceback (nor Textual's own)."""
+        if self._fatal_line is not None:
+            self._exit_renderables.clear()
+            self.error_console.print(self._fatal_line, soft_wrap=True)
+            self._fatal_line = None
+            return
+        super()._print_error_renderables()
+
+    def _notify_error(self, error: Exception, ref: str) -> None:
+        """One notification per error reference every few seconds (a repaint may repeat it)."""
+        import time
+
+        notices = self._error_notices if self._error_notices is not None else {}
+        self._error_notices = notices
+        now = time.monotonic()
+        if now - notices.get(ref, -1e9) < 5.0:
+            return
+        notices[ref] = now
+        self.notify(
+            errors.short_message(error, ref), title="Not done", severity="error", timeout=10
+        )
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        """``App.run``, with an error Textual itself lets through written as one line."""
+        try:
+            return super().run(*args, **kwargs)
+        except Exception as error:
+            ref = errors.record(error, "the console could not run")
+            self._return_code = 1
+            import sys
+
+            print(errors.stderr_line(ref, with_path=self.actor_id is None), file=sys.stderr)
+            return None
 
 
 def run_console(database_url: str, actor_id: int | None = None) -> int:
