@@ -86,7 +86,9 @@ class LoginScreen(Screen[None]):
             self.app.call_from_thread(self._refused, "The database is not open")
             return
         try:
-            session = Session.login(db, username, password)
+            # The browser's address for a console serve-web started; "console" on the host.
+            ip = getattr(self.app, "login_ip", "console")
+            session = Session.login(db, username, password, ip=ip)
             summary = session.permissions.summary()
         except AuthenticationError as error:
             self.app.call_from_thread(self._refused, str(error))

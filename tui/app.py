@@ -6,7 +6,8 @@ owns its own behaviour and calls the session's services from workers.
 The login screen does not need the database until the password is submitted, so it is shown
 first and the database is opened in a worker after the first paint: a person sees the form as
 soon as Textual can draw it, and typing the credentials takes longer than opening the file. An
-empty database then covers it with the first-run screen, a failure with the problem screen.
+empty database then covers it with the first-run screen (only at the host's own console: a
+console the servers started says there are no users yet), a failure with the problem screen.
 
 The login form is the app's default screen, the bottom of the stack: home and the first-run
 screens are pushed over it, and logging out (or replacing the data) closes them all and empties
@@ -27,9 +28,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
 
 from screens import errors
 from screens.login import LoginScreen
@@ -44,6 +46,27 @@ if TYPE_CHECKING:
     from tui.navigation import Destination
 
 
+NO_USERS_MESSAGE = (
+    "This help desk has no users yet; an administrator must load it locally, on the host: "
+    "'lhc-console sample' (the documented sample) or 'lhc-console import FILE' (an LHC dump)."
+)
+
+
+class NoUsersScreen(Screen[None]):
+    """What a remote console shows on an empty database, instead of the first-run screen."""
+
+    DEFAULT_CSS = """
+    NoUsersScreen { align: center middle; }
+    NoUsersScreen #no-users { width: 72; height: auto; padding: 1 2; border: round $warning; }
+    """
+    BINDINGS = [Binding("q", "app.quit", "Quit"), Binding("escape", "app.quit", "Quit", show=False)]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(NO_USERS_MESSAGE, id="no-users")
+        yield Footer()
+
+
 class LhcConsole(App[None]):
     """lhc-console: users, groups, roles and departments of a Live Helper Chat help desk."""
 
@@ -53,12 +76,27 @@ class LhcConsole(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
     ]
 
-    def __init__(self, database_url: str, actor_id: int | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        actor_id: int | None = None,
+        *,
+        local: bool | None = None,
+        login_ip: str = "console",
+    ) -> None:
         super().__init__()
         self.database_url = database_url
         # Set only by the SSH server's console process, after the server checked the password or
         # key: the session starts as that account, and logging out ends it (no second login).
         self.actor_id = actor_id
+        # Whether the person at this console is at the host itself: only they are offered the
+        # first-run screen of an empty database (load the sample: admin/admin). The servers'
+        # console processes pass False; left out, a console started as an account (SSH) is
+        # remote, and ``offers_first_run`` also refuses a console in a browser.
+        self.local = actor_id is None if local is None else local
+        # What ``lh_users_login`` records as the address of a login on the form: the browser's
+        # address for serve-web's consoles, "console" on the host.
+        self.login_ip = login_ip
         self.db: Database | None = None
         self.session: Session | None = None
         self.capabilities: frozenset[str] = frozenset()
@@ -104,9 +142,17 @@ class LhcConsole(App[None]):
         self._database_settled.set()
         self.call_from_thread(self._database_ready, db, empty)
 
+    @property
+    def offers_first_run(self) -> bool:
+        """Whether an empty database gets the first-run screen: only at the host's own terminal."""
+        return self.local and self.actor_id is None and not self.is_web
+
     def _database_ready(self, db: Database, empty: bool) -> None:
         self.sub_title = "not logged in"
-        if self.actor_id is not None:
+        if empty and not self.offers_first_run:
+            self.sub_title = "no users yet"
+            self.push_screen(NoUsersScreen())
+        elif self.actor_id is not None:
             self.open_session(db, self.actor_id)
         elif empty:
             from screens.empty import EmptyDatabaseScreen
@@ -313,7 +359,14 @@ class LhcConsole(App[None]):
             return None
 
 
-def run_console(database_url: str, actor_id: int | None = None) -> int:
-    """Entry point of ``lhc-console`` without a subcommand (and, with ``actor_id``, of SSH)."""
-    LhcConsole(database_url, actor_id).run()
+def run_console(
+    database_url: str,
+    actor_id: int | None = None,
+    *,
+    local: bool | None = None,
+    login_ip: str = "console",
+) -> int:
+    """Entry point of ``lhc-console`` without a subcommand, and of the servers' consoles (SSH
+    with ``actor_id``, the web's with ``local=False`` and the browser's address)."""
+    LhcConsole(database_url, actor_id, local=local, login_ip=login_ip).run()
     return 0

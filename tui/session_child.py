@@ -102,21 +102,28 @@ def main() -> int:
     from store.drivers import load_peewee_for
 
     load_peewee_for(handoff.database_url)
-    from store.database import open_database
+    from store.database import database_errors, open_database
+    from store.lookup import is_empty
     from store.remote_login import account_for_session
+
+    from .app import NO_USERS_MESSAGE, run_console
 
     try:
         db = open_database(handoff.database_url)
         try:
+            with database_errors():
+                empty = is_empty()
+            if empty:  # emptied since the server started: no first run from afar
+                print(f"lhc-console: {NO_USERS_MESSAGE}", file=sys.stderr)
+                return EXIT_REFUSED
             account_for_session(handoff.actor_id)
         finally:
             db.close()
     except StoreError as error:
         print(f"lhc-console: {error}", file=sys.stderr)
         return EXIT_REFUSED
-    from .app import run_console
-
-    return run_console(handoff.database_url, actor_id=handoff.actor_id)
+    # Never local: a visitor over SSH is not offered the first-run screen, whatever happens.
+    return run_console(handoff.database_url, actor_id=handoff.actor_id, local=False)
 
 
 if __name__ == "__main__":
