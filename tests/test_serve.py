@@ -1,4 +1,5 @@
-"""``serve-ssh`` and ``serve-web`` for real: the server as a subprocess, asyncssh as the client.
+"""``serve-ssh`` for real: the server as a subprocess, asyncssh as the client (``serve-web``:
+``test_serve_web.py``).
 
 Nothing is mocked: a temporary copy of the sample database, a temporary host key, the console
 running on a real pty in its own process, the terminal stream read back and de-ANSI'd.
@@ -7,7 +8,6 @@ running on a real pty in its own process, the terminal stream read back and de-A
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import queue
 import re
@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import asyncssh
 import pytest
 from peewee import Database
@@ -43,7 +42,6 @@ ANSI = re.compile(
 TEAMLEADER_SCOPE = "works with: Operators, Teamleader, US Operators, US Teamleaders"
 
 pytestmark = pytest.mark.sqlite_only  # the SQLite file itself is part of the test
-
 
 
 @dataclass
@@ -347,60 +345,6 @@ def test_the_hidden_console_entry_refuses_without_the_servers_handoff(tmp_path: 
             timeout=30,
         )
     assert via_shell.returncode == 2 and "parent" in via_shell.stderr
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def test_serve_web_serves_the_page_and_the_login_screen(sample_url: str) -> None:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tui",
-            "--db",
-            sample_url,
-            "serve-web",
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/") as response:
-                        assert response.status == 200
-                        assert "lhc-console" in await response.text()
-                        break
-                except aiohttp.ClientConnectionError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    await asyncio.sleep(0.3)
-            # A browser tab: the console starts on its own login screen, nothing else.
-            async with http.ws_connect(f"http://127.0.0.1:{port}/ws") as ws:
-                await ws.send_str(json.dumps(["resize", {"width": 80, "height": 24}]))
-                stream = b""
-                while "Log in" not in screen_text(stream):
-                    message = await asyncio.wait_for(ws.receive(), 20)
-                    if message.type == aiohttp.WSMsgType.BINARY:
-                        stream += message.data
-                    elif message.type == aiohttp.WSMsgType.TEXT:
-                        stream += message.data.encode("utf-8")
-                    else:
-                        raise AssertionError(f"the web console ended: {screen_text(stream)!r}")
-                assert "Logged in as" not in screen_text(stream)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _public_url(text: str) -> str:
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// URL")
+    return text.rstrip("/")
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -139,8 +146,24 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--public-url",
         metavar="URL",
+        type=_public_url,
         default=None,
-        help="the address browsers use, when it differs from --listen (a proxy in front)",
+        help="the address browsers use, when it differs from --listen (a proxy in front); "
+        "pages and consoles are served only to pages from this address",
+    )
+    p.add_argument(
+        "--max-sessions",
+        metavar="N",
+        type=_positive_int,
+        default=20,
+        help="consoles at once; more browser tabs are turned away with a message (default 20)",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        metavar="S",
+        type=_seconds,
+        default=1800.0,
+        help="close a console after S seconds without a keystroke (default 1800; 0: never)",
     )
 
 
@@ -153,10 +176,34 @@ def _warn_if_exposed(what: str, host: str, note: str) -> None:
         )
 
 
+def refuse_empty_database(what: str, db: Database) -> bool:
+    """True (after saying why and what to do) if the database has no users yet.
+
+    Its first-run screen (load the sample: admin/admin) is for the host's own console; a server
+    must not offer it to whoever connects.
+    """
+    from store.database import database_errors
+    from store.lookup import is_empty
+
+    with database_errors():
+        empty = is_empty()
+    if empty:
+        print(
+            f"lhc-console {what}: refused: the database has no users yet, and the first run is "
+            "not offered remotely. Load it first, on this host, with the same --db: "
+            "'lhc-console sample' (the documented sample) or "
+            "'lhc-console import FILE' (an LHC dump).",
+            file=sys.stderr,
+        )
+    return empty
+
+
 def run_ssh(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-ssh``: run until Ctrl+C or SIGTERM."""
     from .serve_ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
 
+    if refuse_empty_database("serve-ssh", db):
+        return EXIT_REFUSED
     host, port = args.listen
     settings = SshSettings(
         database_url=resolve_database_url(getattr(args, "db", None)),
@@ -186,15 +233,33 @@ def run_ssh(args: argparse.Namespace, db: Database) -> int:
 
 
 def run_web(args: argparse.Namespace, db: Database) -> int:
-    """``lhc-console serve-web``: run until Ctrl+C."""
-    from .serve_web import serve_web
+    """``lhc-console serve-web``: run until Ctrl+C or SIGTERM."""
+    from .serve_web import WebSettings, serve
 
+    if refuse_empty_database("serve-web", db):
+        return EXIT_REFUSED
     host, port = args.listen
     _warn_if_exposed(
         "serve-web", host, "this is plain HTTP: passwords cross the network unencrypted"
     )
+    settings = WebSettings(
+        database_url=resolve_database_url(getattr(args, "db", None)),
+        host=host,
+        port=port,
+        public_url=args.public_url,
+        max_sessions=args.max_sessions,
+        idle_timeout=args.idle_timeout,
+    )
+
+    async def until_stopped() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(settings, stop)
+
     try:
-        serve_web(resolve_database_url(getattr(args, "db", None)), host, port, args.public_url)
+        asyncio.run(until_stopped())
     except OSError as error:
         print(
             f"lhc-console: cannot listen on {host}:{port}: {error.strerror or error}",
