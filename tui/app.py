@@ -22,6 +22,7 @@ time they were more than half of the time to the first screen.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 from functools import partial
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
     from store.database import Database
     from tui.navigation import Destination
 
+
+SSH_SESSION_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
+"""Set by sshd (OpenSSH) in the sessions it starts: the console is not at the host's terminal."""
 
 NO_USERS_MESSAGE = (
     "This help desk has no users yet; an administrator must load it locally, on the host: "
@@ -367,6 +371,13 @@ def run_console(
     login_ip: str = "console",
 ) -> int:
     """Entry point of ``lhc-console`` without a subcommand, and of the servers' consoles (SSH
-    with ``actor_id``, the web's with ``local=False`` and the browser's address)."""
+    with ``actor_id``, the web's with ``local=False`` and the browser's address).
+
+    Left out, ``local`` is False in a session of the host's sshd (``SSH_CONNECTION``): that is
+    where a ``ForceCommand`` puts leaders who may run nothing but the console. An administrator
+    logged in to the host runs ``lhc-console sample`` instead.
+    """
+    if local is None and actor_id is None:
+        local = not any(os.environ.get(name) for name in SSH_SESSION_VARIABLES)
     LhcConsole(database_url, actor_id, local=local, login_ip=login_ip).run()
     return 0
