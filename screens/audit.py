@@ -17,6 +17,8 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.insight_detail import InsightDetailScreen
+from screens.text import printable
+from screens.widgets import SafeTable, TextInput
 from store.audit_log import AuditPage, AuditRow
 
 PAGE_SIZE = 50
@@ -40,10 +42,10 @@ class AuditScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("Loading…", id="audit-scope")
-        yield Input(
+        yield TextInput(
             placeholder="/ filter: category, message or actor", id="audit-filter", compact=True
         )
-        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=False)
+        yield SafeTable(id="audit-table", cursor_type="row", zebra_stripes=False)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -156,7 +158,7 @@ class AuditScreen(ConsoleScreen):
             f" · {row.action or 'no action'} · by {row.actor} · {when}\n",
             (f"severity {row.severity} · source {row.source}\n", "dim"),
         )
-        body = Syntax(row.message, "json", theme="ansi_dark", word_wrap=True)
+        body = Syntax(printable(row.message, lines=True), "json", theme="ansi_dark", word_wrap=True)
         self.app.push_screen(InsightDetailScreen(f"Audit entry {row.id}", Group(header, body)))
 
     def action_back(self) -> None:

@@ -1,4 +1,8 @@
-"""A yes/no question before anything destructive; Cancel is focused, Esc cancels."""
+"""A yes/no question before anything destructive; Cancel is focused, Esc cancels.
+
+The question is plain text: it quotes names (``Delete user 'Zed [/] op'?``), so it is never
+read as markup and its control characters show as escapes. Lines break at ``\\n``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from screens.errors import GuardedDispatch
+from screens.text import literal
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(GuardedDispatch, ModalScreen[bool]):
     """Dismisses with True only when the person picks the named action."""
 
     CSS_PATH = "confirm.tcss"
@@ -23,10 +30,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(self.question, id="confirm-question")
+            yield Static(literal(self.question, lines=True), id="confirm-question")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button(self.action_label, id="confirm-action", variant="error")
+                yield Button(literal(self.action_label), id="confirm-action", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()

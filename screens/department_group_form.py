@@ -15,7 +15,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, SelectionList, Static
+from textual.widgets.selection_list import Selection
 
+from screens.errors import GuardedDispatch
+from screens.text import literal
+from screens.widgets import TextInput
 from store.views import Ref
 
 
@@ -27,7 +31,7 @@ class DepartmentGroupInput:
     departments: tuple[int, ...]
 
 
-class DepartmentGroupForm(ModalScreen[DepartmentGroupInput | None]):
+class DepartmentGroupForm(GuardedDispatch, ModalScreen[DepartmentGroupInput | None]):
     """Name, and departments in a SelectionList when ``departments`` is given."""
 
     CSS_PATH = "department_group_form.tcss"
@@ -54,12 +58,15 @@ class DepartmentGroupForm(ModalScreen[DepartmentGroupInput | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dgform"):
-            yield Static(self.form_title, id="dgform-title", markup=False)
-            yield Input(self.initial_name, placeholder="name", id="dgform-name")
+            yield Static(literal(self.form_title), id="dgform-title")
+            yield TextInput(self.initial_name, placeholder="name", id="dgform-name")
             if self.departments is not None:
                 yield Static("Departments (Space to pick):", id="dgform-label")
                 yield SelectionList[int](
-                    *[(d.name, d.id, d.id in self.selected) for d in self.departments],
+                    *[
+                        Selection(literal(d.name), d.id, d.id in self.selected)
+                        for d in self.departments
+                    ],
                     id="dgform-departments",
                 )
             with Horizontal(id="dgform-buttons"):

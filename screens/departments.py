@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +20,8 @@ from textual.widgets import DataTable, Static
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.department_group_form import DepartmentGroupForm, DepartmentGroupInput
+from screens.text import literal
+from screens.widgets import SafeTable
 from store import ScopeError
 from store.views import DepartmentGroupInfo, Ref
 
@@ -59,9 +60,9 @@ class DepartmentsScreen(ConsoleScreen):
         yield from self.compose_frame()
         with Horizontal(id="dep-body"):
             with Vertical(id="dep-pane"):
-                yield DataTable(id="dep-table", cursor_type="row", zebra_stripes=False)
+                yield SafeTable(id="dep-table", cursor_type="row", zebra_stripes=False)
             with Vertical(id="dg-pane"):
-                yield DataTable(id="dg-table", cursor_type="row", zebra_stripes=False)
+                yield SafeTable(id="dg-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="dep-status")
         yield from self.compose_footer()
 
@@ -100,7 +101,7 @@ class DepartmentsScreen(ConsoleScreen):
         )
 
     def _load_failed(self, message: str) -> None:
-        self.query_one("#dep-status", Static).update(Text(message, style="bold red"))
+        self.query_one("#dep-status", Static).update(literal(message, "bold red", lines=True))
         self.notify(message, title="Not shown", severity="error", timeout=8)
 
     def _show(self, loaded: _Loaded, select_group: int | None) -> None:
@@ -131,7 +132,7 @@ class DepartmentsScreen(ConsoleScreen):
             status += f" · {len(loaded.departments)} departments"
         if "department_groups.manage" not in self.capabilities:
             status += " · read-only"
-        self.query_one("#dep-status", Static).update(status)
+        self.query_one("#dep-status", Static).update(literal(status))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -17,13 +17,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.widgets import Checkbox, DataTable, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
-from screens.text import plain
+from screens.text import cell, literal, markup
+from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.views import GroupInfo, Ref
 
@@ -75,7 +75,7 @@ class GroupFormScreen(ConsoleScreen):
             with Vertical(id="settings"):
                 with Horizontal(id="name-row"):
                     yield Label("Name", id="name-label")
-                    yield Input(placeholder="group name", id="name", compact=True)
+                    yield TextInput(placeholder="group name", id="name", compact=True)
                 yield Checkbox("Required on the new-user form", id="required")
                 yield Checkbox("Disabled (its roles give nothing)", id="disabled")
                 yield Checkbox("Own members may not hand it out", id="withheld")
@@ -83,8 +83,8 @@ class GroupFormScreen(ConsoleScreen):
                 yield SelectionList[int](id="works-with")
             with Vertical(id="links"):
                 yield Label("Members", id="members-label", classes="section")
-                yield DataTable(id="members", cursor_type="row", zebra_stripes=False)
-                yield Input(
+                yield SafeTable(id="members", cursor_type="row", zebra_stripes=False)
+                yield TextInput(
                     placeholder="username to add, then Enter", id="add-member", compact=True
                 )
                 yield Label(
@@ -134,10 +134,10 @@ class GroupFormScreen(ConsoleScreen):
             title = "New group"
         else:
             admin = " · grants */*" if info.grants_administration else ""
-            title = f"Group {plain(info.name)}{admin}"
+            title = f"Group {info.name}{admin}"
             if not editable:
                 title += " · read-only for you"
-        self.query_one("#form-title", Static).update(title)
+        self.query_one("#form-title", Static).update(literal(title))
 
         name = self.query_one("#name", Input)
         name.value = info.name if info else ""
@@ -155,7 +155,7 @@ class GroupFormScreen(ConsoleScreen):
         works = self.query_one("#works-with", SelectionList)
         works.clear_options()
         works.add_options(
-            Selection(Content(g.name), g.id, g.id in chosen)
+            Selection(literal(g.name), g.id, g.id in chosen)
             for g in data.groups
             if info is None or g.id != info.id
         )
@@ -178,7 +178,7 @@ class GroupFormScreen(ConsoleScreen):
         table.clear()
         for member in data.members:
             table.add_row(
-                Text(member.name),
+                cell(member.name),
                 Text("yes" if member.changeable else "no"),
                 key=str(member.id),
             )
@@ -206,7 +206,7 @@ class GroupFormScreen(ConsoleScreen):
             roles_list.clear_options()
             roles_list.add_options(
                 Selection(
-                    Content(r.name if r.changeable else f"{r.name} (admins only)"),
+                    literal(r.name if r.changeable else f"{r.name} (admins only)"),
                     r.id,
                     r.id in carried,
                     disabled=not r.changeable,
@@ -220,9 +220,12 @@ class GroupFormScreen(ConsoleScreen):
         if info is None:
             roles_text.update("[dim]Save the group first (Ctrl+S).[/dim]")
             return
-        names = plain(", ".join(r.name for r in info.roles) or "none")
+        names = ", ".join(r.name for r in info.roles) or "none"
         roles_text.update(
-            f"{names}\n[dim]Attaching roles needs lhuser/editgroup and lhpermission/edit.[/dim]"
+            markup(
+                "$names\n[dim]Attaching roles needs lhuser/editgroup and lhpermission/edit.[/dim]",
+                names=names,
+            )
         )
 
     # -- the settings (Ctrl+S) -----------------------------------------------------------
@@ -283,7 +286,9 @@ class GroupFormScreen(ConsoleScreen):
 
     def _refused(self, message: str) -> None:
         self._busy(False)
-        self.query_one("#form-status", Static).update(f"[b]Not done:[/b] {plain(message)}")
+        self.query_one("#form-status", Static).update(
+            markup("[b]Not done:[/b] $message", message=message)
+        )
         self.notify(message, title="Not done", severity="error", timeout=8, markup=False)
 
     def _busy(self, busy: bool) -> None:
@@ -367,7 +372,7 @@ class GroupFormScreen(ConsoleScreen):
                 )
 
         self.app.push_screen(
-            ConfirmScreen(plain(f"Remove {member.name} from group {group_name!r}?"), "Remove"),
+            ConfirmScreen(f"Remove {member.name} from group {group_name!r}?", "Remove"),
             answered,
         )
 

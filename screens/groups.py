@@ -10,10 +10,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from screens.listing import FilteredListScreen
-from screens.text import OpenTable, fit
+from screens.text import fit
+from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.views import GroupInfo
 
@@ -42,7 +43,7 @@ class GroupsScreen(FilteredListScreen[GroupInfo]):
         yield from self.compose_frame()
         with Vertical(id="groups"):
             yield Static("Groups", id="groups-title", classes="title")
-            yield Input(
+            yield TextInput(
                 placeholder="/ filter by name, works-with or role", id="filter", compact=True
             )
             yield OpenTable(id="groups-table", cursor_type="row", zebra_stripes=False)

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from screens.text import plain
+from screens.errors import GuardedDispatch
+from screens.text import literal, markup
 
 GLOBAL_KEYS = """\
 [b]Everywhere[/b]
@@ -24,8 +26,11 @@ The footer shows the keys the current screen offers. Actions you may
 not take are not offered; the store refuses them anyway."""
 
 
-class HelpScreen(ModalScreen[None]):
-    """A modal listing ``(key, what it does)`` of the screen below, and the global keys."""
+class HelpScreen(GuardedDispatch, ModalScreen[None]):
+    """A modal listing ``(key, what it does)`` of the screen below, and the global keys.
+
+    The title and the keys' descriptions are shown as text (never markup), whatever they hold.
+    """
 
     CSS_PATH = "help.tcss"
     BINDINGS = [
@@ -41,7 +46,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             if self.keys:
-                lines = [f"[b]{plain(self.title_text) or 'This screen'}[/b]"]
-                lines += [f"  {plain(key):<9} {plain(what)}" for key, what in self.keys]
-                yield Static("\n".join(lines), id="help-screen-keys")
+                lines = [markup("[b]$title[/b]", title=self.title_text or "This screen")]
+                lines += [literal(f"  {key:<9} {what}") for key, what in self.keys]
+                yield Static(Content("\n").join(lines), id="help-screen-keys")
             yield Static(GLOBAL_KEYS)

@@ -10,6 +10,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
+from screens.text import literal, markup
 from store.views import ScopeSummary
 from tui.navigation import DESTINATIONS, Destination, available
 
@@ -69,10 +70,12 @@ class HomeScreen(ConsoleScreen):
 
     def _show(self, summary: ScopeSummary, capabilities: frozenset[str]) -> None:
         self.app.capabilities = capabilities  # type: ignore[attr-defined]
-        self.query_one("#who", Static).update(f"Logged in as [b]{summary.username}[/b]")
+        self.query_one("#who", Static).update(
+            markup("Logged in as [b]$name[/b]", name=summary.username)
+        )
         groups = ", ".join(g.name for g in summary.own_groups) or "no groups"
-        self.query_one("#groups", Static).update(f"Your groups: {groups}")
-        self.query_one("#scope", Static).update(f"Scope: {summary.one_line()}")
+        self.query_one("#groups", Static).update(literal(f"Your groups: {groups}"))
+        self.query_one("#scope", Static).update(literal(f"Scope: {summary.one_line()}"))
         powers = []
         if summary.is_administrator:
             powers.append("administrator (*/*)")
@@ -80,12 +83,22 @@ class HomeScreen(ConsoleScreen):
             powers.append("sees every user")
         if summary.edits_all_groups:
             powers.append("assigns any group")
-        self.query_one("#powers", Static).update(("Also: " + ", ".join(powers)) if powers else "")
+        self.query_one("#powers", Static).update(
+            literal(("Also: " + ", ".join(powers)) if powers else "")
+        )
         self.destinations = available(capabilities)
         menu = self.query_one("#menu", OptionList)
         menu.clear_options()
         menu.add_options(
-            Option(f"[b]{d.key}[/b]  {d.title:<16} [dim]{d.help}[/dim]", id=d.key)
+            Option(
+                markup(
+                    "[b]$key[/b]  $title [dim]$help[/dim]",
+                    key=d.key,
+                    title=f"{d.title:<16}",
+                    help=d.help,
+                ),
+                id=d.key,
+            )
             for d in self.destinations
         )
         menu.display = bool(self.destinations)

@@ -13,9 +13,17 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from screens.errors import GuardedDispatch
+from screens.text import literal, safe
 
-class InsightDetailScreen(ModalScreen[None]):
-    """A titled, scrollable text panel over the current screen."""
+
+class InsightDetailScreen(GuardedDispatch, ModalScreen[None]):
+    """A titled, scrollable text panel over the current screen.
+
+    The title is plain text; a str body is plain text too, and a ``Text``, ``Content`` or
+    ``Group`` of them keeps its styles with its characters made printable (``screens.text.
+    safe``). Other renderables must be built from printable text by the caller.
+    """
 
     CSS_PATH = "insight_detail.tcss"
     BINDINGS = [
@@ -26,11 +34,11 @@ class InsightDetailScreen(ModalScreen[None]):
     def __init__(self, title: str, body: RenderableType) -> None:
         super().__init__()
         self.title_text = title
-        self.body = body
+        self.body = safe(body)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
-            yield Static(self.title_text, id="detail-title", markup=False)
+            yield Static(literal(self.title_text), id="detail-title")
             with VerticalScroll(id="detail-scroll"):
                 yield Static(self.body, id="detail-body")
             yield Static("[dim]Esc close · ↑↓ scroll[/dim]", id="detail-keys")

@@ -18,7 +18,8 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
-from screens.text import OpenTable, plain
+from screens.text import literal
+from screens.widgets import OpenTable
 from store import Session
 
 
@@ -129,7 +130,7 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
         status = f"{len(shown)} of {total} {nouns}" if len(shown) != total else f"{total} {nouns}"
         legend = self.legend()
         self.query_one(f"#{self.STATUS_ID}", Static).update(
-            f"{status} · {legend}" if legend else status
+            literal(f"{status} · {legend}" if legend else status)
         )
 
     def highlighted(self) -> ItemT | None:
@@ -200,7 +201,7 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
                     exclusive=False,
                 )
 
-        self.app.push_screen(ConfirmScreen(plain(self.delete_question(item)), "Delete"), answered)
+        self.app.push_screen(ConfirmScreen(self.delete_question(item), "Delete"), answered)
 
     def _deleted(self, item: ItemT) -> None:
         self.notify(

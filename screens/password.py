@@ -12,12 +12,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from screens.errors import GuardedDispatch
+from screens.text import markup
 
-class PasswordScreen(ModalScreen[bool]):
+
+class PasswordScreen(GuardedDispatch, ModalScreen[bool]):
     """Two password inputs; Enter or Ctrl+S submits, Esc cancels."""
 
     CSS_PATH = "password.tcss"
@@ -33,7 +35,9 @@ class PasswordScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="password-box"):
-            yield Static(f"New password for [b]{escape(self.username)}[/b]", id="password-title")
+            yield Static(
+                markup("New password for [b]$name[/b]", name=self.username), id="password-title"
+            )
             yield Input(placeholder="new password", password=True, id="password-1", compact=True)
             yield Input(placeholder="the same again", password=True, id="password-2", compact=True)
             yield Static("", id="password-error")
@@ -60,7 +64,7 @@ class PasswordScreen(ModalScreen[bool]):
     def show_error(self, message: str) -> None:
         """The store refused: say why and let the person type again."""
         self.query_one("#password-error", Static).update(
-            f"[b red]Not changed:[/] {escape(message)}"
+            markup("[b red]Not changed:[/] $message", message=message)
         )
         second = self.query_one("#password-2", Input)
         second.value = ""

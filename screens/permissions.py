@@ -19,6 +19,8 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.insight_detail import InsightDetailScreen
+from screens.text import literal, safe
+from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.insight import NamedEntry, PermissionReport
 from store.limitations import Limitation
@@ -57,11 +59,13 @@ class PermissionsScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("Loading…", id="perm-who")
-        yield Input(placeholder="username (Enter shows, Esc cancels)", id="perm-user", compact=True)
-        yield Input(
+        yield TextInput(
+            placeholder="username (Enter shows, Esc cancels)", id="perm-user", compact=True
+        )
+        yield TextInput(
             placeholder="/ filter: module, function, group or role", id="perm-filter", compact=True
         )
-        yield DataTable(id="perm-table", cursor_type="row", zebra_stripes=False)
+        yield SafeTable(id="perm-table", cursor_type="row", zebra_stripes=False)
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -93,7 +97,7 @@ class PermissionsScreen(ConsoleScreen):
         self.refresh_bindings()
 
     def _load_failed(self, message: str) -> None:
-        self.query_one("#perm-who", Static).update(Text(message, style="bold red"))
+        self.query_one("#perm-who", Static).update(literal(message, "bold red", lines=True))
         self.notify(message, title="Not shown", severity="error", timeout=8)
 
     def _show(self, report: PermissionReport) -> None:
@@ -107,7 +111,7 @@ class PermissionsScreen(ConsoleScreen):
         if report.is_administrator:
             line.append(" · administrator (*/*)", style="bold")
         line.append(" · Enter: who grants", style="dim")
-        self.query_one("#perm-who", Static).update(line)
+        self.query_one("#perm-who", Static).update(safe(line))
         self._fill()
 
     def _fill(self) -> None:

@@ -19,7 +19,8 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
-from screens.text import clip, plain
+from screens.text import clip, literal, markup
+from screens.widgets import TextInput
 from store import Session
 from store.catalogue import describe, functions_of, modules
 from store.views import RoleInfo
@@ -46,20 +47,24 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="policy-form"):
-            yield Static(f"Add a policy to role [b]{plain(self.role_name)}[/b]", id="policy-title")
+            yield Static(
+                markup("Add a policy to role [b]$name[/b]", name=self.role_name), id="policy-title"
+            )
             with Horizontal(id="pickers"):
                 with Vertical(id="module-column"):
                     yield Label("Module")
-                    yield Input(placeholder="filter modules", id="module-filter", compact=True)
+                    yield TextInput(placeholder="filter modules", id="module-filter", compact=True)
                     yield OptionList(id="modules")
                 with Vertical(id="function-column"):
                     yield Label("Function")
-                    yield Input(placeholder="filter functions", id="function-filter", compact=True)
+                    yield TextInput(
+                        placeholder="filter functions", id="function-filter", compact=True
+                    )
                     yield OptionList(id="functions")
             yield Static("", id="policy-chosen")
             with Horizontal(id="limitation-row"):
                 yield Label("Limitation", id="limitation-label")
-                yield Input(
+                yield TextInput(
                     placeholder='optional JSON, e.g. {"group":[2]}', id="limitation", compact=True
                 )
             yield Checkbox("Exclude: take this function away instead of granting it", id="exclude")
@@ -78,7 +83,10 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
         text = self.query_one("#module-filter", Input).value.strip().lower()
         entries = [(WILDCARD, "every module"), *((m.module, m.title) for m in modules())]
         options = [
-            Option(f"{plain(module):<16}[dim]{plain(clip(title, 14))}[/dim]", id=module)
+            Option(
+                markup("$module[dim]$title[/dim]", module=f"{module:<16}", title=clip(title, 14)),
+                id=module,
+            )
             for module, title in entries
             if not text or text in module or text in title.lower()
         ]
@@ -99,9 +107,11 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
         text = self.query_one("#function-filter", Input).value.strip().lower()
         options: list[Option] = []
         if module is not None:
-            options.append(Option(f"{WILDCARD}  [dim]every function[/dim]", id=WILDCARD))
+            options.append(Option(markup("$w  [dim]every function[/dim]", w=WILDCARD), id=WILDCARD))
             if module != WILDCARD:
-                options += [Option(plain(f.function), id=f.function) for f in functions_of(module)]
+                options += [
+                    Option(literal(f.function), id=f.function) for f in functions_of(module)
+                ]
         if text:
             options = [
                 o
@@ -128,7 +138,14 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
             chosen.update("[dim]Pick a module and a function.[/dim]")
             return
         description = describe(module, function) or "(not in catalogue)"
-        chosen.update(f"[b]{plain(module)}/{plain(function)}[/b]  [dim]{plain(description)}[/dim]")
+        chosen.update(
+            markup(
+                "[b]$module/$function[/b]  [dim]$description[/dim]",
+                module=module,
+                function=function,
+                description=description,
+            )
+        )
 
     @on(Input.Changed, "#module-filter")
     def _module_filter_changed(self) -> None:
@@ -217,7 +234,7 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
 
     def _error(self, message: str) -> None:
         self.query_one("#policy-error", Static).update(
-            f"[b]Not added:[/b] {plain(message)}" if message else ""
+            markup("[b]Not added:[/b] $message", message=message) if message else ""
         )
 
     @on(Button.Pressed, "#policy-cancel")

@@ -8,8 +8,11 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from screens.errors import GuardedDispatch
+from screens.text import literal, markup
 
-class ProblemScreen(Screen[None]):
+
+class ProblemScreen(GuardedDispatch, Screen[None]):
     """A clear message instead of a traceback."""
 
     CSS_PATH = "problem.tcss"
@@ -24,10 +27,13 @@ class ProblemScreen(Screen[None]):
         yield Header()
         with Vertical(id="problem"):
             yield Static("Cannot open the database", classes="title")
-            yield Static(self.message, id="problem-message")
+            yield Static(literal(self.message, lines=True), id="problem-message")
             yield Static(
-                f"Database: {self.database_url}\n\n"
-                "Point the console elsewhere with --db URL or LHC_CONSOLE_DB.",
+                markup(
+                    "Database: $url\n\n"
+                    "Point the console elsewhere with --db URL or LHC_CONSOLE_DB.",
+                    url=self.database_url,
+                ),
                 classes="hint",
             )
         yield Footer()

@@ -17,7 +17,8 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.insight_detail import InsightDetailScreen
-from screens.text import OpenTable, clip
+from screens.text import cell, literal, safe
+from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.risk import Finding, RiskReport
 
@@ -68,7 +69,7 @@ class RiskScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("Checking the configuration…", id="risk-summary")
-        yield Input(
+        yield TextInput(
             placeholder="/ filter: severity, rule, object or text", id="risk-filter", compact=True
         )
         yield OpenTable(id="risk-table", cursor_type="row", zebra_stripes=False)
@@ -96,7 +97,7 @@ class RiskScreen(ConsoleScreen):
         self._fill()
 
     def _failed(self, message: str) -> None:
-        self.query_one("#risk-summary", Static).update(Text(message, style="bold red"))
+        self.query_one("#risk-summary", Static).update(literal(message, "bold red", lines=True))
         self.notify(message, title="Not shown", severity="error", timeout=8)
 
     def _fill(self) -> None:
@@ -111,8 +112,8 @@ class RiskScreen(ConsoleScreen):
                 continue
             table.add_row(
                 Text(finding.severity, style=SEVERITY_STYLE.get(finding.severity, "")),
-                Text(clip(finding.title, COLUMNS[1][1])),
-                Text(clip(objects_text(finding), COLUMNS[2][1])),
+                cell(finding.title, COLUMNS[1][1]),
+                cell(objects_text(finding), COLUMNS[2][1]),
                 key=str(len(self.shown)),
             )
             self.shown.append(finding)
@@ -156,7 +157,7 @@ class RiskScreen(ConsoleScreen):
         text.append(finding.message)
         text.append("\nFix: ", style="bold")
         text.append(finding.fix)
-        detail.update(text)
+        detail.update(safe(text))
         self.query_one("#risk-pane", VerticalScroll).scroll_home(animate=False)
 
     @on(DataTable.RowSelected, "#risk-table")

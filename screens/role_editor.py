@@ -20,7 +20,8 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
-from screens.text import fit, plain
+from screens.text import fit, literal, markup
+from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.catalogue import catalogue, describe
 from store.views import PolicyInfo, RoleInfo
@@ -47,7 +48,7 @@ class RoleEditorData:
     may_change: bool
 
 
-class PolicyTable(DataTable[str]):
+class PolicyTable(SafeTable):
     """The policies; Enter is not used here (rows have no form of their own)."""
 
 
@@ -73,7 +74,7 @@ class RoleEditorScreen(ConsoleScreen):
         with Vertical(id="role-editor"):
             yield Static("Loading…", id="role-title", classes="title")
             yield Static("", id="role-groups")
-            yield Input(
+            yield TextInput(
                 placeholder="/ filter by module, function or description",
                 id="policy-filter",
                 compact=True,
@@ -82,7 +83,7 @@ class RoleEditorScreen(ConsoleScreen):
             yield Static("", id="policy-detail")
             with Horizontal(id="rename-row"):
                 yield Label("Rename to", id="rename-label")
-                yield Input(
+                yield TextInput(
                     placeholder="new name (Enter renames, Esc cancels)", id="rename", compact=True
                 )
         yield from self.compose_footer()
@@ -122,10 +123,10 @@ class RoleEditorScreen(ConsoleScreen):
         count = len(role.policies)
         mode = "" if data.may_change else " · read-only for you"
         self.query_one("#role-title", Static).update(
-            f"Role {plain(role.name)} · {count} {'policy' if count == 1 else 'policies'}{mode}"
+            literal(f"Role {role.name} · {count} {'policy' if count == 1 else 'policies'}{mode}")
         )
         groups = ", ".join(g.name for g in role.groups) or "no group (it gives nobody anything)"
-        self.query_one("#role-groups", Static).update(f"Used by: {plain(groups)}")
+        self.query_one("#role-groups", Static).update(literal(f"Used by: {groups}"))
         self._fill()
 
     def _shown(self) -> list[PolicyInfo]:
@@ -178,11 +179,19 @@ class RoleEditorScreen(ConsoleScreen):
         if policy is None:
             detail.update("No policies." if self.data and not self.data.role.policies else "")
             return
-        kind = "[b]exclude[/b]" if policy.exclude else "grant"
-        limitation = f" · limited to {plain(policy.limitation)}" if policy.limitation else ""
+        template = (
+            "$module/$function ([b]exclude[/b])" if policy.exclude else "$module/$function (grant)"
+        )
+        if policy.limitation:
+            template += " · limited to $limitation"
         detail.update(
-            f"{plain(policy.module)}/{plain(policy.function)} ({kind}){limitation}\n"
-            f"[dim]{plain(policy_description(policy))}[/dim]"
+            markup(
+                template + "\n[dim]$description[/dim]",
+                module=policy.module,
+                function=policy.function,
+                limitation=policy.limitation,
+                description=policy_description(policy),
+            )
         )
 
     # -- keys ----------------------------------------------------------------------------
@@ -264,7 +273,7 @@ class RoleEditorScreen(ConsoleScreen):
                     exclusive=False,
                 )
 
-        self.app.push_screen(ConfirmScreen(plain(question), "Remove"), answered)
+        self.app.push_screen(ConfirmScreen(question, "Remove"), answered)
 
     def _removed(self, role: RoleInfo, policy: PolicyInfo) -> None:
         self.notify(

@@ -14,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from screens.listing import FilteredListScreen
-from screens.text import OpenTable, fit
+from screens.text import fit
+from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.views import RoleInfo
 
@@ -34,14 +35,14 @@ class RolesScreen(FilteredListScreen[RoleInfo]):
         yield from self.compose_frame()
         with Vertical(id="roles"):
             yield Static("Roles", classes="title")
-            yield Input(
+            yield TextInput(
                 placeholder="/ filter by role or group name", id="roles-filter", compact=True
             )
             yield OpenTable(id="roles-table", cursor_type="row", zebra_stripes=False)
             yield Static("", id="roles-status")
             with Horizontal(id="new-role-row"):
                 yield Label("New role", id="new-role-label")
-                yield Input(
+                yield TextInput(
                     placeholder="name (Enter creates, Esc cancels)", id="new-role", compact=True
                 )
         yield from self.compose_footer()

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.markup import escape
 from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.text import literal, markup
+from screens.widgets import TextInput
 from store import Session, StoreError
 from store.views import Assignment, Ref, UserDetail, UserForm
 
@@ -99,8 +100,8 @@ class AssignmentList(SelectionList[int]):
 
     def _prompt(self, value: int) -> Content:
         if self.read_only.get(value):
-            return Content.assemble(self.names[value], ("  read-only", "italic $warning"))
-        return Content(self.names[value])
+            return Content.assemble(literal(self.names[value]), ("  read-only", "italic $warning"))
+        return literal(self.names[value])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_read_only":
@@ -154,7 +155,7 @@ class UserFormScreen(ConsoleScreen):
                 for key, label in FIELDS:
                     with Horizontal(classes="field"):
                         yield Label(label)
-                        yield Input(id=f"field-{key}", compact=True)
+                        yield TextInput(id=f"field-{key}", compact=True)
                 if self.is_new:
                     with Horizontal(classes="field"):
                         yield Label("Password")
@@ -193,7 +194,7 @@ class UserFormScreen(ConsoleScreen):
 
     def _load_failed(self, message: str) -> None:
         self.query_one("#form-title", Static).update("Not loaded")
-        self._banner(f"[b]Not loaded:[/b] {escape(message)}", "error")
+        self._banner(markup("[b]Not loaded:[/b] $message", message=message), "error")
         self.notify(message, title="Not done", severity="error", timeout=8)
 
     def _show(self, form: UserForm) -> None:
@@ -205,15 +206,17 @@ class UserFormScreen(ConsoleScreen):
         if user is None:
             title.update("New user")
         elif form.read_only:
-            title.update(f"User [b]{escape(user.username)}[/b] (#{user.id}) · read-only")
+            title.update(
+                markup("User [b]$name[/b] (#$id) · read-only", name=user.username, id=user.id)
+            )
         else:
-            title.update(f"Edit user [b]{escape(user.username)}[/b] (#{user.id})")
+            title.update(markup("Edit user [b]$name[/b] (#$id)", name=user.username, id=user.id))
         for key, value in state.fields:
             self.query_one(f"#field-{key}", Input).value = value
         self._fill_groups(form, state)
         self._fill_departments(form, state)
         if form.read_only:
-            self._banner(f"Read-only: {escape(form.read_only_reason)}", "warning")
+            self._banner(literal(f"Read-only: {form.read_only_reason}"), "warning")
         else:
             self._banner("", "")
         for widget in self.query(Input):
@@ -232,7 +235,7 @@ class UserFormScreen(ConsoleScreen):
         for widget, refs in ((plain, form.groups), (required, form.required_groups)):
             widget.clear_options()
             widget.add_options(
-                Selection(Content(g.name), g.id, g.id in state.groups, disabled=not g.changeable)
+                Selection(literal(g.name), g.id, g.id in state.groups, disabled=not g.changeable)
                 for g in refs
             )
             widget.highlighted = 0 if refs else None
@@ -248,7 +251,7 @@ class UserFormScreen(ConsoleScreen):
         locked = self.query_one("#locked-groups", Static)
         if form.locked_groups:
             names = ", ".join(g.name for g in form.locked_groups)
-            locked.update(f"Also member of (you cannot change): [b]{escape(names)}[/b]")
+            locked.update(markup("Also member of (you cannot change): [b]$names[/b]", names=names))
         else:
             locked.update("")
         locked.display = bool(form.locked_groups)
@@ -278,19 +281,22 @@ class UserFormScreen(ConsoleScreen):
             other += [a for a in user.departments if a.id not in offered_departments]
             if other:
                 names = ", ".join(a.name + (" (read-only)" if a.read_only else "") for a in other)
-                lines.append(f"Also assigned (you cannot change): [b]{escape(names)}[/b]")
+                lines.append(
+                    markup("Also assigned (you cannot change): [b]$names[/b]", names=names)
+                )
             if user.all_departments:
-                lines.append("Works in all departments (LHC's 'all departments' switch).")
+                lines.append(literal("Works in all departments (LHC's 'all departments' switch)."))
         locked = self.query_one("#locked-departments", Static)
-        locked.update("\n".join(lines))
+        locked.update(Content("\n").join(lines))
         locked.display = bool(lines)
 
     def _note(self, selector: str, text: str) -> None:
         note = self.query_one(selector, Static)
-        note.update(Content(text))
+        note.update(literal(text, lines=True))
         note.display = bool(text)
 
-    def _banner(self, text: str, kind: str) -> None:
+    def _banner(self, text: Content | str, kind: str) -> None:
+        """``text``: Content built here (``markup``/``literal``), or a fixed str of ours."""
         banner = self.query_one("#form-banner", Static)
         banner.update(text)
         banner.set_classes(kind)
@@ -478,5 +484,5 @@ class UserFormScreen(ConsoleScreen):
     def _refused(self, message: str) -> None:
         """Keep the form and its input; say what the store said."""
         self._saving = False
-        self._banner(f"[b]Not saved:[/b] {escape(message)}", "error")
+        self._banner(markup("[b]Not saved:[/b] $message", message=message), "error")
         self.notify(message, title="Not saved", severity="error", timeout=8)

@@ -16,14 +16,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.password import PasswordScreen
+from screens.text import cell, markup
 from screens.user_form import UserFormScreen
+from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.views import UserPage, UserRow
 
@@ -64,7 +66,7 @@ def row_cells(row: UserRow) -> list[Text]:
         ", ".join(row.department_groups),
         state,
     )
-    return [Text(value, style=style, no_wrap=True, overflow="ellipsis") for value in values]
+    return [cell(value, style=style, no_wrap=True, overflow="ellipsis") for value in values]
 
 
 class UsersScreen(ConsoleScreen):
@@ -100,12 +102,12 @@ class UsersScreen(ConsoleScreen):
         yield from self.compose_frame()
         with Horizontal(id="users-filter-bar"):
             yield Label("Filter", id="users-filter-label")
-            yield Input(
+            yield TextInput(
                 placeholder="username, name, e-mail or id  (/ to focus)",
                 id="users-filter",
                 compact=True,
             )
-        table: DataTable[Text] = DataTable(id="users-table", cursor_type="row", zebra_stripes=False)
+        table = SafeTable(id="users-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("Loading…", id="users-status")
         yield from self.compose_footer()
@@ -203,7 +205,7 @@ class UsersScreen(ConsoleScreen):
         if generation == self._generation:
             self._loading_more = False
             self.query_one("#users-status", Static).update(
-                f"[b red]Not loaded:[/] {escape(message)}"
+                markup("[b red]Not loaded:[/] $message", message=message)
             )
             self.notify(message, title="Not done", severity="error", timeout=8)
 
@@ -242,16 +244,22 @@ class UsersScreen(ConsoleScreen):
         arrow = "↓" if self.descending else "↑"
         total, loaded = self.total, len(self.rows)
         if total is None:
-            parts = [f"[b]{loaded:,}+[/b] users [dim]({escape(counting)})[/dim]"]
+            parts = [
+                markup(
+                    "[b]$n+[/b] users [dim]($counting)[/dim]", n=f"{loaded:,}", counting=counting
+                )
+            ]
         else:
-            parts = [f"[b]{total:,}[/b] user{'s' if total != 1 else ''}"]
-        parts.append(f"sort: {label} {arrow}")
+            parts = [
+                markup("[b]$n[/b] $users", n=f"{total:,}", users="users" if total != 1 else "user")
+            ]
+        parts.append(markup("sort: $label $arrow", label=label, arrow=arrow))
         if total is not None and loaded < total:
-            parts.append(f"{loaded:,} loaded")
+            parts.append(markup("$n loaded", n=f"{loaded:,}"))
         if self.filter_text:
-            parts.append(f"filter: {escape(self.filter_text)}")
-        parts.append("[dim]ro = read-only for you, off = disabled[/dim]")
-        self.query_one("#users-status", Static).update(" · ".join(parts))
+            parts.append(markup("filter: $text", text=self.filter_text))
+        parts.append(Content.from_markup("[dim]ro = read-only for you, off = disabled[/dim]"))
+        self.query_one("#users-status", Static).update(Content(" · ").join(parts))
 
     # -- the highlighted row and what it offers ------------------------------------------
 

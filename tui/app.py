@@ -31,16 +31,19 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from screens import errors
 from screens.login import LoginScreen
+from screens.text import printable
 from store.errors import StoreError
 from store.locations import describe_url
 
 if TYPE_CHECKING:
     from textual.message import Message
+    from textual.notifications import SeverityLevel
 
     from store import Session
     from store.database import Database
@@ -284,7 +287,34 @@ class LhcConsole(App[None]):
         )
         self.push_screen(HelpScreen(title, keys))
 
-    # -- errors are reported, never shown as tracebacks --
+    # -- stored text is shown, never obeyed; errors are reported, never shown as tracebacks --
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notification whose message and title are plain text, whatever they hold.
+
+        Messages carry names and the store's refusals (which quote names): markup is never
+        read in them (``markup`` is ignored) and control characters show as escapes. Every
+        ``Widget.notify`` comes here.
+        """
+        super().notify(
+            printable(message, lines=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header: the database's name and the actor's groups, printable."""
+        return super().format_title(printable(title), printable(sub_title))
 
     _serving = False  # True while the app's message loop runs: an error there is survivable
     _error_notices: dict[str, float] | None = None
