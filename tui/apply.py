@@ -80,14 +80,34 @@ class _DryRun(Exception):
 # -- reading and checking the file ------------------------------------------------------
 
 
-def load(path: str) -> Plan:
-    """Read and check the file; every problem found is reported at once (``ValidationError``)."""
+MAX_FILE_BYTES = 4 << 20
+"""An apply file is read at most 4 MiB: a plan for a thousand users is about 200 KB, so a
+larger file is not a plan (``/dev/zero``, a dump named by mistake) and is refused unread."""
+
+
+def read_bounded(path: str) -> str:
+    """The file's text, read with a bound: more than ``MAX_FILE_BYTES`` is refused before any
+    parsing, after reading one byte past the bound (never the whole file)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise CommandError(f"Cannot read {path!r}: {error.strerror or error}") from error
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(
+            f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB ({MAX_FILE_BYTES:,} bytes), far "
+            "more than a plan of users needs: refused before parsing, nothing was changed"
+        )
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ValidationError(f"{path}: not UTF-8 text") from error
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as read_text() reads lines
+
+
+def load(path: str) -> Plan:
+    """Read and check the file; every problem found is reported at once (``ValidationError``)."""
+    text = read_bounded(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
