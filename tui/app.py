@@ -409,5 +409,6 @@ def run_console(
     """
     if local is None and actor_id is None:
         local = not any(os.environ.get(name) for name in SSH_SESSION_VARIABLES)
-    LhcConsole(database_url, actor_id, local=local, login_ip=login_ip).run()
-    return 0
+    app = LhcConsole(database_url, actor_id, local=local, login_ip=login_ip)
+    app.run()
+    return app.return_code or 0  # 1 after an error the console could not survive
