@@ -79,6 +79,7 @@ class LoginScreen(Screen[None]):
     def authenticate(self, username: str, password: str) -> None:
         """bcrypt is slow on purpose: check the password off the UI thread."""
         from store import AuthenticationError, Session, StoreError
+        from store.source_throttle import SourceThrottle, throttled
 
         # The app opens the database while the form is shown: a password typed first waits.
         db = self.app.wait_for_database()  # type: ignore[attr-defined]
@@ -88,7 +89,12 @@ class LoginScreen(Screen[None]):
         try:
             # The browser's address for a console serve-web started; "console" on the host.
             ip = getattr(self.app, "login_ip", "console")
-            session = Session.login(db, username, password, ip=ip)
+            # serve-web hands its consoles one per-address throttle (None on the host).
+            session = throttled(
+                SourceThrottle.from_environment(),
+                ip,
+                lambda: Session.login(db, username, password, ip=ip),
+            )
             summary = session.permissions.summary()
         except AuthenticationError as error:
             self.app.call_from_thread(self._refused, str(error))

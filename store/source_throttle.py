@@ -26,6 +26,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from .errors import AuthenticationError
+
+T = TypeVar("T")
+
+SOURCE_REFUSED = "Too many failed logins from your address; try again later"
+"""The answer while an address is banned: about the address, never about an account."""
 
 STATE_ENV_VAR = "LHC_CONSOLE_THROTTLE_FILE"
 """Where a web console finds the throttle state its server shares with its other consoles."""
@@ -137,3 +145,23 @@ class SourceThrottle:
             handle.seek(0)
             handle.truncate()
             handle.write(json.dumps(state))
+
+
+def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[], T]) -> T:
+    """Run one login attempt from ``source`` under the throttle (blocking; for threads).
+
+    Waits the address's delay, or refuses it outright while it is banned (nothing checked,
+    nothing recorded); a refused login then counts against the address.
+    """
+    if throttle is None:
+        return attempt()
+    wait = throttle.delay(source)
+    if wait is None:
+        raise AuthenticationError(SOURCE_REFUSED)
+    if wait:
+        time.sleep(wait)
+    try:
+        return attempt()
+    except AuthenticationError:
+        throttle.failed(source)
+        raise

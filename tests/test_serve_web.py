@@ -309,3 +309,28 @@ def test_own_origins() -> None:
     }
     behind_proxy = own_origins("10.0.0.5", 8000, "https://console.example.org/lhc/")
     assert behind_proxy == {("http", "10.0.0.5", 8000), ("https", "console.example.org", 443)}
+
+
+async def test_an_address_with_too_many_failures_is_refused_across_tabs(
+    sample_db: Database, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """Issue 16, point 5: the tabs' consoles share one per-address throttle."""
+    web = start_web(sample_db, tmp_path, "--source-max-failures", "2", "--source-ban", "60")
+    try:
+        for _ in range(2):  # two tabs, one wrong password each
+            ws = await open_tab(http, web)
+            await read_until(ws, "Log in")
+            await type_keys(ws, "Operator US\r")
+            await type_keys(ws, "wrong\r")
+            await read_until(ws, "Wrong username/e-mail or password")
+            await ws.close()
+        ws = await open_tab(http, web)
+        await read_until(ws, "Log in")
+        await type_keys(ws, "Teamleader US\r")
+        await type_keys(ws, "demo\r")  # the right password, from a banned address
+        await read_until(ws, "Too many failed logins from your address")
+        await ws.close()
+    finally:
+        web.stop()
+    assert logins(web.url, "Teamleader US") == []  # turned away before any check
+    assert logins(web.url, "Operator US") == [(0, "127.0.0.1"), (0, "127.0.0.1")]

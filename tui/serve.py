@@ -22,6 +22,7 @@ from store.locations import APP_NAME, resolve_database_url
 
 if TYPE_CHECKING:
     from store.database import Database
+    from store.source_throttle import ThrottleSettings
 
 SSH_DEFAULT = ("127.0.0.1", 2222)
 WEB_DEFAULT = ("127.0.0.1", 8000)
@@ -131,6 +132,7 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         default=1800.0,
         help="close a console after S seconds without a keystroke (default 1800; 0: never)",
     )
+    _add_throttle_options(p)
     p = command(
         "serve-web",
         "serve the console to a browser (textual-serve); the login screen is the way in",
@@ -164,6 +166,40 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         type=_seconds,
         default=1800.0,
         help="close a console after S seconds without a keystroke (default 1800; 0: never)",
+    )
+    _add_throttle_options(p)
+
+
+def _add_throttle_options(p: argparse.ArgumentParser) -> None:
+    """Per-address throttling of failed logins (store.source_throttle), for both servers."""
+    p.add_argument(
+        "--source-max-failures",
+        metavar="N",
+        type=_positive_int,
+        default=10,
+        help="failed logins from one address within --source-window that ban it (default 10)",
+    )
+    p.add_argument(
+        "--source-window",
+        metavar="S",
+        type=_seconds,
+        default=600.0,
+        help="seconds over which an address's failures are counted (default 600)",
+    )
+    p.add_argument(
+        "--source-ban",
+        metavar="S",
+        type=_seconds,
+        default=900.0,
+        help="seconds a banned address is refused without any password check (default 900)",
+    )
+
+
+def throttle_settings(args: argparse.Namespace) -> ThrottleSettings:
+    from store.source_throttle import ThrottleSettings
+
+    return ThrottleSettings(
+        max_failures=args.source_max_failures, window=args.source_window, ban=args.source_ban
     )
 
 
@@ -213,6 +249,7 @@ def run_ssh(args: argparse.Namespace, db: Database) -> int:
         keys_dir=config_dir() / KEYS_DIR_NAME,
         max_sessions=args.max_sessions,
         idle_timeout=args.idle_timeout,
+        throttle=throttle_settings(args),
     )
     _warn_if_exposed("serve-ssh", host, "check the host's firewall")
 
@@ -249,6 +286,7 @@ def run_web(args: argparse.Namespace, db: Database) -> int:
         public_url=args.public_url,
         max_sessions=args.max_sessions,
         idle_timeout=args.idle_timeout,
+        throttle=throttle_settings(args),
     )
 
     async def until_stopped() -> None:

@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from store import AuthenticationError, StoreError
 from store.auth import authenticate
 from store.lookup import UserRef
 from store.remote_login import enabled_account, record_key_login
+from store.source_throttle import SOURCE_REFUSED, SourceThrottle, ThrottleSettings
 
 from .pty_session import TERMINAL_RESET, ConsoleLaunch, PtyConsole
 
@@ -57,6 +58,46 @@ class SshSettings:
     keys_dir: Path
     max_sessions: int
     idle_timeout: float  # 0: never
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+
+
+# -- passwords as typed -----------------------------------------------------------------------
+
+
+class RawPasswordAuth(asyncssh.auth._ServerPasswordAuth):  # type: ignore[misc]
+    """SSH's ``password`` method, handing the server the password exactly as the client sent it.
+
+    asyncssh applies SASLprep (RFC 4013) to it first: a ligature arrives as two letters, a
+    no-break space as a plain one, and a password with an emoji ends the connection. The
+    console checks passwords as typed everywhere else (the form, the CLI, keyboard-interactive),
+    so a password could work there, fail here and count as a failure of the account. This
+    handler decodes the UTF-8 bytes and nothing more; new passwords that SASLprep would change
+    are refused when set (``store.validation.ssh_change``), so normalising clients still match.
+    A password change request (which the console never asks for) is refused.
+    """
+
+    async def _start(self, packet: asyncssh.packet.SSHPacket) -> None:
+        password_change = packet.get_boolean()
+        password_bytes = packet.get_string()
+        if password_change:
+            packet.get_string()
+        packet.check_end()
+        try:
+            password = password_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            raise asyncssh.ProtocolError("Invalid password auth request") from None
+        if password_change:
+            self.send_failure()
+            return
+        if await self._conn.validate_password(self._username, password):
+            await self.send_success()
+        else:
+            self.send_failure()
+
+
+def use_raw_passwords() -> None:
+    """Install ``RawPasswordAuth`` as this process's server side of the ``password`` method."""
+    asyncssh.auth._server_auth_handlers[b"password"] = RawPasswordAuth
 
 
 # -- host key --------------------------------------------------------------------------------
@@ -150,6 +191,7 @@ class ConsoleServer:
         self.active_sessions = 0
         self.bcrypt_slots = asyncio.Semaphore(BCRYPT_SLOTS)
         self.connections: set[ConsoleConnection] = set()
+        self.throttle = SourceThrottle(settings.throttle)  # failed logins per address
         self.stopping: set[asyncio.Task[None]] = set()  # consoles being hung up on
 
     @property
@@ -157,6 +199,7 @@ class ConsoleServer:
         return self.active_sessions >= self.settings.max_sessions
 
     async def listen(self, host_key: asyncssh.SSHKey) -> asyncssh.SSHAcceptor:
+        use_raw_passwords()
         try:
             return await asyncssh.create_server(
                 lambda: ConsoleConnection(self),
@@ -292,11 +335,24 @@ class ConsoleConnection(asyncssh.SSHServer):
         return True
 
     async def validate_password(self, username: str, password: str) -> bool:
-        """The login screen's check, run in a thread: bcrypt is slow on purpose."""
+        """The login screen's check, run in a thread: bcrypt is slow on purpose.
+
+        The password is the one the client sent, not normalised (``RawPasswordAuth``), and the
+        client's address is throttled first: a banned address is turned away unchecked.
+        """
+        wait = self.server.throttle.delay(self.ip)
+        if wait is None:
+            self.failures += 1
+            self._banner(f"lhc-console: {SOURCE_REFUSED}\r\n")
+            self.close("refused: too many failed logins from this address")
+            return False
+        if wait:
+            await asyncio.sleep(wait)  # outside the bcrypt slots: a slow guesser holds none
         async with self.server.bcrypt_slots:
             try:
                 user = await asyncio.to_thread(authenticate, username, password, ip=self.ip)
             except AuthenticationError as error:
+                self.server.throttle.failed(self.ip)
                 self.failures += 1
                 self._banner(f"lhc-console: {error}\r\n")
                 if self.failures >= MAX_AUTH_FAILURES and self.conn is not None:

@@ -30,15 +30,20 @@ import ipaddress
 import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from store.locations import ENV_VAR
+from store.source_throttle import SETTINGS_ENV_VAR as THROTTLE_SETTINGS
+from store.source_throttle import STATE_ENV_VAR as THROTTLE_STATE
+from store.source_throttle import ThrottleSettings
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -72,6 +77,7 @@ class WebSettings:
     public_url: str | None
     max_sessions: int
     idle_timeout: float  # 0: never
+    throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
 
 
 # -- origins ----------------------------------------------------------------------------------
@@ -408,6 +414,10 @@ async def serve(settings: WebSettings, stop: asyncio.Event | None = None) -> Non
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (source_root, os.environ.get("PYTHONPATH", "")) if p
     )
+    # One per-address throttle for every tab's console: a private state file they share.
+    throttle_dir = tempfile.mkdtemp(prefix="lhc-console-web-")  # 0700
+    os.environ[THROTTLE_STATE] = os.path.join(throttle_dir, "failed-logins.json")
+    os.environ[THROTTLE_SETTINGS] = settings.throttle.encode()
     server = ConsoleWebServer(settings)
     runner = web.AppRunner(server.make_app(), access_log=None, shutdown_timeout=STOP_GRACE_S)
     await runner.setup()
@@ -428,6 +438,7 @@ async def serve(settings: WebSettings, stop: asyncio.Event | None = None) -> Non
         await (stop.wait() if stop is not None else asyncio.Event().wait())
     finally:
         await runner.cleanup()
+        shutil.rmtree(throttle_dir, ignore_errors=True)
 
 
 def console_main(argv: list[str] | None = None) -> int:
