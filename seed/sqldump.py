@@ -2,9 +2,14 @@
 
 The console imports LHC's permission tables from a dump someone already has, and such dumps can
 be far larger than the few tables we want (chat history, logs). So the reader streams: it holds
-a sliding window of the input (about 64 KiB, more only while one token such as a long string is
+a sliding window of the input (about 64 KiB, more only while one row of a kept table is
 incomplete), yields each row as soon as its tuple is parsed, and skips the statements of tables
-nobody asked for with a cheap scan that only tracks quotes, comments and the delimiter.
+nobody asked for with a cheap scan that only tracks quotes, escapes, comments and the delimiter.
+
+Memory is bounded whatever the input: a skipped statement (a 1 GB ``INSERT INTO lh_chat`` on one
+line, a string or comment of any length) is scanned through in window-sized steps and never held;
+what is held (a row of a kept table, a kept ``CREATE TABLE``) is refused with its line number
+above ``MAX_ROW_CHARS``, and a kept table's statement above ``MAX_STATEMENT_CHARS``.
 
 Only what an importer needs is interpreted: ``CREATE TABLE`` (column names, types, NULL-ability,
 defaults) and row-form ``INSERT``/``REPLACE`` statements. Everything else (``SET``, ``DROP``,
@@ -28,6 +33,8 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 __all__ = [
+    "MAX_ROW_CHARS",
+    "MAX_STATEMENT_CHARS",
     "Column",
     "CreateTable",
     "DumpSyntaxError",
@@ -148,12 +155,33 @@ _HEAD_RE = re.compile(
 
 _HEAD_PREFIX_RE = re.compile(rf"(?:[A-Za-z]|{_WS})*+\Z")
 
+# The inside of a quoted run, for scanning one that does not fit in the window: stops at the
+# closing quote, or at a backslash or quote that the window's end leaves undecided.
+_QUOTED_BODY_RE = {
+    "'": re.compile(r"(?:[^'\\]++|\\[\s\S]|'')*+"),
+    '"': re.compile(r'(?:[^"\\]++|\\[\s\S]|"")*+'),
+    "`": re.compile(r"[^`]*+"),
+}
+
 _ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
 _UNESCAPE = {"\\" + key: value for key, value in _ESCAPES.items()}
 _UNESCAPE |= {"\\%": "\\%", "\\_": "\\_", "''": "'", '""': '"'}
 _SQ_ESCAPE_RE = re.compile(r"\\[\s\S]|''")
 _DQ_ESCAPE_RE = re.compile(r'\\[\s\S]|""')
 _INTRODUCER_RE = re.compile(rf"_[A-Za-z0-9]+{_WS}*")
+
+MAX_ROW_CHARS = 1 << 20
+"""A row of a kept table (and a kept ``CREATE TABLE``) may take at most 1 MiB of dump text.
+
+A row is held whole while it is parsed, so this bounds the reader's memory. LHC's permission
+rows are a few hundred characters (the longest columns, ``lh_users.operation_admin`` and
+``lh_departament.product_configuration``, hold short JSON; an ``lh_audits`` message a few KB);
+a row a thousand times that is not a permission row, and is refused rather than held.
+"""
+MAX_STATEMENT_CHARS = 64 << 20
+"""An ``INSERT`` into a kept table may take at most 64 MiB of dump text (its rows are streamed,
+so this is not about memory): MySQL 8's default ``max_allowed_packet``, so MySQL itself would
+refuse a longer statement, and mysqldump splits extended INSERTs at about 1 MB anyway."""
 
 _CHUNK = 1 << 16
 _QUOTED_LOOKAHEAD = 4096
@@ -225,6 +253,11 @@ def _row_values(tokens: list[tuple[str, str, str, str]]) -> tuple[object, ...]:
     return tuple(values)
 
 
+def _size(chars: int) -> str:
+    """``1 MiB (1,048,576 characters)``: the limits as people read them."""
+    return f"{chars >> 20} MiB ({chars:,} characters)"
+
+
 def _snippet(text: str) -> str:
     text = text[:24]
     return repr(text) if text else "end of input"
@@ -241,12 +274,14 @@ class _Window:
     long token is re-scanned only a logarithmic number of times.
     """
 
-    __slots__ = ("_mark_line", "_mark_pos", "_read", "buf", "eof", "pos")
+    __slots__ = ("_mark_line", "_mark_pos", "_read", "buf", "eof", "offset", "pos")
 
     def __init__(self, source: TextIO | Iterable[str]) -> None:
         self._read = _reader(source)
         self.buf = ""
         self.pos = 0
+        self.offset = 0
+        """Characters of input dropped before ``buf[0]`` (``offset + i`` is absolute)."""
         self.eof = False
         self._mark_pos = 0
         self._mark_line = 1
@@ -259,6 +294,7 @@ class _Window:
         if self.eof:
             return False
         self.line_at(self.pos)
+        self.offset += self.pos
         rest = self.buf[self.pos :]
         data = self._read(max(_CHUNK, len(rest)))
         if not isinstance(data, str):
@@ -361,10 +397,12 @@ class _Parser:
             line = w.line_at(w.pos)
             kind = head.lastgroup if head else None
             if kind == "create":
+                w.pos = head.end()  # type: ignore[union-attr]
                 yield from self._create_table(line)
             elif kind == "insert":
+                start = w.offset + w.pos
                 w.pos = head.end()  # type: ignore[union-attr]
-                yield from self._insert(line)
+                yield from self._insert(line, start)
             elif kind == "delimiter":
                 self._delimiter = head["value"]  # type: ignore[index]
                 self._skip_re = _skip_pattern(self._delimiter)
@@ -378,7 +416,8 @@ class _Parser:
         """Classify the statement at ``pos``, reading more only while the keywords may be cut.
 
         No blanket look-ahead: a statement's keywords are letters and spaces, so a failed
-        match is final as soon as the window holds anything else after ``pos``.
+        match is final as soon as the window holds anything else after ``pos``, or more letters
+        and spaces than any of our heads could take (the statement is then skipped, streamed).
         """
         w = self._w
         while True:
@@ -387,7 +426,9 @@ class _Parser:
                 return head
             if head is not None and head.end() < len(w.buf):
                 return head
-            if head is None and not _HEAD_PREFIX_RE.match(w.buf, w.pos):
+            if head is None and (
+                len(w.buf) - w.pos >= _QUOTED_LOOKAHEAD or not _HEAD_PREFIX_RE.match(w.buf, w.pos)
+            ):
                 return None
             w.fill()
 
@@ -410,20 +451,20 @@ class _Parser:
             char = buf[end]
             if char not in "#-/":
                 return
-            opens_comment = (
-                char == "#"
-                or buf.startswith("/*", end)
-                or (buf.startswith("--", end) and (end + 2 >= size or buf[end + 2] in " \t\r\f\v"))
-            )
-            if opens_comment:  # unclosed within the window
-                if w.fill():
-                    continue
-                if char == "/":
-                    raise self._error("unterminated /* comment")
-                w.pos = size  # a line comment ending the input
-                return
+            # A comment unclosed within the window is scanned through, never held.
+            if buf.startswith("/*", end):
+                self._skip_block_comment(None)
+                continue
+            if char == "#" or (
+                buf.startswith("--", end) and end + 2 < size and buf[end + 2] in " \t\r\f\v"
+            ):
+                if not self._skip_line_comment(None):
+                    return  # a line comment ending the input
+                continue
             if end + 2 >= size and w.fill():  # '-' or '/' at the window's end: look further
                 continue
+            if buf.startswith("--", end) and end + 2 >= size:
+                w.pos = size  # "--" ending the input: a comment, as MySQL reads it
             return
 
     def _peek(self) -> str:
@@ -440,7 +481,8 @@ class _Parser:
 
         No match is final once ``give_up`` characters are available: one for tokens whose
         first character decides (words), more for quoted ones that may be cut by the window.
-        Reading only what a token needs keeps the window small.
+        Reading only what a token needs keeps the window small; a name (these tokens are names
+        and keywords) still growing past ``_QUOTED_LOOKAHEAD`` characters is refused.
         """
         w = self._w
         while True:
@@ -452,6 +494,8 @@ class _Parser:
                 return match
             if match is None and size - w.pos >= give_up:
                 return None
+            if match is not None and size - w.pos >= _QUOTED_LOOKAHEAD:
+                raise self._error(f"a name longer than {_QUOTED_LOOKAHEAD} characters")
             w.fill()
 
     def _peek_word(self) -> str:
@@ -479,44 +523,150 @@ class _Parser:
         w.pos = match.end()
         return name
 
-    def _skip_statement(self, line: int, collect: bool = False) -> str:
-        """Move past the statement's delimiter; return its text when ``collect``."""
+    def _skip_statement(self, line: int, limit: int | None = None, what: str = "") -> str:
+        """Move past the statement's delimiter, in window-sized steps whatever its length.
+
+        Without ``limit`` nothing is kept: strings, quoted names and comments that run past
+        the window are scanned through (quotes and escapes tracked, text dropped), so a 1 GB
+        statement of a skipped table takes no more memory than a short one. With ``limit``,
+        the statement's text is returned, and one longer than ``limit`` characters is refused
+        (``what`` names it in the message).
+        """
         w = self._w
         delimiter = self._delimiter
-        parts: list[str] = []
+        parts: list[str] | None = [] if limit is not None else None
         while True:
             buf = w.buf
             start = w.pos
             end = self._skip_re.match(buf, start).end()  # type: ignore[union-attr]
-            if collect:
+            if parts is not None:
                 parts.append(buf[start:end])
+                self._check_held(parts, limit, line, what)
             w.pos = end
             if buf.startswith(delimiter, end):
                 w.pos = end + len(delimiter)
-                return "".join(parts)
-            if w.fill():
-                continue
-            # End of input inside the statement: name the innermost unfinished construct.
-            rest = w.buf[w.pos :]
-            if rest[:1] in ("'", '"'):
-                raise self._error("unterminated string")
-            if rest[:1] == "`":
-                raise self._error("unterminated `identifier`")
-            if rest[:2] == "/*":
-                raise self._error("unterminated /* comment")
-            raise self._error(f"unterminated statement (expected {delimiter!r})", line)
+                return "".join(parts) if parts is not None else ""
+            size = len(buf)
+            char = buf[end] if end < size else ""
+            # A construct that runs past the window's end: scanned through, not accumulated.
+            if char in ("'", '"', "`"):
+                self._skip_quoted(parts)
+            elif buf.startswith("/*", end):
+                self._skip_block_comment(parts)
+            elif char == "#" or (
+                buf.startswith("--", end) and end + 2 < size and buf[end + 2] in " \t\r\f\v"
+            ):
+                if not self._skip_line_comment(parts):
+                    raise self._error(f"unterminated statement (expected {delimiter!r})", line)
+            elif not w.fill():
+                # End of input inside the statement (a few characters left at most).
+                rest = w.buf[w.pos :]
+                if rest[:2] == "/*":
+                    raise self._error("unterminated /* comment")
+                raise self._error(f"unterminated statement (expected {delimiter!r})", line)
+            if parts is not None:
+                self._check_held(parts, limit, line, what)
+
+    def _check_held(self, parts: list[str], limit: int | None, line: int, what: str) -> None:
+        if limit is not None and sum(map(len, parts)) > limit:
+            raise DumpSyntaxError(line, f"{what} is longer than {_size(limit)}")
+
+    def _skip_quoted(self, parts: list[str] | None) -> None:
+        """Move past the string or quoted name at ``pos`` (``parts``: keep its text there)."""
+        w = self._w
+        quote = w.buf[w.pos]
+        body = _QUOTED_BODY_RE[quote]
+        opened = w.line_at(w.pos)
+        if parts is not None:
+            parts.append(quote)
+        w.pos += 1
+        while True:
+            buf = w.buf
+            start = w.pos
+            size = len(buf)
+            end = body.match(buf, start).end()  # type: ignore[union-attr]
+            # buf[end] is the closing quote unless the window's end leaves it undecided: a
+            # last quote may be the first of a doubled one, a last backslash escapes what
+            # comes next.
+            closes = end + 1 < size or (end + 1 == size and w.eof and buf[end] == quote)
+            stop = end + 1 if closes else end
+            if parts is not None:
+                parts.append(buf[start:stop])
+            w.pos = stop
+            if closes:
+                return
+            # Read on; at the end of input, a last quote is looked at again (it closes).
+            if not w.fill() and not (end + 1 == size and buf[end] == quote):
+                raise DumpSyntaxError(
+                    opened, "unterminated string" if quote != "`" else "unterminated `identifier`"
+                )
+
+    def _skip_block_comment(self, parts: list[str] | None) -> None:
+        """Move past the ``/* ... */`` comment at ``pos``, however long."""
+        w = self._w
+        opened = w.line_at(w.pos)
+        search = w.pos + 2
+        while True:
+            buf = w.buf
+            close = buf.find("*/", search)
+            stop = close + 2 if close >= 0 else max(search, len(buf) - 1)  # keep a last '*'
+            if parts is not None:
+                parts.append(buf[w.pos : stop])
+            w.pos = stop
+            if close >= 0:
+                return
+            if not w.fill():
+                raise DumpSyntaxError(opened, "unterminated /* comment")
+            search = w.pos
+
+    def _skip_line_comment(self, parts: list[str] | None) -> bool:
+        """Move past the ``#`` or ``-- `` comment at ``pos`` and its newline; False when the
+        input ends first (``pos`` is then at the end)."""
+        w = self._w
+        while True:
+            buf = w.buf
+            newline = buf.find("\n", w.pos)
+            stop = newline + 1 if newline >= 0 else len(buf)
+            if parts is not None:
+                parts.append(buf[w.pos : stop])
+            w.pos = stop
+            if newline >= 0:
+                return True
+            if not w.fill():
+                return False
 
     # -- CREATE TABLE
 
     def _create_table(self, line: int) -> Iterator[CreateTable]:
-        text = self._skip_statement(line, collect=True)
-        event = _parse_create_table(text, line, self._tables)
+        """A kept table's definition (held, at most ``MAX_ROW_CHARS``); others are skipped."""
+        w = self._w
+        self._skip_space()
+        if self._peek_word() == "IF":
+            for word in ("IF", "NOT", "EXISTS"):
+                self._skip_space()
+                if self._peek_word() != word:
+                    raise self._error("expected a table name")
+                w.pos += len(word)
+            self._skip_space()
+        table = self._ident("a table name")
+        if self._peek() == ".":
+            w.pos += 1
+            table = self._ident("a table name")
+        if self._tables is not None and table not in self._tables:
+            self._skip_statement(line)
+            return
+        rest_line = w.line_at(w.pos)
+        what = f"CREATE TABLE {table}"
+        text = self._skip_statement(line, MAX_ROW_CHARS, what)
+        head = "CREATE TABLE `" + table.replace("`", "``") + "`"  # no newline: lines still match
+        event = _parse_create_table(head + text, rest_line, self._tables)
         if event is not None:
-            yield event
+            yield replace(event, line=line)
 
     # -- INSERT / REPLACE
 
-    def _insert(self, line: int) -> Iterator[InsertRow]:
+    def _insert(self, line: int, start: int) -> Iterator[InsertRow]:
+        """Rows of an INSERT whose keyword was at line ``line``, absolute offset ``start``."""
         w = self._w
         while True:
             self._skip_space()
@@ -545,7 +695,7 @@ class _Parser:
         if not wanted:
             self._skip_statement(line)
             return
-        yield from self._rows(table, columns, line)
+        yield from self._rows(table, columns, line, start + MAX_STATEMENT_CHARS)
 
     def _column_list(self) -> tuple[str, ...]:
         w = self._w
@@ -568,7 +718,10 @@ class _Parser:
                 found = _snippet(w.buf[w.pos :])
                 raise self._error(f"expected ',' or ')' in the column list, found {found}")
 
-    def _rows(self, table: str, columns: tuple[str, ...] | None, line: int) -> Iterator[InsertRow]:
+    def _rows(
+        self, table: str, columns: tuple[str, ...] | None, line: int, statement_end: int
+    ) -> Iterator[InsertRow]:
+        """The statement's rows; it must end before absolute offset ``statement_end``."""
         w = self._w
         row_match = _ROW_RE.match
         row_values = _ROW_VALUES_RE.findall
@@ -586,13 +739,21 @@ class _Parser:
                 match = row_match(buf, start)
                 if match is None:  # spans the window's end, has comments, or is broken
                     w.pos = start
-                    values, row_line = self._slow_row()
+                    values, row_line = self._slow_row(table)
                     buf = w.buf
                     end = w.pos
                 else:
                     end = match.end()
+                    if end - start > MAX_ROW_CHARS:
+                        raise self._row_too_long(table, w.line_at(start))
                     values = _row_values(row_values(buf, start + 1, end - 1))
                     row_line = w.line_at(start)
+                if w.offset + end > statement_end:
+                    raise DumpSyntaxError(
+                        line,
+                        f"the INSERT into {table} is longer than {_size(MAX_STATEMENT_CHARS)} "
+                        "(MySQL's default max_allowed_packet): split it into smaller statements",
+                    )
                 if width is not None and len(values) != width:
                     raise DumpSyntaxError(
                         row_line, f"row has {len(values)} values for {width} columns"
@@ -619,10 +780,19 @@ class _Parser:
             found = _snippet(w.buf[w.pos :])
             raise self._error(f"expected ',' or {self._delimiter!r} after a row, found {found}")
 
-    def _slow_row(self) -> tuple[tuple[object, ...], int]:
-        """Parse one tuple value by value, refilling the window as needed."""
+    def _row_too_long(self, table: str, row_line: int) -> DumpSyntaxError:
+        return DumpSyntaxError(
+            row_line,
+            f"a row of {table} is longer than {_size(MAX_ROW_CHARS)}, far more than any LHC "
+            "permission row holds",
+        )
+
+    def _slow_row(self, table: str) -> tuple[tuple[object, ...], int]:
+        """Parse one tuple value by value, refilling the window as needed (a row longer than
+        ``MAX_ROW_CHARS`` is refused, so it never holds more)."""
         w = self._w
         row_line = w.line_at(w.pos)
+        row_end = w.offset + w.pos + MAX_ROW_CHARS
         w.pos += 1
         values: list[object] = []
         self._skip_space()
@@ -630,7 +800,9 @@ class _Parser:
             w.pos += 1
             return (), row_line
         while True:
-            values.append(self._value(row_line))
+            values.append(self._value(row_line, row_end, table))
+            if w.offset + w.pos > row_end:
+                raise self._row_too_long(table, row_line)
             self._skip_space()
             char = self._peek()
             if char == ",":
@@ -645,7 +817,7 @@ class _Parser:
             found = _snippet(w.buf[w.pos :])
             raise self._error(f"expected ',' or ')' after a value, found {found}")
 
-    def _value(self, row_line: int) -> object:
+    def _value(self, row_line: int, row_end: int, table: str) -> object:
         w = self._w
         while True:
             buf = w.buf
@@ -665,6 +837,8 @@ class _Parser:
                 if opens_string:
                     raise self._error("unterminated string")
                 raise self._error(f"expected a value, found {_snippet(buf[start:])}")
+            if w.offset + size > row_end:  # the value runs past the row's limit: stop reading
+                raise self._row_too_long(table, row_line)
             w.fill()
 
 
