@@ -441,17 +441,14 @@ async def test_the_import_screen_shows_a_hostile_file_name_as_text(hostile_url: 
         paint.shows(f"/nowhere/[/]{ANSI}.sql")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="screens/login.py shows the store's refusal (which quotes the username) as markup",
-)
-async def test_the_login_form_shows_a_refusal_quoting_a_hostile_name_as_text(
+async def test_a_console_started_as_a_disabled_hostile_account_says_so_as_text(
     hostile_url: str,
 ) -> None:
+    """The SSH console of an account disabled meanwhile: the store's refusal quotes the name."""
     User.update(disabled=1).where(User.id == 2).execute()
-    app = LhcConsole(hostile_url)
+    app = LhcConsole(hostile_url, actor_id=2)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         paint = Painted(app)
         await settle(pilot)
-        await log_in(pilot, "operator.us@example.com", "demo")
-        paint.shows(f"Account {CLOSE!r} is disabled")
+        painted = paint()
+        assert CLOSE in painted and "disabled" in painted, painted

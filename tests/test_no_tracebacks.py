@@ -178,3 +178,38 @@ def test_an_error_the_console_cannot_survive_prints_one_line_not_a_traceback(
     assert "locals" not in err.lower() and ".py" not in err
     assert (str(log_path) in err) is not over_ssh
     assert f"RuntimeError: {SECRET}" in log_path.read_text()
+
+
+def painted_text(app: LhcConsole) -> str:
+    update = app.screen._compositor.render_update(full=True, screen_stack=[])
+    return "\n".join(
+        "".join(s.text for strip in line for s in strip if not s.control) for line in update.strips
+    )
+
+
+async def test_a_remote_console_names_no_server_path_when_it_cannot_start(
+    sample_url: str, tmp_path: Path
+) -> None:
+    """An SSH console whose account was disabled meanwhile: the reason, not the server's path."""
+    from store.database import open_database
+    from store.models import User
+
+    db = open_database(sample_url)
+    User.update(disabled=1).where(User.id == 2).execute()
+    db.close()
+    app = LhcConsole(sample_url, actor_id=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = painted_text(app)
+        assert "'Operator US' is disabled" in text
+        assert "Ask the administrator" in text
+        assert str(tmp_path) not in text.replace("\n", "") and "sqlite:" not in text
+
+
+async def test_the_problem_screen_never_shows_a_database_password() -> None:
+    app = LhcConsole("mysql://lhc:s3cret-pw@127.0.0.1:9/lhc")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        text = painted_text(app)
+        assert "Cannot open the database" in text
+        assert "s3cret" not in text and "lhc:***@127.0.0.1:9/lhc" in text
