@@ -112,8 +112,8 @@ def unwrap(error: BaseException) -> BaseException:
 def short_message(error: BaseException, ref: str) -> str:
     """What the person sees: the kind of error and the log reference, no code, path or data."""
     return (
-        f"Unexpected error ({type(unwrap(error)).__name__}); nothing else was affected. "
-        f"Logged as {ref}."
+        f"Unexpected error ({type(unwrap(error)).__name__}), logged as {ref}. "
+        "The console keeps running; what you were doing may not have been done."
     )
 
 
