@@ -13,6 +13,13 @@ user data directory. SQLite settings, chosen deliberately:
 
 Write transactions on SQLite start with ``BEGIN IMMEDIATE`` (see ``write_transaction``) so two
 consoles never deadlock upgrading a read lock to a write lock.
+
+A SQLite file this process cannot write (the file, its folder, or a read-only mount:
+``store.locations.sqlite_read_only_reason``) is opened read-only instead (``mode=ro`` URI,
+``query_only``, none of the settings above that write, so nothing tries to switch it to WAL):
+reports and reads work, and ``write_transaction`` refuses every write before it starts with
+``store.faults.ReadOnlyDatabaseError`` ("this database is read-only: <reason>; nothing was
+changed"). The database says so in ``console_read_only`` and ``console_read_only_reason``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from peewee import (
     Database,
@@ -37,6 +44,7 @@ from playhouse.shortcuts import ReconnectMixin
 
 from .drivers import peewee_lacks_driver
 from .errors import StoreError
+from .faults import ReadOnlyDatabaseError, read_only_reason, refuse_if_read_only
 from .locations import APP_NAME as APP_NAME  # re-exported: their home before store.locations
 from .locations import ENV_VAR as ENV_VAR
 from .locations import NoDatabaseError as NoDatabaseError
@@ -44,7 +52,7 @@ from .locations import default_database_path as default_database_path
 from .locations import describe_url as describe_url
 from .locations import normalise_url as _normalise
 from .locations import resolve_database_url as resolve_database_url
-from .locations import sqlite_file
+from .locations import sqlite_file, sqlite_read_only_reason
 from .models import ALL_MODELS, database_proxy
 from .schema import adapt_models, restore_all_models
 
@@ -54,6 +62,14 @@ SQLITE_PRAGMAS: dict[str, object] = {
     "synchronous": "normal",
     "foreign_keys": 1,
 }
+
+SQLITE_READ_ONLY_PRAGMAS: dict[str, object] = {
+    "busy_timeout": 15000,
+    "foreign_keys": 1,
+    "query_only": 1,
+}
+"""For a file this process cannot write: nothing that writes (no ``journal_mode``), and
+``query_only`` so that even a stray write fails inside SQLite rather than reaching the file."""
 
 
 DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -106,15 +122,20 @@ def open_database(url: str, *, create_schema: bool = True, create: bool = True) 
     ``NoDatabaseError`` and nothing is created. The commands pass ``create=False`` except
     ``sample`` and ``import``. The database's ``console_created`` is the path of a file this
     call created, else None; ``console_url`` is the URL it opened, a SQLite one with its
-    absolute path (``sqlite:////abs/path``).
+    absolute path (``sqlite:////abs/path``). An existing SQLite file this process cannot
+    write is opened read-only: ``console_read_only`` is then True and
+    ``console_read_only_reason`` says why (``store.faults.read_only_reason(db)``), and every
+    ``write_transaction`` on it is refused with ``ReadOnlyDatabaseError``.
     """
     created = None
+    read_only = None
     try:
         path, new_file = sqlite_file(url, create=create)
         raw, url = url, _normalise(url)
         scheme = url.split("://", 1)[0].lower()
         if scheme == "sqlite":
-            db: Database = _sqlite_database(raw, path)
+            read_only = sqlite_read_only_reason(path) if path is not None else None
+            db: Database = _sqlite_database(raw, path, read_only)
             query = urlparse(raw).query if "://" in raw else ""
             url = f"sqlite:///{path or ':memory:'}" + (f"?{query}" if query else "")
             created = path if new_file else None
@@ -129,6 +150,9 @@ def open_database(url: str, *, create_schema: bool = True, create: bool = True) 
         raise StoreError(f"Cannot open database {_redact(url)}: {exc}") from exc
     db.console_url = url  # type: ignore[attr-defined]  # where it came from (tests, headers)
     db.console_created = created  # type: ignore[attr-defined]  # a new SQLite file, or None
+    db.console_read_only = read_only is not None  # type: ignore[attr-defined]
+    db.console_read_only_reason = read_only  # type: ignore[attr-defined]  # why, or None
+    db.console_sqlite_path = path if scheme == "sqlite" else None  # type: ignore[attr-defined]
     database_proxy.initialize(db)
     if create_schema:
         try:
@@ -142,12 +166,55 @@ def open_database(url: str, *, create_schema: bool = True, create: bool = True) 
     return db
 
 
-def _sqlite_database(url: str, path: Path | None) -> Database:
-    """The SQLite database at ``path`` (None: in memory), with the URL's query options."""
+def _sqlite_database(url: str, path: Path | None, read_only: str | None) -> Database:
+    """The SQLite database at ``path`` (None: in memory), with the URL's query options;
+    opened read-only when ``read_only`` says why it must be."""
     options: dict[str, object] = parseresult_to_dict(urlparse(url)) if "://" in url else {}
     options.pop("database", None)
-    options["pragmas"] = SQLITE_PRAGMAS
-    return SqliteDatabase(str(path) if path is not None else ":memory:", **options)
+    if path is None or read_only is None:
+        options["pragmas"] = SQLITE_PRAGMAS
+        return SqliteDatabase(str(path) if path is not None else ":memory:", **options)
+    options["pragmas"] = SQLITE_READ_ONLY_PRAGMAS
+    options["uri"] = True
+    location = "file:" + quote(str(path), safe="/") + "?mode=ro"
+    if not _is_wal_without_shm(path):
+        db = SqliteDatabase(location, **options)
+        if _readable(db):
+            return db
+        db.close()
+    # A WAL database no one has open (no -shm file): SQLite would create its -wal and -shm
+    # files beside it, owned by this process, and the owner's next write would fail on them
+    # ("attempt to write a readonly database"); where the folder is not writable, it cannot
+    # read at all. So the file is read as it is, creating nothing: ``immutable``. A writer that
+    # starts later is not seen (or makes a read fail, "malformed") until it is opened again.
+    db = SqliteDatabase(location + "&immutable=1", **options)
+    with database_errors(f"Cannot open database {path}"):
+        db.connect(reuse_if_open=True)
+    return db
+
+
+def _is_wal_without_shm(path: Path) -> bool:
+    """An SQLite file in WAL mode (header bytes 18-19) with no ``-shm`` file beside it."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(20)
+    except OSError:
+        return False
+    wal = len(header) == 20 and header[18] == 2 and header[19] == 2
+    return wal and not Path(f"{path}-shm").exists()
+
+
+def _readable(db: Database) -> bool:
+    """Whether a read-only SQLite database can be read as it is (see ``_sqlite_database``)."""
+    try:
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT count(*) FROM sqlite_master").fetchone()
+    except OperationalError as error:
+        text = str(error).lower()
+        if "readonly" in text or "unable to open" in text:
+            return False
+        raise StoreError(f"Cannot open database {db.database}: {_plain(error)}") from error
+    return True
 
 
 def _importable(module: str) -> bool:
@@ -196,6 +263,9 @@ def _redact(url: str) -> str:
 def ensure_schema(db: Database) -> None:
     """Create LHC's tables on a console-owned database; adapt to them on an existing LHC one."""
     if "lh_users" not in set(db.get_tables()):
+        reason = read_only_reason(db)
+        if reason is not None:
+            raise ReadOnlyDatabaseError(f"{reason}, and it holds no LHC tables to read")
         restore_all_models()
         with db.atomic():
             db.create_tables(ALL_MODELS, safe=True)
@@ -229,8 +299,10 @@ def write_transaction(db: Database) -> Iterator[None]:
     """One transaction for one user action; on SQLite it takes the write lock up front.
 
     Database failures (locked, gone, disk full) become a ``StoreError`` with a plain message;
-    the transaction is rolled back either way.
+    the transaction is rolled back either way. On a database opened read-only it is refused
+    before anything starts (``ReadOnlyDatabaseError``).
     """
+    refuse_if_read_only(db)
     with database_errors():
         if isinstance(db, SqliteDatabase) and not db.in_transaction():
             with db.atomic("IMMEDIATE"):

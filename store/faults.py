@@ -7,7 +7,9 @@ locked"). Around each session action this module adds what the driver cannot say
   SQLite keeps writing to the unlinked file, so every change would silently vanish; the action is
   refused before it starts, naming the file;
 - a lock another program holds for longer than ``busy_timeout``: the message says so, how long
-  the console waited, and that nothing was changed.
+  the console waited, and that nothing was changed;
+- a database this process cannot write (``store.database`` opens it read-only): every write is
+  refused before it starts, saying why (``ReadOnlyDatabaseError``).
 
 Only the message changes; the transaction has rolled back either way.
 """
@@ -31,10 +33,33 @@ class DatabaseBusyError(StoreError):
     """Another program held the database's lock for longer than the console waits."""
 
 
+class ReadOnlyDatabaseError(StoreError):
+    """A write on a database opened read-only; raised before anything is tried."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"this database is read-only: {reason}; nothing was changed")
+        self.reason = reason
+
+
+def read_only_reason(db: Database | None) -> str | None:
+    """Why ``db`` was opened read-only (``store.database.open_database`` decides), or None."""
+    return getattr(db, "console_read_only_reason", None)
+
+
+def refuse_if_read_only(db: Database | None) -> None:
+    """Raise ``ReadOnlyDatabaseError`` for a database opened read-only."""
+    reason = read_only_reason(db)
+    if reason is not None:
+        raise ReadOnlyDatabaseError(reason)
+
+
 def sqlite_file(db: Database) -> Path | None:
     """The file of an SQLite database, or None (in-memory, or another server)."""
     if not isinstance(db, SqliteDatabase):
         return None
+    opened = getattr(db, "console_sqlite_path", None)  # a read-only one is opened by URI
+    if opened is not None:
+        return Path(opened)
     name = str(db.database or "")
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
@@ -70,6 +95,7 @@ def plain_faults(db: Database) -> Iterator[None]:
             ) from cause
         if "unable to open" in text or "disk i/o" in text or "readonly" in text:
             check_present(db)  # gone meanwhile: say that rather than SQLite's words
+            refuse_if_read_only(db)
             raise StoreError(
                 f"The database cannot be written ({cause}): nothing was changed."
             ) from cause

@@ -112,6 +112,41 @@ def sqlite_file(url: str, *, create: bool) -> tuple[Path | None, bool]:
     return path, True
 
 
+def sqlite_read_only_reason(path: Path) -> str | None:
+    """Why this process cannot write the SQLite file at ``path`` (an existing file), or None.
+
+    Asked of the system (``os.access``, ``statvfs``), not guessed from mode bits, so root, ACLs
+    and read-only mounts are answered as the kernel would. SQLite writes beside the file too
+    (its ``-journal``, or ``-wal`` and ``-shm``), so a folder this process cannot write makes
+    the database read-only as well.
+    """
+    try:
+        read_only_mount = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): os.access still answers
+        read_only_mount = False
+    if read_only_mount:
+        return f"{path} is on a read-only file system"
+    if not os.access(path, os.W_OK):
+        return f"this account ({_account()}) cannot write the file {path}"
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"this account ({_account()}) cannot write the folder {folder}, where SQLite keeps "
+            "its journal"
+        )
+    return None
+
+
+def _account() -> str:
+    """The process's user name (or uid), for messages."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        return f"uid {os.geteuid()}" if hasattr(os, "geteuid") else "this user"
+
+
 def _relative_hint(url: str) -> str:
     if url.lower().startswith("sqlite:///") and not url.lower().startswith("sqlite:////"):
         return (
