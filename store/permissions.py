@@ -43,8 +43,13 @@ class PolicyRow:
         return parse_stored(self.limitation_text)
 
     def grants(self, module: str, function: str) -> bool:
-        """A grant row covers ``*/*``, ``module/*`` or exactly ``module/function``."""
-        if self.is_exclusion:
+        """A grant row covers ``*/*``, ``module/*`` or exactly ``module/function``.
+
+        Only ``type = 0`` grants, as LHC's queries read it: a row of any other type (a value
+        LHC never writes, or NULL in a hand-edited table) grants nothing here either, so that
+        no check that looks for ``type = 0`` rows (``*/*`` holders) can be outflanked by it.
+        """
+        if self.type != GRANT:
             return False
         if self.module == WILDCARD and self.function == WILDCARD:
             return True

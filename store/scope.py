@@ -45,6 +45,10 @@ class Scope:
     administration_groups: frozenset[int]  # grant */*, enabled or disabled (SPEC §3)
     administrator_users: frozenset[int]  # hold */* now
     latent_administrator_users: frozenset[int]  # would hold */* were every group enabled
+    # Members of a group granting */*, enabled or not, whatever exclusions they also have: one
+    # admin's routine change (enabling the group, dropping an exclusion) makes them
+    # administrators, so a non-administrator may not change them (their password included).
+    administration_members: frozenset[int]
     assignable_department_groups: frozenset[int]
     assignable_departments: frozenset[int]
 
@@ -131,6 +135,7 @@ class Scope:
             administration_groups=admin_groups,
             administrator_users=holders.administrators,
             latent_administrator_users=holders.latent_administrators,
+            administration_members=holders.members,
             assignable_department_groups=dep_groups,
             assignable_departments=departments,
         )
@@ -160,9 +165,10 @@ class Scope:
         return (User.id == self.actor_id) | User.id.in_(members)
 
     def editable_users_condition(self, *, per_user: bool = False) -> Expression:
-        """Visible users whose groups all lie in the usable set, minus administrators, now or
-        latent (a non-administrator who set a latent administrator's password would hold
-        ``*/*`` the day their disabled group is enabled).
+        """Visible users whose groups all lie in the usable set, minus administrators and every
+        member of a group granting ``*/*`` (enabled or not, excluded or not): a non-administrator
+        who set such a member's password would hold ``*/*`` the day an administrator enabled
+        that group or dropped the exclusion.
 
         ``per_user`` as for ``visible_users_condition``: pass it when the query names its
         users (``User.id.in_(page_ids)``), so only those are probed.
@@ -179,9 +185,8 @@ class Scope:
                 & membership.group_id.not_in(sorted(self.usable_groups))
             )
             condition &= ~fn.EXISTS(outside)
-        protected = self.administrator_users | self.latent_administrator_users
-        if not self.is_administrator and protected:
-            condition &= User.id.not_in(sorted(protected))
+        if not self.is_administrator and self.administration_members:
+            condition &= User.id.not_in(sorted(self.administration_members))
         return condition
 
     def visible_user_ids(self) -> list[int]:
@@ -273,12 +278,15 @@ class StarStarHolders:
     ``grant_groups``: groups granting ``*/*``, enabled or disabled. ``administrators``: users
     with a grant through an enabled group and no exclusion through an enabled group.
     ``latent_administrators``: users who would be administrators were every group enabled (a
-    grant through any group, an exclusion through none).
+    grant through any group, an exclusion through none). ``members``: every member of a group
+    granting ``*/*``, exclusions ignored (an exclusion in a disabled group excludes nothing, and
+    an administrator may drop an enabled one): the users only administrators may change.
     """
 
     grant_groups: frozenset[int]
     administrators: frozenset[int]
     latent_administrators: frozenset[int]
+    members: frozenset[int] = frozenset()
 
 
 def star_star_holders() -> StarStarHolders:
@@ -322,6 +330,7 @@ def star_star_holders() -> StarStarHolders:
         grant_groups=frozenset(grant),
         administrators=frozenset(granted_now - excluded_now),
         latent_administrators=frozenset(granted_ever - excluded_ever),
+        members=frozenset(granted_ever),
     )
 
 

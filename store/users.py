@@ -700,10 +700,11 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
         return "it needs the lhuser/edituser permission"
     if user.id in scope.administrator_users and not scope.is_administrator:
         return "only administrators may change an administrator"
-    if user.id in scope.latent_administrator_users and not scope.is_administrator:
+    if user.id in scope.administration_members and not scope.is_administrator:
         return (
-            "they are in a disabled group granting administration (*/*), so they are an "
-            "administrator once it is enabled, and only administrators may change them"
+            "they are in a group granting administration (*/*), which makes them an "
+            "administrator once it is enabled or their exclusion is dropped, and only "
+            "administrators may change them"
         )
     theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
     outside = sorted(theirs - scope.usable_groups)

@@ -181,6 +181,14 @@ def latent_administrators(config: Config) -> set[int]:
     return administrators(every_group_enabled(config))
 
 
+def administration_members(config: Config) -> set[int]:
+    """Members of any group granting ``*/*`` (enabled or not), exclusions ignored: only
+    administrators change them (an admin's routine enable, or dropping an exclusion, would
+    make them administrators; a non-administrator must not hold their password then)."""
+    grant_groups = {g for g in config.groups if grants_administration(config, g)}
+    return {u for u, user in config.users.items() if user.groups & grant_groups}
+
+
 # -- SPEC §3: scope ------------------------------------------------------------------------
 
 
@@ -245,7 +253,7 @@ def editable_users(config: Config, actor: int) -> set[int]:
         usable = usable_groups(config, actor)
         result = {u for u in visible if config.users[u].groups <= usable}
     if not is_administrator(config, actor):
-        result -= administrators(config) | latent_administrators(config)
+        result -= administration_members(config)
     return result & set(config.users)
 
 

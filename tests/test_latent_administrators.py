@@ -396,9 +396,7 @@ def test_the_manager_cannot_change_a_member_of_a_disabled_administration_group(
     session = Session(sample_db, MANAGER_US)
     assert OPERATOR_US not in session.permissions.scope().editable_user_ids()
     assert not session.users.get(OPERATOR_US).editable
-    assert "disabled group granting administration" in (
-        session.users.form(OPERATOR_US).read_only_reason
-    )
+    assert "group granting administration" in (session.users.form(OPERATOR_US).read_only_reason)
     for attempt in (
         lambda: session.users.set_password(OPERATOR_US, "Pass-1234"),
         lambda: session.users.update(OPERATOR_US, email="mine@example.com"),
@@ -408,7 +406,7 @@ def test_the_manager_cannot_change_a_member_of_a_disabled_administration_group(
         lambda: session.groups.remove_member(US_OPERATORS_GROUP, OPERATOR_US),
         lambda: session.assignments.unassign_department_group(OPERATOR_US, 2),
     ):
-        refused(attempt, "'Operator US'", "disabled group granting administration")
+        refused(attempt, "'Operator US'", "group granting administration")
     # an administrator still may
     Session(sample_db, ADMIN).users.set_password(OPERATOR_US, "Pass-1234")
 
@@ -417,7 +415,8 @@ def test_the_manager_cannot_drop_the_exclusion_that_keeps_a_dormant_member_no_ad
     sample_db: Database, dormant: int
 ) -> None:
     """Operator US is in the dormant group and in one whose role excludes ``*/*``: no latent
-    administrator, so the manager may edit him, but not remove the excluding group."""
+    administrator, but one admin's routine change (enabling the dormant group once the
+    exclusion is gone) would make him one: the manager may not touch him at all."""
     admin = Session(sample_db, ADMIN)
     no_admin = admin.roles.create("No administration")
     admin.roles.add_policy(no_admin.id, "*", "*", exclude=True)
@@ -427,13 +426,60 @@ def test_the_manager_cannot_drop_the_exclusion_that_keeps_a_dormant_member_no_ad
     admin.groups.add_member(excluding.id, OPERATOR_US)
     assert OPERATOR_US not in latent_administrators()
     session = Session(sample_db, MANAGER_US)
-    session.users.update(OPERATOR_US, name="Still editable")
     for attempt in (
+        lambda: session.users.update(OPERATOR_US, name="Not editable"),
         lambda: session.users.change_groups(OPERATOR_US, remove=[excluding.id]),
         lambda: session.groups.remove_member(excluding.id, OPERATOR_US),
     ):
-        refused(attempt, "'Operator US'", "disabled group granting administration")
+        refused(attempt, "'Operator US'", "group granting administration")
     assert OPERATOR_US not in latent_administrators()
+
+
+@pytest.mark.parametrize("exclusion_enabled", [False, True])
+def test_an_exclusion_does_not_put_a_member_of_an_administration_group_in_reach(
+    sample_db: Database, dormant: int, exclusion_enabled: bool
+) -> None:
+    """Red team: the dormant group grants ``*/*``, a second group excludes it. Disabled, the
+    exclusion excludes nothing once the admin enables only the first group; enabled, an
+    admin may drop it. Either way the manager must not set the member's password."""
+    admin = Session(sample_db, ADMIN)
+    no_admin = admin.roles.create("No administration")
+    admin.roles.add_policy(no_admin.id, "*", "*", exclude=True)
+    excluding = admin.groups.create("Never admins", disabled=not exclusion_enabled)
+    admin.groups.attach_role(excluding.id, no_admin.id)
+    held = admin.users.create(
+        username="held",
+        password="Held-1234",
+        email="held@example.com",
+        groups=[2, dormant, excluding.id],
+    )
+    before = all_rows()
+    refused(
+        lambda: Session(sample_db, MANAGER_US).users.set_password(held.id, "Mine-1234"),
+        "'held'",
+        "group granting administration",
+    )
+    assert all_rows() == before
+
+
+def test_a_star_row_of_another_type_grants_nothing_and_opens_nothing(sample_db: Database) -> None:
+    """Red team: a ``*/*`` row with a type LHC never writes (2) is no grant, as in LHC (which
+    reads ``type = 0``): a manager who joins its group does not become an administrator."""
+    from store.models import GroupRole, RoleFunction
+    from store.permissions import PermissionSet
+
+    admin = Session(sample_db, ADMIN)
+    odd = admin.roles.create("Odd")
+    RoleFunction.create(role_id=odd.id, module="*", function="*", limitation="", type=2)
+    group = admin.groups.create("Odd group")
+    GroupRole.create(group_id=group.id, role_id=odd.id)
+    Session(sample_db, MANAGER_US).users.change_groups(MANAGER_US, add=[group.id])
+    assert not PermissionSet.for_user(MANAGER_US).is_administrator
+    refused(
+        lambda: Session(sample_db, MANAGER_US).users.set_password(ADMIN, "Mine-1234"),
+        "'admin'",
+        "administrator",
+    )
 
 
 def test_the_group_list_marks_a_disabled_administration_group(
