@@ -20,6 +20,8 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.insight_detail import InsightDetailScreen
+from screens.text import literal, safe
+from screens.widgets import SafeTable, TextInput
 from store import ChatAccess, Session
 
 
@@ -62,10 +64,10 @@ class AccessScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("Loading…", id="access-who")
-        yield Input(
+        yield TextInput(
             placeholder="username (Enter shows, Esc cancels)", id="access-user", compact=True
         )
-        yield DataTable(id="access-table", cursor_type="row", zebra_stripes=False)
+        yield SafeTable(id="access-table", cursor_type="row", zebra_stripes=False)
         with VerticalScroll(id="access-notes"):
             yield Static("", id="access-other")
             yield Static("", id="access-note")
@@ -91,7 +93,7 @@ class AccessScreen(ConsoleScreen):
 
     def _load_failed(self, message: str) -> None:
         if self.access is None:
-            self.query_one("#access-who", Static).update(Text(message, style="bold red"))
+            self.query_one("#access-who", Static).update(literal(message, "bold red", lines=True))
         self.notify(message, title="Not shown", severity="error", timeout=8)
 
     def _show(self, access: ChatAccess) -> None:
@@ -113,7 +115,7 @@ class AccessScreen(ConsoleScreen):
                 who.append(" shown to you")
         if access.partly_hidden:
             who.append_text(_hidden_note(access))
-        self.query_one("#access-who", Static).update(who)
+        self.query_one("#access-who", Static).update(safe(who))  # names are the users' text
 
         table = self.query_one("#access-table", DataTable)
         table.clear()

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from screens.errors import GuardedDispatch
+from screens.text import markup
 from seed.report import Authority
 from seed.sample import load_sample
 from store import StoreError
@@ -27,7 +29,7 @@ Sample logins (sample passwords only, never on a real help desk):
   Operator US / demo       Manager US / demo"""
 
 
-class EmptyDatabaseScreen(Screen[None]):
+class EmptyDatabaseScreen(GuardedDispatch, Screen[None]):
     """First run on an empty database."""
 
     CSS_PATH = "empty.tcss"
@@ -70,7 +72,9 @@ class EmptyDatabaseScreen(Screen[None]):
         self.app.call_from_thread(self._loaded, report.counts)
 
     def _failed(self, message: str) -> None:
-        self.query_one("#empty-status", Static).update(f"[b red]Not loaded:[/] {message}")
+        self.query_one("#empty-status", Static).update(
+            markup("[b red]Not loaded:[/] $message", message=message)
+        )
         self.notify(message, title="Sample not loaded", severity="error")
 
     def _loaded(self, counts: dict[str, int]) -> None:

@@ -12,6 +12,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from screens.errors import GuardedDispatch
+from screens.text import literal
+from screens.widgets import TextInput
+
 if TYPE_CHECKING:
     from store import Session
 
@@ -19,7 +23,7 @@ if TYPE_CHECKING:
 HINT = "Press Enter to log in"
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(GuardedDispatch, Screen[None]):
     """The only way in: an LHC account of this database.
 
     The store (and with it Peewee and bcrypt) is imported in the checking worker, not with this
@@ -49,7 +53,7 @@ class LoginScreen(Screen[None]):
         yield Header()
         with Vertical(id="login"):
             yield Static("Log in", classes="title")
-            yield Input(placeholder="username or e-mail", id="username")
+            yield TextInput(placeholder="username or e-mail", id="username")
             yield Input(placeholder="password", password=True, id="password")
             yield Static(HINT, id="login-hint")
             yield Static("", id="login-error")
@@ -129,4 +133,4 @@ class LoginScreen(Screen[None]):
         self.query_one("#login-hint", Static).update("Checking…" if checking else HINT)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#login-error", Static).update(message)
+        self.query_one("#login-error", Static).update(literal(message, lines=True))

@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -27,6 +28,9 @@ from textual.widgets import (
 )
 
 from screens.confirm import ConfirmScreen
+from screens.errors import GuardedDispatch
+from screens.text import literal, markup
+from screens.widgets import TextInput
 from seed.importer import import_dump
 from seed.report import Authority, ImportReport, LoadedBy
 from seed.sample import load_sample
@@ -36,7 +40,7 @@ from store.database import Database
 SHOWN_NAMES = 8
 
 
-class SampleImportScreen(Screen[None]):
+class SampleImportScreen(GuardedDispatch, Screen[None]):
     """Pick a source, preview it (a dry run), then import it in one transaction."""
 
     CSS_PATH = "sample_import.tcss"
@@ -69,7 +73,9 @@ class SampleImportScreen(Screen[None]):
             with RadioSet(id="source"):
                 yield RadioButton("Built-in sample (LHC's three-level setup)", value=True)
                 yield RadioButton("LHC dump file (.sql or .sql.gz)", id="source-dump")
-            yield Input(placeholder="path to the dump file", id="path", disabled=True, compact=True)
+            yield TextInput(
+                placeholder="path to the dump file", id="path", disabled=True, compact=True
+            )
             yield Checkbox(
                 "Replace what is there (the audit and login logs are kept)", id="replace"
             )
@@ -107,7 +113,7 @@ class SampleImportScreen(Screen[None]):
             return None
         path = Path(text).expanduser()
         if not path.is_file():
-            self._say(f"[b red]No file at {path}[/]")
+            self._say(markup("[b red]No file at $path[/]", path=str(path)))
             return None
         return path, replace
 
@@ -195,7 +201,7 @@ class SampleImportScreen(Screen[None]):
 
     def _failed(self, message: str) -> None:
         self.query_one("#progress", ProgressBar).display = False
-        self._say(f"[b red]Nothing imported:[/] {message}")
+        self._say(markup("[b red]Nothing imported:[/] $message", message=message))
         self.notify(message, title="Import refused", severity="error")
 
     def _done(self, report: ImportReport) -> None:
@@ -211,22 +217,28 @@ class SampleImportScreen(Screen[None]):
         if self.first_run or report.replace:
             self.app.show_login()  # type: ignore[attr-defined]
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str | Content) -> None:
+        """Show ``text``: a str is our own fixed message; anything holding a name, a path or a
+        store message comes as ``Content`` built with ``screens.text``."""
         self.query_one("#preview", Static).update(text)
 
 
-def describe(report: ImportReport) -> str:
-    """The preview or summary, in a few lines that fit 80 columns."""
+def describe(report: ImportReport) -> Content:
+    """The preview or summary, in a few lines that fit 80 columns (names shown as text)."""
     verb = "Would write" if report.dry_run else "Wrote"
-    lines = [f"[b]{verb} {report.total_rows} rows from {report.source}[/b]"]
+    lines = [
+        markup(
+            f"[b]{verb} $rows rows from $source[/b]", rows=report.total_rows, source=report.source
+        )
+    ]
     counts = [f"{table.removeprefix('lh_')} {n}" for table, n in report.counts.items()]
-    lines.append(", ".join(counts) or "no rows")
+    lines.append(literal(", ".join(counts) or "no rows"))
     if report.usernames:
         more = " …" if len(report.usernames) > SHOWN_NAMES else ""
-        lines.append("Users: " + ", ".join(report.usernames[:SHOWN_NAMES]) + more)
+        lines.append(literal("Users: " + ", ".join(report.usernames[:SHOWN_NAMES]) + more))
     if report.group_names:
         more = " …" if len(report.group_names) > SHOWN_NAMES else ""
-        lines.append("Groups: " + ", ".join(report.group_names[:SHOWN_NAMES]) + more)
+        lines.append(literal("Groups: " + ", ".join(report.group_names[:SHOWN_NAMES]) + more))
     for conflict in report.conflicts:
-        lines.append(f"[b red]Conflict:[/] {conflict}")
-    return "\n".join(lines)
+        lines.append(markup("[b red]Conflict:[/] $conflict", conflict=conflict))
+    return Content("\n").join(lines)

@@ -401,14 +401,9 @@ async def test_teamleader_us_logs_in_and_sees_his_own_and_others_hostile_names(
         assert app.is_running and app.return_code is None
 
 
-# -- screens another engineer is editing: each test fails until its file is fixed -------------
+# -- the access explorer and the import screen ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="screens/access.py puts department names and sources into DataTable str cells, "
-    "which DataTable reads as markup (use screens.widgets.SafeTable)",
-)
 async def test_the_access_explorer_shows_hostile_department_names_as_text(hostile_url: str) -> None:
     app = LhcConsole(hostile_url)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -423,10 +418,6 @@ async def test_the_access_explorer_shows_hostile_department_names_as_text(hostil
         await dialog(pilot, paint, InsightDetailScreen, f"{CLOSE} in Dep [/] {BIDI}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="screens/sample_import.py interpolates the file name into markup (_say)",
-)
 async def test_the_import_screen_shows_a_hostile_file_name_as_text(hostile_url: str) -> None:
     app = LhcConsole(hostile_url)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -36,6 +36,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from screens import errors
+from screens.errors import GuardedDispatch
 from screens.login import LoginScreen
 from screens.text import printable
 from store.errors import StoreError
@@ -59,7 +60,7 @@ NO_USERS_MESSAGE = (
 )
 
 
-class NoUsersScreen(Screen[None]):
+class NoUsersScreen(GuardedDispatch, Screen[None]):
     """What a remote console shows on an empty database, instead of the first-run screen."""
 
     DEFAULT_CSS = """
