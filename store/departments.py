@@ -79,7 +79,7 @@ class DepartmentService:
     def get_group(self, dep_group_id: int) -> DepartmentGroupInfo:
         with self._session.reading() as ctx:
             _require_read(ctx)
-            infos = _infos([dep_group_id])
+            infos = _infos([validation.one_id(dep_group_id, "Department group")])
             if not infos:
                 raise NotFoundError(f"No department group with id {dep_group_id}")
             return infos[0]
@@ -164,9 +164,7 @@ class DepartmentService:
                 DepartmentGroupUserDisabled.delete().where(
                     DepartmentGroupUserDisabled.dep_group_id == group.id
                 ).execute()
-                UserDepDisabled.delete().where(
-                    UserDepDisabled.dep_group_id == group.id
-                ).execute()
+                UserDepDisabled.delete().where(UserDepDisabled.dep_group_id == group.id).execute()
             DepartmentGroupMember.delete().where(
                 DepartmentGroupMember.dep_group_id == group.id
             ).execute()
@@ -182,6 +180,7 @@ def _require_read(ctx: ActionContext) -> None:
 
 
 def _dep_group(dep_group_id: int) -> DepartmentGroup:
+    dep_group_id = validation.one_id(dep_group_id, "Department group")
     group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
     if group is None:
         raise NotFoundError(f"No department group with id {dep_group_id}")

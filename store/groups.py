@@ -57,7 +57,7 @@ class GroupService:
     def get(self, group_id: int) -> GroupInfo:
         with self._session.reading() as ctx:
             ctx.require("lhuser", "grouplist", "see groups")
-            infos = _infos(ctx, [group_id])
+            infos = _infos(ctx, [validation.one_id(group_id, "Group")])
             if not infos:
                 raise NotFoundError(f"No group with id {group_id}")
             return infos[0]
@@ -239,7 +239,7 @@ class GroupService:
         with self._session.action() as ctx:
             group = self._editable_group(ctx, group_id, "attach roles to group")
             ctx.require("lhpermission", "edit", f"attach roles to group {group.name!r}")
-            role = Role.get_or_none(Role.id == role_id)
+            role = Role.get_or_none(Role.id == validation.one_id(role_id, "Role"))
             if role is None:
                 raise NotFoundError(f"No role with id {role_id}")
             if role_decides_administration(role.id) and not ctx.scope.is_administrator:
@@ -262,6 +262,7 @@ class GroupService:
         with self._session.action() as ctx:
             group = self._editable_group(ctx, group_id, "detach roles from group")
             ctx.require("lhpermission", "edit", f"detach roles from group {group.name!r}")
+            role_id = validation.one_id(role_id, "Role")
             condition = (GroupRole.group_id == group.id) & (GroupRole.role_id == role_id)
             if not GroupRole.select().where(condition).exists():
                 raise NotFoundError(f"Group {group.name!r} does not carry role #{role_id}")
@@ -323,6 +324,7 @@ class GroupService:
 
 
 def _group(group_id: int) -> Group:
+    group_id = validation.one_id(group_id, "Group")
     group = Group.get_or_none(Group.id == group_id)
     if group is None:
         raise NotFoundError(f"No group with id {group_id}")

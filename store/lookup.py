@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import validation
 from .errors import NotFoundError, ValidationError
 from .limitations import validate_input
 from .models import Department, DepartmentGroup, Group, Role, RoleFunction, User
@@ -67,38 +68,64 @@ def _resolve(model: Any, label: str, reference: object) -> int:
     differ, the reference is ambiguous (``#5`` then settles it). Names compare exactly, case
     included, whatever the database's collation.
     """
+    id_label = f"{label[0].upper()}{label[1:]} id"
     if isinstance(reference, int) and not isinstance(reference, bool):
-        text = str(reference)
+        text = str(validation.id_text(str(reference), id_label))
     elif isinstance(reference, str):
         text = reference.strip()
     else:
         raise ValidationError(f"A {label} is named by its id or its exact name, not {reference!r}")
     if not text:
         raise ValidationError(f"Empty {label} name: give a {label}'s id or its exact name")
-    if text.startswith("#") and text[1:].isdigit():
-        found = model.get_or_none(model.id == int(text[1:]))
+    if text.startswith("#") and _meant_as_id(text[1:]):
+        number = validation.id_text(text[1:], id_label)
+        found = model.get_or_none(model.id == number)
         if found is None:
-            raise NotFoundError(f"No {label} with id {text[1:]}")
+            raise NotFoundError(f"No {label} with id {number}")
         return int(found.id)
+    if "\x00" in text:  # no name holds one (PostgreSQL cannot even compare it)
+        raise NotFoundError(f"No {label} named {text!r} (give its id or its exact name)")
     by_name = [
         (int(row.id), row.name)
         for row in model.select(model.id, model.name).where(model.name == text).order_by(model.id)
         if row.name == text
     ]
     candidates = dict(by_name)
-    if text.isdigit():
-        by_id = model.get_or_none(model.id == int(text))
+    as_id = _id_or_none(text)
+    if as_id is not None:
+        by_id = model.get_or_none(model.id == as_id)
         if by_id is not None:
             candidates.setdefault(int(by_id.id), by_id.name)
     if not candidates:
-        also = f" and no {label} with id {text}" if text.isdigit() else ""
-        raise NotFoundError(f"No {label} named {text!r}{also} (give its id or its exact name)")
+        if as_id is not None:
+            why = f" and no {label} with id {text} (give its id or its exact name)"
+        elif validation.is_id_text(text):
+            why = f", and {text} is not an id: {validation.ID_RANGE}"
+        elif _meant_as_id(text):
+            why = " (give its id, written with the digits 0-9, or its exact name)"
+        else:
+            why = " (give its id or its exact name)"
+        raise NotFoundError(f"No {label} named {text!r}{why}")
     if len(candidates) > 1:
         listed = ", ".join(f"#{i} {name!r}" for i, name in sorted(candidates.items()))
         raise ValidationError(
             f"{text!r} could mean several {label}s ({listed}): give the one you mean as #id"
         )
     return next(iter(candidates))
+
+
+def _meant_as_id(text: str) -> bool:
+    """Whether text after ``#`` is meant as a number (digits of any script, perhaps a sign or
+    spaces), so that it is checked as an id rather than looked up as a name."""
+    return any(ch.isdigit() for ch in text) and all(ch.isdigit() or ch in "+- _" for ch in text)
+
+
+def _id_or_none(text: str) -> int | None:
+    """``text`` as an id when it is one (ASCII digits, 1 to ``MAX_ID``), else None."""
+    if not validation.is_id_text(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= validation.MAX_ID else None
 
 
 def policy_id(

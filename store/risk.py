@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, Expression, Select, fn
 
+from . import validation
 from .capabilities import CAPABILITIES
 from .limitations import merge, parse_stored
 from .models import (
@@ -933,7 +934,12 @@ def _see_all_not_chat_separation(config: _Config) -> list[Finding]:
         limitation = merge(parse_stored(r.limitation) for r in per_role[role_id]) or {}
         text = json.dumps(limitation, separators=(",", ":"), ensure_ascii=False)
         group_ids = sorted(
-            {int(v) for v in limitation.get("group", []) if str(v).lstrip("-").isdigit()}
+            {
+                int(v)
+                for v in limitation.get("group", [])
+                if validation.is_id_text(str(v).removeprefix("-"))
+                and abs(int(v)) <= validation.MAX_ID  # ASCII digits only: int() takes others
+            }
         )
         named = _quoted(dep_groups.get(g, f"#{g} (missing)") for g in group_ids)
         carrying = [g for g in config.role_groups.get(role_id, []) if config.enabled(g)]

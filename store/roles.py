@@ -232,6 +232,7 @@ def role_decides_administration(role_id: int) -> bool:
 
 
 def _role(role_id: int) -> Role:
+    role_id = validation.one_id(role_id, "Role")
     role = Role.get_or_none(Role.id == role_id)
     if role is None:
         raise NotFoundError(f"No role with id {role_id}")

@@ -114,6 +114,9 @@ class UserService:
             ).where(condition)
             if after is not None:
                 value, last_id = after
+                last_id = validation.one_id(last_id, "Page after user")
+                if column is User.id:
+                    value = last_id
                 if descending:
                     query = query.where(
                         (column < value) | ((column == value) & (User.id < last_id))
@@ -605,6 +608,7 @@ def _check_required_chosen(ctx: ActionContext, group_ids: Sequence[int]) -> None
 
 
 def _check_assignable_department_group(ctx: ActionContext, dep_group_id: int) -> None:
+    dep_group_id = validation.one_id(dep_group_id, "Department group")
     group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
     if group is None:
         raise NotFoundError(f"No department group with id {dep_group_id}")
@@ -618,6 +622,7 @@ def _check_assignable_department_group(ctx: ActionContext, dep_group_id: int) ->
 
 
 def _check_assignable_department(ctx: ActionContext, department_id: int) -> Department:
+    department_id = validation.one_id(department_id, "Department")
     department = Department.get_or_none(Department.id == department_id)
     if department is None:
         raise NotFoundError(f"No department with id {department_id}")
@@ -672,6 +677,7 @@ def _assign_department_group(user: User, dep_group_id: int, read_only: bool) -> 
 
 
 def _visible_user(ctx: ActionContext, user_id: int) -> User:
+    user_id = validation.one_id(user_id, "User")
     user = User.get_or_none(User.id == user_id)
     if user is None or not ctx.scope.is_visible(user_id):
         raise NotFoundError(f"No user #{user_id} among the users you can see")
@@ -700,11 +706,10 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
         return "it needs the lhuser/edituser permission"
     if user.id in scope.administrator_users and not scope.is_administrator:
         return "only administrators may change an administrator"
-    if user.id in scope.administration_members and not scope.is_administrator:
+    if user.id in scope.latent_administrator_users and not scope.is_administrator:
         return (
-            "they are in a group granting administration (*/*), which makes them an "
-            "administrator once it is enabled or their exclusion is dropped, and only "
-            "administrators may change them"
+            "they are in a disabled group granting administration (*/*), so they are an "
+            "administrator once it is enabled, and only administrators may change them"
         )
     theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
     outside = sorted(theirs - scope.usable_groups)
@@ -761,7 +766,7 @@ def _text_filter(text: str) -> Any:
         | (User.surname**pattern)
         | (User.email**pattern)
     )
-    if text.isdigit():
+    if validation.is_id_text(text) and 1 <= int(text) <= validation.MAX_ID:
         condition |= User.id == int(text)
     return condition
 

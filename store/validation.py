@@ -106,6 +106,12 @@ def flag(value: object, label: str) -> int:
     raise ValidationError(f"{label} must be yes or no")
 
 
+MAX_ID = 2**63 - 1
+"""The largest id any of LHC's tables can hold (a signed 64-bit integer)."""
+ID_RANGE = f"ids are whole numbers from 1 to {MAX_ID}"
+_ID_TEXT = re.compile(r"[0-9]+")
+
+
 def ids(values: object, label: str) -> list[int]:
     """A list of positive integer ids, de-duplicated, in the order given."""
     if values is None:
@@ -114,8 +120,40 @@ def ids(values: object, label: str) -> list[int]:
         raise ValidationError(f"{label} must be a list of ids")
     out: list[int] = []
     for v in values:  # type: ignore[union-attr]
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise ValidationError(f"{label}: {v!r} is not a valid id")
+        v = one_id(v, label)
         if v not in out:
             out.append(v)
     return out
+
+
+def one_id(value: object, label: str) -> int:
+    """An id as the store takes it: an int (never a bool) from 1 to ``MAX_ID``.
+
+    Larger numbers are refused here rather than handed to a driver, where they overflow (an
+    internal error) or are cut to another id.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise ValidationError(f"{label}: {value!r} is not a valid id ({ID_RANGE})")
+    return value
+
+
+def is_id_text(value: str) -> bool:
+    """Whether ``value`` is written as an id: ASCII digits 0-9 only (no sign, space or other
+    script's digits such as superscript two, Arabic-Indic or fullwidth digits, which Python's
+    ``int`` would accept)."""
+    return _ID_TEXT.fullmatch(value) is not None
+
+
+def id_text(value: str, label: str) -> int:
+    """An id typed as text: ASCII digits, from 1 to ``MAX_ID``; a refusal saying which rule
+    it breaks otherwise."""
+    if not is_id_text(value):
+        odd = next((ch for ch in value if not ("0" <= ch <= "9")), None)
+        what = f"; {_named(odd)} is not one of them" if odd and odd.isdigit() else ""
+        raise ValidationError(
+            f"{label} {value!r} is not an id: write it with the digits 0-9 only{what}"
+        )
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValidationError(f"{label} {value} is out of range: {ID_RANGE}")
+    return number

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from store import NotFoundError, Session, StoreError, ValidationError, lookup
+from store import NotFoundError, Session, StoreError, ValidationError, lookup, validation
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
@@ -161,9 +161,15 @@ def _entry(
         value = table.get(key)
         if value is not None and not (
             isinstance(value, list)
-            and all((isinstance(v, str) and v.strip()) or (type(v) is int and v > 0) for v in value)
+            and all((isinstance(v, str) and v.strip()) or type(v) is int for v in value)
         ):
             found.append(f"{key!r} must be a list of names or ids")
+        elif value is not None:
+            found.extend(
+                f"{key!r}: {v} is not an id ({validation.ID_RANGE})"
+                for v in value
+                if type(v) is int and not 1 <= v <= validation.MAX_ID
+            )
     if table.get("groups") == []:
         found.append("'groups' must not be empty: a user stays in at least one group")
     read_only = table.get("read_only_department_groups") or []

@@ -61,6 +61,31 @@ def yes_no(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no, not {value!r}")
 
 
+MAX_ID = 2**63 - 1  # store.validation.MAX_ID; the store is not imported while parsing
+
+
+def whole_number(value: str) -> int:
+    """``--limit 20``: digits 0-9 only (Python's ``int`` would also take Arabic-Indic or
+    fullwidth digits, or ``1_0``); at most ``MAX_ID``, so no driver sees a number it cannot
+    hold."""
+    if not value.isascii() or not value.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number written with the digits 0-9, not {value!r}"
+        )
+    number = int(value)
+    if number > MAX_ID:
+        raise argparse.ArgumentTypeError(f"{value} is too large: at most {MAX_ID}")
+    return number
+
+
+def id_number(value: str) -> int:
+    """``--after 42``: an id, digits 0-9 only, from 1 to ``MAX_ID``."""
+    number = whole_number(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"ids are whole numbers from 1 to {MAX_ID}, not {value}")
+    return number
+
+
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register the scripting commands on ``lhc-console``'s subparsers."""
     actor = argparse.ArgumentParser(add_help=False)
@@ -123,8 +148,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("username")
     p = leaf(users, "list", "the users you can see, paged by id", "script_users.list_users")
     p.add_argument("--filter", default="", metavar="TEXT", help="part of a name, e-mail or id")
-    p.add_argument("--limit", type=int, default=50, help="users per page (1-500, default 50)")
-    p.add_argument("--after", type=int, metavar="ID", help="continue after this user id")
+    p.add_argument(
+        "--limit", type=whole_number, default=50, help="users per page (1-500, default 50)"
+    )
+    p.add_argument("--after", type=id_number, metavar="ID", help="continue after this user id")
     p = leaf(users, "groups", "add and remove a user's groups", "script_users.groups")
     p.add_argument("username")
     many(p, "--add", "group")
