@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from peewee import OP, SQL, Expression, NodeList, Value
+
 from . import validation
 from .errors import NotFoundError, ValidationError
 from .limitations import validate_input
@@ -27,6 +29,32 @@ def user_named(username: str) -> UserRef:
     if user is None:
         raise NotFoundError(f"No user named {username!r}")
     return UserRef(user.id, user.username)
+
+
+# -- text filters -------------------------------------------------------------------------
+
+LIKE_ESCAPE = "!"
+"""The escape character of ``contains_text``'s LIKE patterns: one that no backend's string
+literals treat specially (a backslash is one on MySQL)."""
+
+
+def contains_text(column: Any, text: str) -> Expression:
+    """``column`` contains ``text`` literally, case-insensitively: ``%`` and ``_`` typed in a
+    filter match themselves, on SQLite, MariaDB/MySQL and PostgreSQL alike (an explicit
+    ``ESCAPE``, whatever Peewee's version does)."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    pattern = NodeList(
+        (
+            Value(f"%{escaped}%", converter=False),
+            SQL("ESCAPE"),
+            Value(LIKE_ESCAPE, converter=False),
+        )
+    )
+    return Expression(column, OP.ILIKE, pattern)
 
 
 def is_empty() -> bool:

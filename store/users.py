@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, fn
 
-from . import userdeps, validation
+from . import lookup, userdeps, validation
 from .auth import hash_password, settle_failures
 from .database import is_server
 from .errors import ConflictError, NotFoundError, ValidationError
@@ -756,15 +756,18 @@ def _walk_in_order(ctx: ActionContext, column: Any) -> bool:
 
 
 def _text_filter(text: str) -> Any:
+    """Users whose username, name, surname or e-mail contains ``text`` literally (``%`` and
+    ``_`` are characters, not wildcards), case-insensitively; or whose id it is."""
     text = (text or "").strip()
     if not text:
         return User.id.is_null(False)
-    pattern = f"%{text}%"
+    if "\x00" in text:  # in no name (and PostgreSQL cannot even compare it)
+        return User.id.is_null()
     condition = (
-        User.username**pattern
-        | (User.name**pattern)
-        | (User.surname**pattern)
-        | (User.email**pattern)
+        lookup.contains_text(User.username, text)
+        | lookup.contains_text(User.name, text)
+        | lookup.contains_text(User.surname, text)
+        | lookup.contains_text(User.email, text)
     )
     if validation.is_id_text(text) and 1 <= int(text) <= validation.MAX_ID:
         condition |= User.id == int(text)
