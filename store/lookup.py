@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import OP, SQL, Expression, NodeList, Value
+from peewee import OP, SQL, Expression, MySQLDatabase, NodeList, PostgresqlDatabase, Value, fn
 
 from . import validation
 from .errors import NotFoundError, ValidationError
 from .limitations import validate_input
-from .models import Department, DepartmentGroup, Group, Role, RoleFunction, User
+from .models import (
+    Department,
+    DepartmentGroup,
+    Group,
+    Role,
+    RoleFunction,
+    User,
+    database_proxy,
+)
 from .permissions import EXCLUDE, GRANT
 
 
@@ -25,13 +35,29 @@ class UserRef:
 
 def user_named(username: str) -> UserRef:
     """The account with exactly this username, or a ``NotFoundError`` naming it."""
-    user = User.get_or_none(User.username == username)
+    user = user_row(username)
     if user is None:
         raise NotFoundError(f"No user named {username!r}")
     return UserRef(user.id, user.username)
 
 
-# -- text filters -------------------------------------------------------------------------
+def user_row(username: str) -> User | None:
+    """The account with exactly this username as typed or in its composed form (NFC).
+
+    The console stores usernames composed; a name typed decomposed (``e`` + combining acute,
+    as some keyboards send it) finds the same account. Names imported as LHC stored them are
+    found as they are.
+    """
+    if "\x00" in username:  # no name holds one (PostgreSQL cannot even compare it)
+        return None
+    user = User.get_or_none(User.username == username)
+    composed = unicodedata.normalize("NFC", username)
+    if user is None and composed != username:
+        user = User.get_or_none(User.username == composed)
+    return user
+
+
+# -- text filters and lookalikes ----------------------------------------------------------
 
 LIKE_ESCAPE = "!"
 """The escape character of ``contains_text``'s LIKE patterns: one that no backend's string
@@ -55,6 +81,80 @@ def contains_text(column: Any, text: str) -> Expression:
         )
     )
     return Expression(column, OP.ILIKE, pattern)
+
+
+def lookalike_of(username: str, *, exclude: int | None = None) -> str | None:
+    """An existing username that looks the same as ``username`` (``validation.skeleton``), or
+    None. ``exclude`` is the account being renamed.
+
+    Not every username is read: a *plain* username (printable ASCII, single spaces, none at
+    either end) looks like nothing but itself in another case, so only the plain usernames
+    equal to the skeleton, case aside, and the few that are not plain are fetched and
+    compared (one scan in the database, not one row per user in Python).
+    """
+    key = validation.skeleton(username)
+    if not key:
+        return None
+    query = User.select(User.id, User.username).where(
+        (fn.LOWER(User.username) == key) | not_plain_username()
+    )
+    if exclude is not None:
+        query = query.where(User.id != exclude)
+    for row in query.order_by(User.id).iterator():
+        if validation.skeleton(row.username) == key:
+            return str(row.username)
+    return None
+
+
+def lookalike_usernames() -> list[list[tuple[int, str]]]:
+    """Every set of two or more accounts whose usernames look the same, each set as
+    ``(id, username)`` by id, the sets ordered by their first id.
+
+    Plain usernames (see ``lookalike_of``) only look like each other when equal but for case:
+    those are grouped in SQL. The others are read, reduced to their skeleton, and matched to
+    each other and to the plain usernames equal to a skeleton (fetched by that value).
+    """
+    plain = ~not_plain_username()
+    lowered = fn.LOWER(User.username)
+    by_key: dict[str, set[tuple[int, str]]] = {}
+    same_case_aside = (
+        User.select(lowered).where(plain).group_by(lowered).having(fn.COUNT(User.id) > 1)
+    )
+    keys = [key for (key,) in same_case_aside.tuples()]
+    for row in _in_chunks(keys, lambda chunk: plain & lowered.in_(chunk)):
+        by_key.setdefault(validation.skeleton(row.username), set()).add((row.id, row.username))
+    odd = User.select(User.id, User.username).where(not_plain_username()).order_by(User.id)
+    for row in odd.iterator():
+        by_key.setdefault(validation.skeleton(row.username), set()).add((row.id, row.username))
+    plain_keys = [key for key in by_key if key and _is_plain(key)]
+    for row in _in_chunks(plain_keys, lambda chunk: plain & lowered.in_(chunk)):
+        by_key.setdefault(validation.skeleton(row.username), set()).add((row.id, row.username))
+    sets = [sorted(found) for key, found in by_key.items() if key and len(found) > 1]
+    return sorted(sets)
+
+
+def _in_chunks(values: list[str], condition: Any, size: int = 500) -> Iterable[Any]:
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        yield from User.select(User.id, User.username).where(condition(chunk)).iterator()
+
+
+def _is_plain(name: str) -> bool:
+    return all(" " <= ch <= "~" for ch in name) and "  " not in name and name == name.strip(" ")
+
+
+def not_plain_username() -> Expression:
+    """Usernames that are not plain: a character outside printable ASCII (another script, a
+    control, any non-ASCII space), two spaces in a row, or a space at either end."""
+    column = User.username
+    database = database_proxy.obj
+    if isinstance(database, PostgresqlDatabase):
+        odd = column.regexp("[^ -~]")
+    elif isinstance(database, MySQLDatabase):
+        odd = column.iregexp("[^ -~]")
+    else:  # SQLite: GLOB's classes compare code points
+        odd = Expression(column, "GLOB", "*[^ -~]*")
+    return odd | (column ** "%  %") | (column ** " %") | (column ** "% ")
 
 
 def is_empty() -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, Expression, Select, fn
 
-from . import validation
+from . import lookup, validation
 from .capabilities import CAPABILITIES
 from .limitations import merge, parse_stored
 from .models import (
@@ -63,6 +63,7 @@ RULES: dict[str, str] = {
     "see-all-not-chat-separation": "see_all limits no chats",
     "orphan-group-work": "Work-with row points nowhere",
     "login-name-clash": "Username is another's e-mail",
+    "lookalike-usernames": "Usernames look the same",
     "user-without-group": "Users in no group",
     "department-without-group": "Departments in no dep. group",
 }
@@ -179,6 +180,7 @@ def risk_report() -> RiskReport:
         _see_all_not_chat_separation,
         _orphan_group_work,
         _login_name_clash,
+        _lookalike_usernames,
         _user_without_group,
         _department_without_group,
     ):
@@ -1098,6 +1100,41 @@ def _login_name_clash(config: _Config) -> list[Finding]:
                 "after another's e-mail may have been made to catch that person's logins.",
                 "Change the username or the e-mail of one of the accounts, so that no username "
                 "is another account's e-mail (the console refuses new clashes).",
+            )
+        )
+    return findings
+
+
+def _lookalike_usernames(config: _Config) -> list[Finding]:
+    """Accounts whose usernames look the same (``validation.skeleton``: case, compatibility
+    forms, letters of other scripts drawn like Latin ones, invisible characters, spacing):
+    ``admin`` and the same word with a Cyrillic A. The console refuses new ones; older data or an
+    import may hold them.
+
+    ``lookup.lookalike_usernames`` groups the plain ASCII usernames in SQL and reads only the
+    others (other scripts, odd spacing), so this rule loops over those usernames only.
+    """
+    sets = lookup.lookalike_usernames()
+    more = (
+        f" ({len(sets)} sets of lookalike usernames in all; the first {MAX_LISTED} are listed)"
+        if len(sets) > MAX_LISTED
+        else ""
+    )
+    findings = []
+    for accounts in sets[:MAX_LISTED]:
+        shown = _quoted(name for _, name in accounts)
+        spelled = "; ".join(f"#{user_id} is {name!a}" for user_id, name in accounts)
+        findings.append(
+            Finding(
+                "lookalike-usernames",
+                MEDIUM,
+                tuple(ObjectRef("user", user_id, name) for user_id, name in accounts),
+                f"The usernames {shown} look the same on screen but are different accounts "
+                f"({spelled}){more}. Whoever reads a list, an audit row or a chat transcript "
+                "can take one for the other, which is how an account is made to pass for "
+                "someone else's.",
+                "Rename all but one of them so that each reads differently (the console "
+                "refuses new lookalikes).",
             )
         )
     return findings

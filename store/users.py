@@ -191,7 +191,7 @@ class UserService:
     def find(self, username: str) -> UserDetail:
         """A visible user by exact username."""
         with self._session.reading() as ctx:
-            user = User.get_or_none(User.username == username)
+            user = lookup.user_row(username)
             if user is None or not ctx.scope.is_visible(user.id):
                 raise NotFoundError(f"No user named {username!r} among the users you can see")
             return _detail(ctx, user)
@@ -369,7 +369,7 @@ class UserService:
             user = _editable_user(ctx, user_id, "edit", allow_self=True)
             _check_version(user, expected_version)
             fields = _validated_fields(changes)
-            _check_unique(fields, user.id)
+            _check_unique(fields, user.id, current_username=user.username)
             before = snapshot(user)
             if fields:
                 User.update(**fields, cache_version=User.cache_version + 1).where(
@@ -499,21 +499,29 @@ def change_memberships(
 
 
 def _validated_fields(values: dict[str, Any]) -> dict[str, str]:
+    """Each field checked against its column; the username and e-mail as identities
+    (``validation.identity``: composed, nothing invisible, no bidi controls)."""
     out = {}
     for key, value in values.items():
         label, length, required = USER_TEXT_FIELDS[key]
-        out[key] = (
-            validation.email(value, required=required)
-            if key == "email"
-            else validation.text(value, label, length, required=required)
-        )
+        if key == "email":
+            out[key] = validation.email(value, required=required)
+        elif key == "username":
+            out[key] = validation.identity(value, label, length, required=required)
+        else:
+            out[key] = validation.text(value, label, length, required=required)
     return out
 
 
-def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
+def _check_unique(
+    fields: dict[str, str], user_id: int | None, *, current_username: str | None = None
+) -> None:
     """Usernames and e-mails are unique, case-insensitively, and share one login namespace: a
     username may not be another account's e-mail, nor an e-mail another's username (login by
-    either would name two accounts)."""
+    either would name two accounts). A new username may not look the same as another's
+    (``lookup.lookalike_of``: "admin" with a Cyrillic A, a no-break space for a space); a
+    username kept as it is is not compared again, so older lookalikes (``lint`` reports them)
+    do not block the account's other changes."""
     others = User.select(User.id)
     if user_id is not None:
         others = others.where(User.id != user_id)
@@ -523,6 +531,11 @@ def _check_unique(fields: dict[str, str], user_id: int | None) -> None:
             raise ValidationError(f"Username {username!r} is already taken")
         if others.where(fn.LOWER(User.email) == username.lower()).exists():
             raise ValidationError(f"Username {username!r} is already another account's e-mail")
+        twin = (
+            None if username == current_username else lookup.lookalike_of(username, exclude=user_id)
+        )
+        if twin is not None:
+            raise ValidationError(f"Username {username!r} looks the same as {twin!r}")
     if "email" in fields:
         email = fields["email"]
         if others.where(fn.LOWER(User.email) == email.lower()).exists():
@@ -706,10 +719,11 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
         return "it needs the lhuser/edituser permission"
     if user.id in scope.administrator_users and not scope.is_administrator:
         return "only administrators may change an administrator"
-    if user.id in scope.latent_administrator_users and not scope.is_administrator:
+    if user.id in scope.administration_members and not scope.is_administrator:
         return (
-            "they are in a disabled group granting administration (*/*), so they are an "
-            "administrator once it is enabled, and only administrators may change them"
+            "they are in a group granting administration (*/*), which makes them an "
+            "administrator once it is enabled or their exclusion is dropped, and only "
+            "administrators may change them"
         )
     theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
     outside = sorted(theirs - scope.usable_groups)

@@ -12,8 +12,27 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BCRYPT_MAX_BYTES = 72
 
 
+BIDI_OVERRIDES = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidi embeddings, overrides and isolates: they reorder the text that follows them, so a name
+holding one is shown in another order than it is stored (``Evil\u202egnp.exe``)."""
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+"""Left-to-right, right-to-left and Arabic letter marks: invisible, and they move neutral
+characters around them."""
+INVISIBLE = frozenset(
+    "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062"
+    "\u2063\u2064\u3164\ufeff\uffa0"
+)
+"""Characters that show as nothing (zero-width space, joiners, word joiner, byte-order mark,
+soft hyphen, Hangul fillers...); every other format character (``Cf``) counts too."""
+
+
 def text(value: object, label: str, max_length: int, *, required: bool = True) -> str:
-    """Strip a text input and check it against the LHC column it will be written to."""
+    """Strip a text input and check it against the LHC column it will be written to.
+
+    Control characters (C0, DEL, C1) and bidi overrides, embeddings and isolates are refused in
+    every text: a name is shown to people who did not type it, and neither may change what
+    they see (a terminal escape, text shown in another order than it reads).
+    """
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -23,17 +42,133 @@ def text(value: object, label: str, max_length: int, *, required: bool = True) -
         raise ValidationError(f"{label} is required")
     if len(value) > max_length:
         raise ValidationError(f"{label} is too long: {len(value)} characters, at most {max_length}")
-    if any(ord(ch) < 32 for ch in value):
+    if any(_is_control(ch) for ch in value):
         raise ValidationError(f"{label} must not contain control characters")
+    for ch in value:
+        if ch in BIDI_OVERRIDES:
+            raise ValidationError(
+                f"{label} must not contain {_named(ch)}: it shows the text after it in "
+                "another order than it is written"
+            )
+        if unicodedata.category(ch) == "Cs":
+            raise ValidationError(f"{label} is not valid Unicode text (a lone surrogate)")
     return value
 
 
+def identity(value: object, label: str, max_length: int, *, required: bool = True) -> str:
+    """A username or e-mail: ``text``, in Unicode's composed form (NFC), and nothing invisible.
+
+    Two accounts must never look alike, so on top of ``text`` an identity refuses every
+    character that shows as nothing or moves others (zero-width characters, joiners, soft
+    hyphen, byte-order mark, bidi marks, any other format character); and it is stored composed,
+    so ``e`` + combining acute and ``é`` are one name, the way people see them.
+    """
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFC", value)
+    checked = text(value, label, max_length, required=required)
+    for ch in checked:
+        if ch in BIDI_MARKS:
+            raise ValidationError(
+                f"{label} must not contain {_named(ch)}: an invisible mark that moves the "
+                "characters around it"
+            )
+        if ch in INVISIBLE or unicodedata.category(ch) == "Cf":
+            raise ValidationError(
+                f"{label} must not contain {_named(ch)}: it shows as nothing, so two "
+                "different names would look the same"
+            )
+        if unicodedata.category(ch) in ("Zl", "Zp"):
+            raise ValidationError(f"{label} must not contain {_named(ch)}: one line only")
+    return checked
+
+
 def email(value: object, *, required: bool = True) -> str:
-    """An e-mail address that fits ``lh_users.email`` (varchar 100)."""
-    address = text(value, "E-mail", 100, required=required)
+    """An e-mail address that fits ``lh_users.email`` (varchar 100), checked as an identity."""
+    address = identity(value, "E-mail", 100, required=required)
     if address and not EMAIL_PATTERN.match(address):
         raise ValidationError(f"E-mail {address!r} is not a valid address")
     return address
+
+
+def _is_control(ch: str) -> bool:
+    """C0 controls, DEL and C1 controls (``Cc``): never printed as text."""
+    return ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F
+
+
+# -- lookalikes ---------------------------------------------------------------------------
+
+_CONFUSABLE_LETTERS = (
+    # Cyrillic capitals A, Ve, Ie, Ka, Em, En, O, Er, Es, Te, U, Ha, Dze, Ukrainian I, Je,
+    # palochka, straight U, Qa, We
+    (
+        "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0423\u0425\u0405"
+        "\u0406\u0408\u04c0\u04ae\u051a\u051c",
+        "ABEKMHOPCTYXSIJIYQW",
+    ),
+    # Cyrillic small a, ie, o, er, es, u, ha, dze, Ukrainian i, je, shha, komi de, qa, we,
+    # palochka, straight u, izhitsa
+    (
+        "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u04bb\u0501\u051b"
+        "\u051d\u04cf\u04af\u0475",
+        "aeopcyxsijhdqwlyv",
+    ),
+    # Greek capitals Alpha, Beta, Epsilon, Zeta, Eta, Iota, Kappa, Mu, Nu, Omicron, Rho, Tau,
+    # Upsilon, Chi, lunate Sigma, Yot
+    (
+        "\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5"
+        "\u03a7\u03f9\u037f",
+        "ABEZHIKMNOPTYXCJ",
+    ),
+    # Greek small alpha, iota, kappa, nu, omicron, rho, upsilon, chi, lunate sigma, yot
+    ("\u03b1\u03b9\u03ba\u03bd\u03bf\u03c1\u03c5\u03c7\u03f2\u03f3", "aikvopuxcj"),
+    # Latin dotless i and j, alpha, script g, iota, and small capitals
+    (
+        "\u0131\u0237\u0251\u0261\u0269\u0280\u1d00\u1d04\u1d05\u1d07\u1d0b\u1d0d\u1d0f"
+        "\u1d18\u1d1b\u1d1c\u1d20\u1d21\u1d22\u029c\u026a\u029f\u0274\ua731",
+        "ijagiRACDEKMOPTUVWZHILNS",
+    ),
+)
+CONFUSABLES = str.maketrans(
+    "".join(drawn for drawn, _ in _CONFUSABLE_LETTERS),
+    "".join(latin for _, latin in _CONFUSABLE_LETTERS),
+)
+"""Letters of other scripts (and Latin variants) that are drawn like a Latin letter: the
+common part of Unicode's confusables (UTS #39) for Latin, Cyrillic and Greek, written as
+escapes so that this file does not itself hold lookalikes. Only non-ASCII letters are folded:
+two ASCII names look alike only when they differ in case or spacing (``lookup.lookalike_of``
+relies on it)."""
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def skeleton(value: str) -> str:
+    """What a name looks like, for telling whether two names look the same.
+
+    Invisible characters (format characters, variation selectors, fillers, controls) are
+    dropped; compatibility forms are unfolded (NFKD: fullwidth, ligatures, no-break and other
+    spaces, mathematical letters); letters drawn like a Latin one become it (``CONFUSABLES``);
+    case is folded; every run of whitespace is one space, none at either end. An ASCII name
+    without controls or doubled spaces comes out lower-cased and otherwise unchanged.
+    """
+    kept = "".join(ch for ch in value if not _ignorable(ch))
+    folded = unicodedata.normalize("NFKD", kept).translate(CONFUSABLES).casefold()
+    folded = unicodedata.normalize("NFKD", folded).translate(CONFUSABLES)
+    folded = "".join(ch for ch in folded if not _ignorable(ch))
+    return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", folded).strip())
+
+
+def _ignorable(ch: str) -> bool:
+    if ch.isspace():
+        return False
+    code = ord(ch)
+    return (
+        ch in INVISIBLE
+        or ch in BIDI_MARKS
+        or unicodedata.category(ch) in ("Cf", "Cc")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+        or 0x180B <= code <= 0x180F
+    )
 
 
 def password(value: object) -> str:
