@@ -5,7 +5,9 @@ address guessing across many accounts, or keep a stranger from locking accounts 
 another. Like OpenSSH's ``PerSourcePenalties`` and fail2ban, this counts failed logins per
 client address: each failure beyond the first few is answered a little later, and after
 ``max_failures`` within ``window`` seconds the address is refused outright for ``ban`` seconds,
-before any password is checked or any row is written. Other addresses are unaffected.
+before any password is checked or any row is written. Other addresses are unaffected. An
+IPv6 client counts by its /64 (all of which it may use); loopback is exempt unless configured
+otherwise (``ThrottleSettings.exempt``).
 
 Memory is bounded: at most ``max_sources`` addresses are tracked (the least recently seen is
 forgotten first), each with at most ``max_failures`` timestamps.
@@ -18,6 +20,7 @@ server runs one console process per browser tab, so it hands its consoles a priv
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import os
 import time
@@ -44,27 +47,64 @@ SETTINGS_ENV_VAR = "LHC_CONSOLE_THROTTLE"
 
 @dataclass(frozen=True)
 class ThrottleSettings:
-    """The stated defaults: 10 failures in 10 minutes ban an address for 15 minutes."""
+    """The stated defaults: 10 failures in 10 minutes ban an address for 15 minutes.
+
+    ``exempt``: networks never throttled. Loopback by default: local users and everyone
+    arriving through an SSH tunnel share 127.0.0.1, so a ban there would lock them all out at
+    the first stranger's ten guesses (the per-account lock-out still applies to them).
+    """
 
     max_failures: int = 10
     window: float = 600.0
     ban: float = 900.0
+    exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     free_failures: int = 3  # failures answered at once; later ones wait delay_step each more
     delay_step: float = 0.5
     max_delay: float = 4.0
     max_sources: int = 10_000
 
     def encode(self) -> str:
-        return f"{self.max_failures},{self.window},{self.ban}"
+        return f"{self.max_failures},{self.window},{self.ban},{' '.join(self.exempt)}"
 
     @classmethod
     def decode(cls, text: str) -> ThrottleSettings:
-        failures, window, ban = text.split(",")
-        return cls(max_failures=int(failures), window=float(window), ban=float(ban))
+        failures, window, ban, exempt = text.split(",")
+        return cls(
+            max_failures=int(failures),
+            window=float(window),
+            ban=float(ban),
+            exempt=tuple(exempt.split()),
+        )
+
+    def is_exempt(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in ipaddress.ip_network(net, strict=False) for net in self.exempt)
+
+
+def source_key(address: str) -> str:
+    """What one source is: an IPv4 address, or an IPv6 address's /64 (a host's usual share,
+    every address of which its owner may use)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class SourceThrottle:
-    """Failed logins per client address, in memory or in a state file shared by processes."""
+    """Failed logins per client address, in memory or in a state file shared by processes.
+
+    Every attempt counts as a failure from the moment it starts (``begin``) until it succeeds
+    (``succeeded``): attempts started in parallel are counted before any of them is checked,
+    so a burst of connections cannot all slip in before the first failure is recorded.
+    """
 
     def __init__(
         self,
@@ -88,34 +128,46 @@ class SourceThrottle:
         settings = ThrottleSettings.decode(raw) if raw else ThrottleSettings()
         return cls(settings, state_file=Path(path))
 
-    def delay(self, source: str) -> float | None:
-        """Seconds to wait before checking a password from ``source``; None: refuse it now."""
+    def begin(self, address: str) -> float | None:
+        """Start an attempt from ``address``: seconds to wait before checking its password, or
+        None to refuse it unchecked (the address is banned, or reached the limit now)."""
+        if self.settings.is_exempt(address):
+            return 0.0
+        source = source_key(address)
         now = self._clock()
         with self._state() as state:
-            entry = self._current(state, source, now)
-            if entry is None:
-                return 0.0
+            entry = self._current(state, source, now) or {"failures": []}
             if entry.get("banned_until", 0) > now:
                 return None
-            extra = len(entry["failures"]) - self.settings.free_failures
+            if len(entry["failures"]) >= self.settings.max_failures:
+                entry["banned_until"] = now + self.settings.ban
+                entry["failures"] = []
+                self._keep(state, source, entry)
+                return None
+            before = len(entry["failures"])
+            entry["failures"].append(now)
+            self._keep(state, source, entry)
+        extra = before - self.settings.free_failures + 1
         if extra <= 0:
             return 0.0
         return min(self.settings.delay_step * extra, self.settings.max_delay)
 
-    def failed(self, source: str) -> None:
-        """Count a refused login from ``source``; ban it when it reaches the limit."""
-        now = self._clock()
+    def succeeded(self, address: str) -> None:
+        """The attempt ``begin`` counted logged in (or could not be checked at all): it is no
+        failure after all."""
+        if self.settings.is_exempt(address):
+            return
+        source = source_key(address)
         with self._state() as state:
-            entry = self._current(state, source, now) or {"failures": []}
-            failures = [*entry["failures"], now][-self.settings.max_failures :]
-            entry["failures"] = failures
-            if len(failures) >= self.settings.max_failures:
-                entry["banned_until"] = now + self.settings.ban
-                entry["failures"] = []
-            state[source] = entry
-            state.move_to_end(source)
-            while len(state) > self.settings.max_sources:
-                state.popitem(last=False)
+            entry = state.get(source)
+            if entry and entry["failures"]:
+                entry["failures"].pop()
+
+    def _keep(self, state: OrderedDict[str, dict], source: str, entry: dict) -> None:
+        state[source] = entry
+        state.move_to_end(source)
+        while len(state) > self.settings.max_sources:
+            state.popitem(last=False)
 
     def _current(self, state: OrderedDict[str, dict], source: str, now: float) -> dict | None:
         """The source's entry with failures older than the window dropped (None if nothing)."""
@@ -150,18 +202,16 @@ class SourceThrottle:
 def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[], T]) -> T:
     """Run one login attempt from ``source`` under the throttle (blocking; for threads).
 
-    Waits the address's delay, or refuses it outright while it is banned (nothing checked,
-    nothing recorded); a refused login then counts against the address.
+    Counts the attempt, waits the address's delay or refuses it outright while it is banned
+    (nothing checked, nothing recorded), and un-counts it if it logs in.
     """
     if throttle is None:
         return attempt()
-    wait = throttle.delay(source)
+    wait = throttle.begin(source)
     if wait is None:
         raise AuthenticationError(SOURCE_REFUSED)
     if wait:
         time.sleep(wait)
-    try:
-        return attempt()
-    except AuthenticationError:
-        throttle.failed(source)
-        raise
+    result = attempt()
+    throttle.succeeded(source)
+    return result

@@ -315,7 +315,16 @@ async def test_an_address_with_too_many_failures_is_refused_across_tabs(
     sample_db: Database, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     """Issue 16, point 5: the tabs' consoles share one per-address throttle."""
-    web = start_web(sample_db, tmp_path, "--source-max-failures", "2", "--source-ban", "60")
+    web = start_web(
+        sample_db,
+        tmp_path,
+        "--source-max-failures",
+        "2",
+        "--source-ban",
+        "60",
+        "--source-exempt",
+        "none",
+    )
     try:
         for _ in range(2):  # two tabs, one wrong password each
             ws = await open_tab(http, web)

@@ -23,7 +23,16 @@ pytestmark = pytest.mark.sqlite_only  # the server subprocess shares the SQLite 
 
 @pytest.fixture
 def strict(sample_db: Database, tmp_path: Path):
-    running = start_server(sample_db, tmp_path, "--source-max-failures", "3", "--source-ban", "60")
+    running = start_server(
+        sample_db,
+        tmp_path,
+        "--source-max-failures",
+        "3",
+        "--source-ban",
+        "60",
+        "--source-exempt",
+        "none",
+    )
     yield running
     running.stop()
 
@@ -104,3 +113,22 @@ async def test_wrong_disabled_and_unknown_look_the_same_on_both_methods(
             }, (username, banners)
     finally:
         running.stop()
+
+
+async def test_a_burst_of_parallel_connections_gets_no_more_checks_than_the_limit(
+    strict: Server,
+) -> None:
+    """Red team: 200 simultaneous one-attempt connections were all checked before the first
+    failure counted. Attempts now count from their start: at most 3 reach a password check."""
+    import asyncio
+
+    names = ["Operator US", "Operator AU", "Teamleader US", "Manager US"] * 4
+
+    async def guess(username: str) -> None:
+        with pytest.raises(asyncssh.DisconnectError):
+            async with connect(strict, username, "wrong"):
+                pass
+
+    await asyncio.gather(*(guess(name) for name in names))
+    checked = sum(len(logins(strict.url, name)) for name in set(names))
+    assert checked <= 3

@@ -193,13 +193,38 @@ def _add_throttle_options(p: argparse.ArgumentParser) -> None:
         default=900.0,
         help="seconds a banned address is refused without any password check (default 900)",
     )
+    p.add_argument(
+        "--source-exempt",
+        metavar="CIDRS",
+        type=_networks,
+        default=("127.0.0.0/8", "::1/128"),
+        help="comma-separated networks never throttled, or 'none' (default: loopback, which "
+        "local users and SSH tunnels share; the per-account lock-out still applies)",
+    )
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    import ipaddress
+
+    if text.strip().lower() == "none":
+        return ()
+    networks = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a network: {error}") from None
+    return tuple(networks)
 
 
 def throttle_settings(args: argparse.Namespace) -> ThrottleSettings:
     from store.source_throttle import ThrottleSettings
 
     return ThrottleSettings(
-        max_failures=args.source_max_failures, window=args.source_window, ban=args.source_ban
+        max_failures=args.source_max_failures,
+        window=args.source_window,
+        ban=args.source_ban,
+        exempt=args.source_exempt,
     )
 
 

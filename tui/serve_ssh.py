@@ -340,7 +340,7 @@ class ConsoleConnection(asyncssh.SSHServer):
         The password is the one the client sent, not normalised (``RawPasswordAuth``), and the
         client's address is throttled first: a banned address is turned away unchecked.
         """
-        wait = self.server.throttle.delay(self.ip)
+        wait = self.server.throttle.begin(self.ip)  # counted as a failure until it succeeds
         if wait is None:
             self.failures += 1
             self._banner(f"lhc-console: {SOURCE_REFUSED}\r\n")
@@ -352,7 +352,6 @@ class ConsoleConnection(asyncssh.SSHServer):
             try:
                 user = await asyncio.to_thread(authenticate, username, password, ip=self.ip)
             except AuthenticationError as error:
-                self.server.throttle.failed(self.ip)
                 self.failures += 1
                 self._banner(f"lhc-console: {error}\r\n")
                 if self.failures >= MAX_AUTH_FAILURES and self.conn is not None:
@@ -362,10 +361,12 @@ class ConsoleConnection(asyncssh.SSHServer):
                     )
                 return False
             except StoreError as error:
+                self.server.throttle.succeeded(self.ip)  # not checked: no failure of theirs
                 self.failures += 1
                 _warn(f"login check failed: {error}")
                 self._banner("lhc-console: cannot check the password now; try again later\r\n")
                 return False
+        self.server.throttle.succeeded(self.ip)
         self._password_account = UserRef(user.id, user.username)
         return True
 
