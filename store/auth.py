@@ -10,6 +10,7 @@ from peewee import fn
 
 from .database import is_server, write_transaction
 from .errors import AuthenticationError
+from .faults import read_only_reason
 from .models import User, UserLogin, database_proxy
 
 LOGIN_FAILED = 0
@@ -107,6 +108,8 @@ def authenticate(identifier: str, password: str, *, ip: str = "console") -> User
     if not password:
         raise AuthenticationError("Type your password")
     user = find_account(identifier)
+    if read_only_reason(database_proxy.obj) is not None:
+        return _read_only_login(user, password)
     attempt = _reserve(user, ip) if user is not None else None
     if attempt is None:
         verify_password(password, None)  # the same bcrypt work as a real check
@@ -132,6 +135,25 @@ class _Attempt:
     stored_hash: str
 
 
+def _read_only_login(user: User | None, password: str) -> User:
+    """Log in to a database this process may not write (reports only): the same checks and
+    the same one answer, but nothing can be recorded, so nothing is. A disabled account, or one
+    at its limit (a guarded one still cooling off), is refused unchecked as always."""
+    from .password_policy import load_policy
+
+    stored = None
+    if user is not None and not user.disabled:
+        limit = load_policy().max_attempts
+        failures = consecutive_failures(user.id, limit + COOLING_STEPS)
+        if failures < limit or (is_guarded(user) and cooling_off(user.id, failures - limit) == 0):
+            stored = user.password
+    if stored is None or not verify_password(password, stored):
+        if stored is None:
+            verify_password(password, None)  # the same bcrypt work as a real check
+        raise AuthenticationError(REFUSED)
+    return user
+
+
 def _reserve(user: User, ip: str) -> _Attempt | None:
     """Count the account's failures and, if it may try now, write its failed-login row first.
 
@@ -148,6 +170,7 @@ def _reserve(user: User, ip: str) -> _Attempt | None:
         limit = load_policy().max_attempts
         failures = consecutive_failures(user.id, limit + COOLING_STEPS)
         if failures >= limit:
+            _hold_lock_decisions()
             if not is_guarded(current):
                 _lock(current, failures, limit, ip)  # e.g. the limit was lowered meanwhile
                 return None
@@ -167,8 +190,20 @@ def _settle_failure(attempt: _Attempt, ip: str) -> None:
             return
         limit = load_policy().max_attempts
         failures = consecutive_failures(current.id, limit)
-        if failures >= limit and not is_guarded(current):
-            _lock(current, failures, limit, ip)
+        if failures >= limit:
+            _hold_lock_decisions()
+            if not is_guarded(current):
+                _lock(current, failures, limit, ip)
+
+
+def _hold_lock_decisions() -> None:
+    """On a server, hold user 1's row until the transaction ends, so that "is this the last
+    enabled administrator?" is decided for one account at a time (two administrators guessed
+    at once could otherwise each see the other enabled and both be disabled). SQLite's write
+    transaction already runs one at a time. The account's own row is always taken first and
+    user 1's second, and user 1's own attempts take only user 1's: no two wait on each other."""
+    if is_server(database_proxy.obj):
+        User.select(User.id).where(User.id == PROTECTED_USER_ID).for_update().execute()
 
 
 def _locked_account(user_id: int) -> User | None:

@@ -86,7 +86,7 @@ def own(*paths: Path) -> None:
             os.chown(path, NOBODY, NOBODY)
 
 
-def lhc(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+def lhc(root: Path, *argv: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
     """``lhc-console ARGV`` as the unprivileged user, its home and logs in ``root/home``."""
     home = str(root / "home")
     env = {
@@ -98,6 +98,8 @@ def lhc(root: Path, *argv: str) -> subprocess.CompletedProcess[str]:
         "XDG_CACHE_HOME": home,
     }
     env.pop("LHC_CONSOLE_PASSWORD", None)
+    if password is not None:
+        env["LHC_CONSOLE_PASSWORD"] = password
     return subprocess.run(
         [*(PREFIX or []), sys.executable, "-m", "tui", *argv],
         cwd=home,
@@ -161,6 +163,14 @@ def test_reports_work_writes_are_refused_and_nothing_is_written(
     result = lhc(place, "export", str(exported), "--db", url)
     assert result.returncode == 0, result.stderr
     assert "INSERT INTO `lh_users`" in exported.read_text(encoding="utf-8")
+
+    # A scripting read logs in without recording the login (nothing can be written), and a
+    # wrong password gets the one answer, unrecorded too.
+    result = lhc(place, "user", "list", "--as", "admin", "--db", url, password="admin")
+    assert result.returncode == 0 and "Operator US" in result.stdout, result.stderr
+    result = lhc(place, "user", "list", "--as", "admin", "--db", url, password="wrong")
+    assert result.returncode == 2
+    assert "Wrong username/e-mail or password" in result.stderr
 
     for argv in (("unlock", "admin"), ("import", str(exported), "--replace")):
         result = lhc(place, *argv, "--db", url)
@@ -228,3 +238,28 @@ def test_an_empty_read_only_file_is_refused_with_the_reason(
     with pytest.raises(ReadOnlyDatabaseError, match="read-only: a test reason, and it holds no"):
         open_database(f"sqlite:///{empty}")
     assert empty.stat().st_size == 0
+
+
+async def test_the_console_opens_read_only_with_a_banner_saying_why(
+    tmp_path: Path, sample_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console on a database it cannot write: it says so in a notification and in the
+    header, logging in works (nothing is recorded), and a change is refused with the reason."""
+    from pilot import SIZE, log_in, settle
+
+    from tui.app import LhcConsole
+
+    database = tmp_path / "lhc.sqlite"
+    copy_sqlite(Path(sample_template), database)
+    before = snapshot(tmp_path)
+    reason = f"this account (tester) cannot write the file {database}"
+    monkeypatch.setattr("store.database.sqlite_read_only_reason", lambda path: reason)
+    app = LhcConsole(f"sqlite:///{database}")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        shown = [n.message for n in app._notifications]
+        assert any("read-only" in m and reason in m for m in shown), shown
+        await log_in(pilot, "admin", "admin")
+        assert app.sub_title.startswith("READ-ONLY · admin")
+        assert app.screen.__class__.__name__ == "HomeScreen"
+    assert snapshot(tmp_path) == before

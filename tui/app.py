@@ -106,6 +106,7 @@ class LhcConsole(App[None]):
         # address for serve-web's consoles, "console" on the host.
         self.login_ip = login_ip
         self.db: Database | None = None
+        self.read_only_reason: str | None = None  # why writes are impossible, when they are
         self.session: Session | None = None
         self.capabilities: frozenset[str] = frozenset()
         self._database_settled = threading.Event()  # opened, or failed to open
@@ -156,7 +157,18 @@ class LhcConsole(App[None]):
         return self.local and self.actor_id is None and not self.is_web
 
     def _database_ready(self, db: Database, empty: bool) -> None:
-        self.sub_title = "not logged in"
+        from store.faults import read_only_reason
+
+        self.read_only_reason = read_only_reason(db)
+        if self.read_only_reason is not None:
+            self.notify(
+                f"This database is read-only: {self.read_only_reason}. You can look at "
+                "everything; nothing can be changed.",
+                title="Read-only",
+                severity="warning",
+                timeout=30,
+            )
+        self.sub_title = self._with_mode("not logged in")
         if empty and not self.offers_first_run:
             self.sub_title = "no users yet"
             self.push_screen(NoUsersScreen())
@@ -192,9 +204,13 @@ class LhcConsole(App[None]):
         from screens.home import HomeScreen
 
         self.session = session
-        self.sub_title = f"{username} · {scope_line}"
+        self.sub_title = self._with_mode(f"{username} · {scope_line}")
         self._close_screens_above_the_bottom()
         self.push_screen(HomeScreen(session))
+
+    def _with_mode(self, text: str) -> str:
+        """The header's sub-title, saying first when nothing can be changed."""
+        return f"READ-ONLY · {text}" if self.read_only_reason else text
 
     def log_out(self) -> None:
         """End the session: back to the login form, or for an SSH session, disconnect."""
@@ -210,7 +226,7 @@ class LhcConsole(App[None]):
         """
         self.session = None
         self.capabilities = frozenset()
-        self.sub_title = "not logged in"
+        self.sub_title = self._with_mode("not logged in")
         self._close_screens_above_the_bottom()
         login = self.screen_stack[0]
         if isinstance(login, LoginScreen):
