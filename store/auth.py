@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import bcrypt
@@ -66,7 +67,7 @@ def find_account(identifier: str) -> User | None:
     is ambiguous, which the refusal itself must reveal. Matching is the database's ``=``, as
     for every login (exact on SQLite and PostgreSQL, case-insensitive on MariaDB).
     """
-    identifier = identifier.strip()
+    identifier = unicodedata.normalize("NFC", identifier.strip())  # names are stored composed
     if not identifier:
         return None
     user = User.get_or_none(User.username == identifier)

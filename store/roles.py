@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .session import ActionContext, Session
 
 PROTECTED_ROLE_ID = 1
-NAME_PATTERN_HELP = "letters, digits, '_' or '*'"
+NAME_PATTERN_HELP = "ASCII letters, digits, '_' or '*'"
 
 
 def _policies(role_id: int) -> list[PolicyInfo]:
@@ -60,7 +60,9 @@ def _info(role: Role) -> RoleInfo:
 
 def _identifier(value: str, label: str) -> str:
     value = validation.text(value, label, 100)
-    if value != WILDCARD and not all(ch.isalnum() or ch == "_" for ch in value):
+    # ASCII only, as LHC's module and function names are: "lhuser" with a Cyrillic e would be a
+    # policy that looks right and grants nothing.
+    if value != WILDCARD and not all(ch.isascii() and (ch.isalnum() or ch == "_") for ch in value):
         raise ValidationError(f"{label} {value!r} may hold only {NAME_PATTERN_HELP}")
     return value
 

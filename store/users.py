@@ -542,6 +542,13 @@ def _check_unique(
             raise ValidationError(f"E-mail {email!r} is already used by another account")
         if others.where(fn.LOWER(User.username) == email.lower()).exists():
             raise ValidationError(f"E-mail {email!r} is already another account's username")
+    for key, label in (("username", "Username"), ("email", "E-mail")):
+        # Checked last, so a lookalike is told what it looks like first. SSH servers receive
+        # login names SASLprep-normalised (asyncssh does it before the console sees them):
+        # "Teamleader\u00a0US" would arrive as "Teamleader US" and count as that account.
+        change = validation.ssh_change(fields[key]) if fields.get(key) else None
+        if change:
+            raise ValidationError(f"{label} cannot be used to log in over SSH: {change}")
 
 
 def _checked_password(password: object, again: str | None) -> str:

@@ -301,3 +301,36 @@ def test_lint_reports_lookalike_usernames_already_in_the_database(
     assert main(["lint", "--json", "--db", sample_db.console_url]) == 0
     report = json.loads(capsys.readouterr().out)
     assert first.as_json() in report["findings"]
+
+
+# -- names that SSH would deliver changed (red team) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "named"),
+    [
+        (f"Brand{NBSP}New", "brand@example.com", "U+00A0"),  # arrives as "Brand New"
+        ("\uff26ull width", "full@example.com", "U+FF26"),  # arrives as "Full width"
+        ("Plain Name", "\uff46ull@example.com", "U+FF46"),
+    ],
+)
+def test_a_login_name_ssh_would_change_is_refused(
+    sample_db: Database, username: str, email: str, named: str
+) -> None:
+    """asyncssh hands the server SASLprep-normalised usernames: a name with a no-break space
+    logged in, or failed, as the account spelt with a plain space."""
+    refused(lambda: create(Session(sample_db, ADMIN), username, email), "over SSH", named)
+
+
+def test_a_decomposed_login_name_logs_in_as_the_composed_account(sample_db: Database) -> None:
+    from store.auth import authenticate
+
+    made = create(Session(sample_db, ADMIN), "Jos\u00e9 Luis", "jose@example.com")
+    assert authenticate("Jose\u0301 Luis", "Pass-1234").id == made.id
+
+
+def test_policy_modules_and_functions_are_ascii(sample_db: Database) -> None:
+    admin = Session(sample_db, ADMIN)
+    role = admin.roles.create("Lookalike policy")
+    refused(lambda: admin.roles.add_policy(role.id, "lhus\u0435r", "userlist"), "ASCII")
+    refused(lambda: admin.roles.add_policy(role.id, "lhuser", "user\u0131ist"), "ASCII")
