@@ -86,10 +86,17 @@ class AssignmentService:
         read_only: bool = False,
         expected_version: int | None = None,
     ) -> UserDetail:
-        """Assign (or re-assign with a new read-only flag) a department group to a user."""
+        """Assign (or re-assign with a new read-only flag) a department group to a user; one
+        assigned already with the same flag is no change, and nothing is written."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the department groups of", expected_version)
             _check_assignable_department_group(ctx, dep_group_id)
+            existing = DepartmentGroupUser.get_or_none(
+                (DepartmentGroupUser.user_id == user.id)
+                & (DepartmentGroupUser.dep_group_id == dep_group_id)
+            )
+            if existing is not None and bool(existing.read_only) == bool(read_only):
+                return _detail(ctx, user)
             before = _dep_snapshot(user)
             _assign_department_group(user, dep_group_id, read_only)
             return _finish(
@@ -134,10 +141,18 @@ class AssignmentService:
         read_only: bool = False,
         expected_version: int | None = None,
     ) -> UserDetail:
-        """Assign one department directly (a ``type=0`` row), or change its read-only flag."""
+        """Assign one department directly (a ``type=0`` row), or change its read-only flag;
+        one assigned already with the same flag is no change, and nothing is written."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the departments of", expected_version)
             department = _check_assignable_department(ctx, department_id)
+            existing = UserDep.get_or_none(
+                (UserDep.user_id == user.id)
+                & (UserDep.type == userdeps.DIRECT)
+                & (UserDep.dep_id == department.id)
+            )
+            if existing is not None and bool(existing.ro) == bool(read_only):
+                return _detail(ctx, user)
             before = _dep_snapshot(user)
             _assign_department(user, department.id, read_only)
             return _finish(
@@ -172,10 +187,22 @@ class AssignmentService:
             )
 
     def set_all_departments(self, user_id: int, on: bool) -> UserDetail:
-        """Turn LHC's "all departments" on or off; needs ``lhuser/edit_all_departments``."""
+        """Turn LHC's "all departments" on or off; needs ``lhuser/edit_all_departments``.
+
+        Setting the value it has, with its row in place (``dep_id`` 0 on, the -1 placeholder
+        off), is no change: nothing is written. Without that row it is written (as LHC does).
+        """
         with self._session.action() as ctx:
             ctx.require("lhuser", "edit_all_departments", "change 'all departments'")
             user = _editable_user(ctx, user_id, "change the departments of")
+            marker = userdeps.ALL_DEPARTMENTS if on else userdeps.NOT_ALL_PLACEHOLDER
+            markers = UserDep.select(UserDep.dep_id).where(
+                (UserDep.user_id == user.id)
+                & (UserDep.type == userdeps.DIRECT)
+                & UserDep.dep_id.in_([userdeps.ALL_DEPARTMENTS, userdeps.NOT_ALL_PLACEHOLDER])
+            )
+            if bool(user.all_departments) == bool(on) and [m.dep_id for m in markers] == [marker]:
+                return _detail(ctx, user)
             before = _dep_snapshot(user)
             userdeps.set_all_departments(user, on)
             userdeps.settle([user.id])

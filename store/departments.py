@@ -104,10 +104,11 @@ class DepartmentService:
         with self._session.action() as ctx:
             ctx.require("lhdepartment", "managegroups", "rename department groups")
             group = _dep_group(dep_group_id)
+            name = _unique_name(name, group.id)
+            if name == group.name:
+                return _infos([group.id])[0]  # its name already: nothing to write
             before = _snapshot(group)
-            DepartmentGroup.update(name=_unique_name(name, group.id)).where(
-                DepartmentGroup.id == group.id
-            ).execute()
+            DepartmentGroup.update(name=name).where(DepartmentGroup.id == group.id).execute()
             userdeps.bump_everyone()
             group = DepartmentGroup.get_by_id(group.id)
             ctx.audit(
@@ -118,15 +119,18 @@ class DepartmentService:
     def set_group_departments(
         self, dep_group_id: int, departments: Sequence[int]
     ) -> DepartmentGroupInfo:
-        """Make the group hold exactly these departments; assigned users' rows follow."""
+        """Make the group hold exactly these departments; assigned users' rows follow. The
+        departments it holds already (in any order) are no change: nothing is written."""
         with self._session.action() as ctx:
             ctx.require("lhdepartment", "managegroups", "change department groups")
             group = _dep_group(dep_group_id)
             wanted = _existing_departments(departments)
             current = _members(group.id)
-            before = _snapshot(group)
             removed = [d for d in current if d not in wanted]
             added = [d for d in wanted if d not in current]
+            if not removed and not added:
+                return _infos([group.id])[0]
+            before = _snapshot(group)
             if removed:
                 DepartmentGroupMember.delete().where(
                     (DepartmentGroupMember.dep_group_id == group.id)
@@ -136,9 +140,8 @@ class DepartmentService:
                 DepartmentGroupMember.insert_many(
                     [{"dep_id": d, "dep_group_id": group.id} for d in added]
                 ).execute()
-            if removed or added:
-                _rebuild_assigned(group.id)
-                userdeps.bump_everyone()
+            _rebuild_assigned(group.id)
+            userdeps.bump_everyone()
             ctx.audit(
                 "department_group",
                 group.id,

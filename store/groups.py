@@ -137,7 +137,8 @@ class GroupService:
         required: bool | None = None,
         disabled: bool | None = None,
     ) -> GroupInfo:
-        """Rename a group or change its required/disabled flags (``editgroup``)."""
+        """Rename a group or change its required/disabled flags (``editgroup``); values it
+        already has are no change, and with none left nothing is written."""
         with self._session.action() as ctx:
             group = self._editable_group(ctx, group_id, "edit group")
             changes: dict[str, Any] = {}
@@ -147,10 +148,12 @@ class GroupService:
                 changes["required"] = validation.flag(required, "Required")
             if disabled is not None:
                 changes["disabled"] = validation.flag(disabled, "Disabled")
+            changes = {k: v for k, v in changes.items() if getattr(group, k) != v}
+            if not changes:
+                return _infos(ctx, [group.id])[0]
             before = _snapshot(group)
-            if changes:
-                Group.update(**changes).where(Group.id == group.id).execute()
-                userdeps.bump_everyone()
+            Group.update(**changes).where(Group.id == group.id).execute()
+            userdeps.bump_everyone()
             group = Group.get_by_id(group.id)
             ctx.audit("group", group.id, "group.update", before, _snapshot(group))
             return _infos(ctx, [group.id])[0]
@@ -159,18 +162,24 @@ class GroupService:
         self, group_id: int, targets: Sequence[int], *, withhold_from_members: bool = False
     ) -> GroupInfo:
         """Replace the groups this group works with, and its "-1" flag (members may not hand
-        this group out themselves)."""
+        this group out themselves). The same list (in any order) is no change: nothing is
+        written."""
         with self._session.action() as ctx:
             group = self._editable_group(ctx, group_id, "edit group")
             target_ids = validation.ids(targets, "Works-with groups")
             if group.id in target_ids:
                 raise ValidationError(f"Group {group.name!r} cannot work with itself")
             _check_exist(target_ids)
-            before = _snapshot(group)
-            GroupWork.delete().where(GroupWork.group_id == group.id).execute()
             rows = [{"group_id": group.id, "group_work_id": t} for t in target_ids]
             if withhold_from_members:
                 rows.append({"group_id": group.id, "group_work_id": WITHHELD_FLAG})
+            current = GroupWork.select(GroupWork.group_work_id).where(
+                GroupWork.group_id == group.id
+            )
+            if sorted(w.group_work_id for w in current) == sorted(r["group_work_id"] for r in rows):
+                return _infos(ctx, [group.id])[0]
+            before = _snapshot(group)
+            GroupWork.delete().where(GroupWork.group_id == group.id).execute()
             if rows:
                 GroupWork.insert_many(rows).execute()
             userdeps.bump_everyone()
@@ -192,9 +201,10 @@ class GroupService:
 
         ``None`` leaves a field as it is. Each step is the single-purpose method above, so it
         checks exactly what that method checks; the save leaves one audit row for all of them
-        (``group.save``, listing the steps), as every other action does.
+        (``group.save``, listing the steps), as every other action does, and none when no step
+        changed anything.
         """
-        with self._session.action() as ctx, self._session.one_audit("group.save") as steps:
+        with self._session.action() as ctx, self._session.one_audit("group.save"):
             if group_id is None:
                 if name is None:
                     raise ValidationError("Group name is required")
@@ -213,9 +223,6 @@ class GroupService:
                     else info.members_withheld
                 )
                 info = self.set_work_with(info.id, targets, withhold_from_members=withhold)
-            if not steps:  # nothing to change: still one audit row for the one save
-                unchanged = _snapshot(_group(info.id))
-                ctx.audit("group", info.id, "group.save", unchanged, unchanged)
             return info
 
     def add_member(self, group_id: int, user_id: int) -> None:
@@ -248,13 +255,14 @@ class GroupService:
                     "it holds a '*/*' policy, which decides administration, and only "
                     "administrators attach it",
                 )
-            before = _snapshot(group)
             exists = GroupRole.select().where(
                 (GroupRole.group_id == group.id) & (GroupRole.role_id == role.id)
             )
-            if not exists.exists():
-                GroupRole.create(group_id=group.id, role_id=role.id)
-                userdeps.bump_everyone()
+            if exists.exists():
+                return _infos(ctx, [group.id])[0]  # already attached: nothing to write
+            before = _snapshot(group)
+            GroupRole.create(group_id=group.id, role_id=role.id)
+            userdeps.bump_everyone()
             ctx.audit("group", group.id, "group.attach_role", before, _snapshot(group))
             return _infos(ctx, [group.id])[0]
 

@@ -104,8 +104,11 @@ class RoleService:
     def rename(self, role_id: int, name: str) -> RoleInfo:
         with self._session.action() as ctx:
             role = self._changeable(ctx, role_id, "rename role")
+            name = _unique_name(name, role.id)
+            if name == role.name:
+                return _info(role)  # its name already: nothing to write
             before = _snapshot(role)
-            Role.update(name=_unique_name(name, role.id)).where(Role.id == role.id).execute()
+            Role.update(name=name).where(Role.id == role.id).execute()
             userdeps.bump_everyone()
             role = Role.get_by_id(role.id)
             ctx.audit("role", role.id, "role.rename", before, _snapshot(role))

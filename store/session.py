@@ -5,13 +5,15 @@ Every read and write a screen or command makes goes through a session's services
 ``session.permissions``). Each write is one transaction that first re-reads the actor's
 permissions and scope (so a change made meanwhile by someone else is honoured), checks the
 action, validates the input, writes, and leaves one ``lh_audits`` row. A refusal raises a
-``ScopeError`` before anything is written, and the transaction rolls back on any error.
+``ScopeError`` before anything is written, and the transaction rolls back on any error. A change
+that changes nothing (the values it already has, a member added again) writes nothing at all:
+no row, no ``cache_version`` bump, no audit row; ``Session.changes`` tells the caller so.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -53,6 +55,7 @@ class ActionContext:
     scope: Scope
     installing: bool = False  # the installer loads documented data, not a person's form
     steps: list[AuditStep] | None = None  # set inside ``Session.one_audit``: audit once, later
+    audited: Callable[[], None] | None = None  # counts ``Session.changes``
 
     def has(self, module: str, function: str) -> bool:
         return self.permissions.has(module, function)
@@ -76,7 +79,12 @@ class ActionContext:
         **extra: Any,
     ) -> None:
         """Leave the action's ``lh_audits`` row (or, inside ``Session.one_audit``, a step of
-        the one row the enclosing action writes)."""
+        the one row the enclosing action writes).
+
+        Called only for a real change: a service that finds nothing to change returns before
+        writing anything, this row included."""
+        if self.audited is not None:
+            self.audited()
         if self.steps is not None:
             self.steps.append(AuditStep(category, object_id, action, before, after, extra))
             return
@@ -107,7 +115,7 @@ class Session:
         self.db = db
         self.actor_id = actor_id
         self._system = system
-        self._local = threading.local()  # the audit steps of a ``one_audit`` block, per thread
+        self._local = threading.local()  # a ``one_audit`` block's steps and ``changes``, per thread
         self.users = UserService(self)
         self.groups = GroupService(self)
         self.roles = RoleService(self)
@@ -135,6 +143,16 @@ class Session:
     @property
     def is_installer(self) -> bool:
         return self._system
+
+    @property
+    def changes(self) -> int:
+        """How many audited changes this session has made (in this thread): a command that
+        compares it before and after its calls knows whether anything changed. A service that
+        finds nothing to change writes nothing and does not count."""
+        return int(getattr(self._local, "changes", 0))
+
+    def _audited(self) -> None:
+        self._local.changes = self.changes + 1
 
     def require_import(self) -> ActionContext:
         """Loading the sample or a dump makes and unmakes administrators: ``*/*`` only
@@ -179,6 +197,7 @@ class Session:
             scope=Scope.compute(self.actor_id, permissions),
             installing=self._system,
             steps=getattr(self._local, "steps", None),
+            audited=self._audited,
         )
 
     @contextmanager
@@ -205,8 +224,7 @@ class Session:
         Use inside ``action()``: each inner service call checks and writes as it always does,
         but its audit entry becomes a step; at the end one row is written, with the first
         step's "before", the last step's "after" and the list of steps. Nothing is written when
-        the block fails (the transaction rolls back), and the caller writes its own row when no
-        step happened.
+        the block fails (the transaction rolls back) or when no step changed anything.
         """
         if getattr(self._local, "steps", None) is not None:
             yield self._local.steps  # already collecting: the outer block writes the row

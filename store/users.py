@@ -361,20 +361,28 @@ class UserService:
         expected_version: int | None = None,
         **changes: Any,
     ) -> UserDetail:
-        """Change username, e-mail, name, surname or job title of an editable user."""
+        """Change username, e-mail, name, surname or job title of an editable user.
+
+        Fields given with the value they already have (after validation) are no change: when
+        none is left, nothing is written (no bump, no audit row)."""
         unknown = set(changes) - set(USER_TEXT_FIELDS)
         if unknown:
             raise ValidationError(f"Unknown user field(s): {', '.join(sorted(unknown))}")
         with self._session.action() as ctx:
             user = _editable_user(ctx, user_id, "edit", allow_self=True)
             _check_version(user, expected_version)
-            fields = _validated_fields(changes)
+            fields = {
+                key: value
+                for key, value in _validated_fields(changes).items()
+                if getattr(user, key) != value
+            }
+            if not fields:
+                return _detail(ctx, user)
             _check_unique(fields, user.id, current_username=user.username)
             before = snapshot(user)
-            if fields:
-                User.update(**fields, cache_version=User.cache_version + 1).where(
-                    User.id == user.id
-                ).execute()
+            User.update(**fields, cache_version=User.cache_version + 1).where(
+                User.id == user.id
+            ).execute()
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, "user.update", before, snapshot(user))
             return _detail(ctx, user)
@@ -384,7 +392,8 @@ class UserService:
     ) -> None:
         """Set a new password (LHC-compatible ``$2y$`` hash); the audit row holds no hash.
 
-        Forms pass the password twice; ``password_again`` must then match.
+        Forms pass the password twice; ``password_again`` must then match. Always a change,
+        even to the same password: the hash (a new salt) and ``pswd_updated`` are new.
         """
         with self._session.action() as ctx:
             user = _editable_user(ctx, user_id, "change the password of", allow_self=True)
@@ -405,15 +414,16 @@ class UserService:
                 ctx.refuse(f"{verb} their own account", "ask another administrator")
             if user.id == PROTECTED_USER_ID and disabled:
                 ctx.refuse(f"disable user {user.username!r}", "it is the protected super-admin")
+            if bool(user.disabled) == disabled:
+                return _detail(ctx, user)  # already so: nothing to write
             before = snapshot(user)
-            if bool(user.disabled) != disabled:
-                User.update(disabled=int(disabled)).where(User.id == user.id).execute()
-                if disabled:
-                    userdeps.park(user.id)
-                else:
-                    userdeps.unpark(user.id)
-                    settle_failures(user.id)  # enabled again: the full number of attempts
-                userdeps.settle([user.id])
+            User.update(disabled=int(disabled)).where(User.id == user.id).execute()
+            if disabled:
+                userdeps.park(user.id)
+            else:
+                userdeps.unpark(user.id)
+                settle_failures(user.id)  # enabled again: the full number of attempts
+            userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, f"user.{verb}", before, snapshot(user))
             return _detail(ctx, user)
@@ -452,7 +462,10 @@ class UserService:
 def change_memberships(
     ctx: ActionContext, user: User, add: Sequence[int], remove: Sequence[int]
 ) -> None:
-    """Shared by the users and groups services: validate, write, bump and audit."""
+    """Shared by the users and groups services: validate, write, bump and audit.
+
+    Adding a group the user holds or removing one they do not is no change: when nothing is
+    left to add or remove, nothing is written (no bump, no audit row)."""
     add_ids = validation.ids(add, "Groups to add")
     remove_ids = validation.ids(remove, "Groups to remove")
     both = set(add_ids) & set(remove_ids)
@@ -483,13 +496,16 @@ def change_memberships(
                 "nothing excluding it, an administrator the day that group is enabled; only "
                 "administrators do that",
             )
-    before = snapshot(user)
     new = [g for g in add_ids if g not in current]
+    gone = [g for g in remove_ids if g in current]
+    if not new and not gone:
+        return
+    before = snapshot(user)
     if new:
         GroupUser.insert_many([{"group_id": g, "user_id": user.id} for g in new]).execute()
-    if remove_ids:
+    if gone:
         GroupUser.delete().where(
-            (GroupUser.user_id == user.id) & GroupUser.group_id.in_(remove_ids)
+            (GroupUser.user_id == user.id) & GroupUser.group_id.in_(gone)
         ).execute()
     userdeps.bump([user.id])
     ctx.audit("user", user.id, "user.groups", before, snapshot(User.get_by_id(user.id)))

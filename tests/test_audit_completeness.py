@@ -92,7 +92,7 @@ WRITES: dict[str, list[Write]] = {
             "group.save",
             lambda s: s.groups.save(4, name="US Ops", required=True, works_with=[2]),
         ),
-        Write("group.save", lambda s: s.groups.save(4)),
+        Write("group.save", lambda s: s.groups.save(4, works_with=[2])),
     ],
     "groups.add_member": [Write("user.groups", lambda s: s.groups.add_member(7, OPERATOR_US))],
     "groups.remove_member": [
