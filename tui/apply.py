@@ -307,15 +307,18 @@ def _create(session: Session, entry: Entry, refs: _Resolved) -> Outcome:
 
 def _update(session: Session, entry: Entry, refs: _Resolved, user: UserDetail) -> Outcome:
     before = user
+    mark = session.changes  # the services write (and count) only what really changes
     changes: list[str] = []
-    changed = False
     fields = {
         key: value for key, value in entry.fields.items() if getattr(user, key) != value.strip()
     }
     if fields:
         user = session.users.update(user.id, **fields)
-        changed = True
-        changes += [f"{key} {getattr(before, key)!r} -> {getattr(user, key)!r}" for key in fields]
+        changes += [
+            f"{key} {getattr(before, key)!r} -> {getattr(user, key)!r}"
+            for key in fields
+            if getattr(before, key) != getattr(user, key)
+        ]
     form = session.users.form(user.id)
     if refs.groups is not None:
         assignable = {r.id for r in (*form.groups, *form.required_groups)}
@@ -324,7 +327,6 @@ def _update(session: Session, entry: Entry, refs: _Resolved, user: UserDetail) -
         remove = sorted((current & assignable) - set(refs.groups))
         if add or remove:
             user = session.users.change_groups(user.id, add=add, remove=remove)
-            changed = True
             changes.append(_delta("groups", user.groups, before.groups, add, remove))
     if refs.department_groups is not None:
         assignable_dgs = {r.id for r in form.department_groups}
@@ -342,7 +344,6 @@ def _update(session: Session, entry: Entry, refs: _Resolved, user: UserDetail) -
         for dg in remove:
             user = session.assignments.unassign_department_group(user.id, dg)
         if add or remove:
-            changed = True
             changes.append(
                 _delta(
                     "department groups",
@@ -354,7 +355,7 @@ def _update(session: Session, entry: Entry, refs: _Resolved, user: UserDetail) -
             )
     if entry.password is not None or entry.generate_password:
         changes.append("password kept (set for new users only)")
-    return Outcome(entry, "update" if changed else "unchanged", user, changes)
+    return Outcome(entry, "update" if session.changes > mark else "unchanged", user, changes)
 
 
 def _names(refs: Any) -> str:
@@ -401,6 +402,8 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
                 for o in outcomes
             ],
         }
+        if all(o.action == "unchanged" for o in outcomes):
+            report["unchanged"] = True  # as every change command says it
         print(json.dumps(report, ensure_ascii=False))
         return 0
     verbs = {
@@ -416,8 +419,17 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
             print(f"  generated password (shown once): {o.generated_password}")
     created = sum(o.action == "create" for o in outcomes)
     updated = sum(o.action == "update" for o in outcomes)
+    unchanged = len(outcomes) - created - updated
     if args.dry_run:
-        print(f"Dry run: {created} to create, {updated} to update; nothing was changed.")
+        print(
+            f"Dry run: {created} to create, {updated} to update, {unchanged} unchanged; "
+            "nothing was changed."
+        )
+    elif not created and not updated:
+        print(f"Unchanged: all {unchanged} users already are as the file says; nothing written.")
     else:
-        print(f"Applied: {created} created, {updated} updated, in one transaction.")
+        print(
+            f"Applied: {created} created, {updated} updated, {unchanged} unchanged, "
+            "in one transaction."
+        )
     return 0

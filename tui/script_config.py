@@ -19,6 +19,7 @@ from .script_output import (
     depgroup_json,
     depgroup_lines,
     emit,
+    emit_change,
     group_json,
     group_lines,
     role_json,
@@ -73,6 +74,7 @@ def group_edit(args: argparse.Namespace, session: Session) -> int:
             "Nothing to change: give --name, --required, --disabled, --works-with, --withheld "
             "or --role"
         )
+    mark = session.changes
     with session.action():
         info = session.groups.save(
             group,
@@ -84,7 +86,8 @@ def group_edit(args: argparse.Namespace, session: Session) -> int:
         )
         if roles is not None:
             info = _set_roles(session, info, roles)
-    return emit(args, group_json(info), ["Changed group", *group_lines(info)])
+    changed = session.changes > mark
+    return emit_change(args, group_json(info), "Changed group", group_lines(info), changed=changed)
 
 
 def group_delete(args: argparse.Namespace, session: Session) -> int:
@@ -114,8 +117,10 @@ def role_add(args: argparse.Namespace, session: Session) -> int:
 
 
 def role_edit(args: argparse.Namespace, session: Session) -> int:
+    mark = session.changes
     info = session.roles.rename(lookup.role_id(args.role), args.new_name)
-    return emit(args, role_json(info), ["Renamed role", *role_lines(info)])
+    changed = session.changes > mark
+    return emit_change(args, role_json(info), "Renamed role", role_lines(info), changed=changed)
 
 
 def role_delete(args: argparse.Namespace, session: Session) -> int:
@@ -169,12 +174,19 @@ def depgroup_edit(args: argparse.Namespace, session: Session) -> int:
     departments = _ids(args.department, lookup.department_id)
     if args.new_name is None and departments is None:
         raise CommandError("Nothing to change: give --name or --department")
+    mark = session.changes
     with session.action():
         if args.new_name is not None:
             info = session.departments.rename_group(group, args.new_name)
         if departments is not None:
             info = session.departments.set_group_departments(group, departments)
-    return emit(args, depgroup_json(info), ["Changed department group", *depgroup_lines(info)])
+    return emit_change(
+        args,
+        depgroup_json(info),
+        "Changed department group",
+        depgroup_lines(info),
+        changed=session.changes > mark,
+    )
 
 
 def depgroup_delete(args: argparse.Namespace, session: Session) -> int:

@@ -33,6 +33,25 @@ def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) 
     return 0
 
 
+UNCHANGED = "Unchanged: it already was so; nothing was written"
+
+
+def emit_change(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    heading: str,
+    text: Iterable[str],
+    *,
+    changed: bool,
+) -> int:
+    """A change command's result: ``heading`` and the object as now; or, when the command
+    found nothing to change (and wrote nothing), ``UNCHANGED`` instead of the heading and
+    ``"unchanged": true`` in the JSON. Exit 0 either way."""
+    if changed:
+        return emit(args, report, [heading, *text])
+    return emit(args, {**report, "unchanged": True}, [UNCHANGED, *text])
+
+
 def names(refs: Iterable[Ref | Assignment]) -> str:
     """``'Operators' (#2), 'US Operators' (#4)``, read-only assignments marked; ``-`` if none."""
     parts = [

@@ -16,7 +16,14 @@ from store import Session, lookup
 from store.views import UserDetail
 
 from .actor import CommandError, NewPassword, new_password
-from .script_output import emit, user_json, user_lines, user_page_json, user_page_lines
+from .script_output import (
+    emit,
+    emit_change,
+    user_json,
+    user_lines,
+    user_page_json,
+    user_page_lines,
+)
 
 TEXT_FIELDS = (
     ("rename", "username"),
@@ -36,14 +43,18 @@ def _changed(
     user: UserDetail,
     done: str,
     password: NewPassword | None = None,
+    *,
+    changed: bool = True,
 ) -> int:
-    """Print the user as now after a change, and a generated password once."""
+    """Print the user as now after a change (or "Unchanged" when the command found nothing to
+    change and wrote nothing), and a generated password once."""
     report: dict[str, Any] = user_json(user)
-    lines = [f"{done} {user.username!r} (#{user.id})", *user_lines(user)]
+    lines = user_lines(user)
     if password is not None and password.generated:
         report["generated_password"] = password.value
         lines.append(f"Generated password for {user.username!r} (shown once): {password.value}")
-    return emit(args, report, lines)
+    heading = f"{done} {user.username!r} (#{user.id})"
+    return emit_change(args, report, heading, lines, changed=changed)
 
 
 def _add_remove(
@@ -84,13 +95,14 @@ def edit(args: argparse.Namespace, session: Session) -> int:
             "Nothing to change: give --email, --name, --surname, --job-title, --rename or "
             "--disabled"
         )
+    mark = session.changes
     with session.action():
         user = session.users.find(args.username)
         if changes:
             user = session.users.update(user.id, **changes)
         if args.disabled is not None:
             user = session.users.set_disabled(user.id, args.disabled)
-    return _changed(args, user, "Changed user")
+    return _changed(args, user, "Changed user", changed=session.changes > mark)
 
 
 def passwd(args: argparse.Namespace, session: Session) -> int:
@@ -128,10 +140,11 @@ def groups(args: argparse.Namespace, session: Session) -> int:
     add_ids, remove_ids = _add_remove(args, "group", lookup.group_id)
     if not add_ids and not remove_ids:
         raise CommandError("Nothing to change: give --add GROUP… and/or --remove GROUP…")
+    mark = session.changes
     with session.action():
         user = session.users.find(args.username)
         user = session.users.change_groups(user.id, add=add_ids, remove=remove_ids)
-    return _changed(args, user, "Changed the groups of")
+    return _changed(args, user, "Changed the groups of", changed=session.changes > mark)
 
 
 def depgroups(args: argparse.Namespace, session: Session) -> int:
@@ -140,6 +153,7 @@ def depgroups(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT_GROUP… and/or --remove DEPARTMENT_GROUP…"
         )
+    mark = session.changes
     with session.action():
         user = session.users.find(args.username)
         for dep_group in add_ids:
@@ -148,7 +162,8 @@ def depgroups(args: argparse.Namespace, session: Session) -> int:
             )
         for dep_group in remove_ids:
             user = session.assignments.unassign_department_group(user.id, dep_group)
-    return _changed(args, user, "Changed the department groups of")
+    changed = session.changes > mark
+    return _changed(args, user, "Changed the department groups of", changed=changed)
 
 
 def departments(args: argparse.Namespace, session: Session) -> int:
@@ -157,6 +172,7 @@ def departments(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT…, --remove DEPARTMENT… or --all yes|no"
         )
+    mark = session.changes
     with session.action():
         user = session.users.find(args.username)
         if args.all is not None:
@@ -167,4 +183,4 @@ def departments(args: argparse.Namespace, session: Session) -> int:
             )
         for department in remove_ids:
             user = session.assignments.unassign_department(user.id, department)
-    return _changed(args, user, "Changed the departments of")
+    return _changed(args, user, "Changed the departments of", changed=session.changes > mark)
