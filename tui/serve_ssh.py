@@ -36,6 +36,7 @@ from store.lookup import UserRef
 from store.remote_login import enabled_account, record_key_login
 from store.source_throttle import SOURCE_REFUSED, SourceThrottle, ThrottleSettings
 
+from .idle import IdleTimer
 from .pty_session import TERMINAL_RESET, ConsoleLaunch, PtyConsole
 
 BCRYPT_SLOTS = 2
@@ -244,8 +245,7 @@ class ConsoleConnection(asyncssh.SSHServer):
         self.holds_slot = False
         self.session: ConsoleSession | None = None
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._idle_handle: asyncio.TimerHandle | None = None
-        self.last_input = time.monotonic()
+        self.idle = IdleTimer(server.settings.idle_timeout, self._idle)
 
     # -- connection life ----------------------------------------------------------------
 
@@ -261,8 +261,7 @@ class ConsoleConnection(asyncssh.SSHServer):
         if self.holds_slot:
             self.server.active_sessions -= 1
             self.holds_slot = False
-        if self._idle_handle is not None:
-            self._idle_handle.cancel()
+        self.idle.cancel()
         if not self.ready.done():
             self.ready.set_result(False)
         if self.session is not None:
@@ -414,20 +413,10 @@ class ConsoleConnection(asyncssh.SSHServer):
 
     def touch(self) -> None:
         """A keystroke (or a resize): the session is in use."""
-        self.last_input = time.monotonic()
-        timeout = self.server.settings.idle_timeout
-        if timeout > 0 and self._idle_handle is None:
-            self._idle_handle = asyncio.get_running_loop().call_later(timeout, self._check_idle)
+        self.idle.touch()
 
-    def _check_idle(self) -> None:
-        self._idle_handle = None
-        timeout = self.server.settings.idle_timeout
-        idle = time.monotonic() - self.last_input
-        if idle < timeout:
-            self._idle_handle = asyncio.get_running_loop().call_later(
-                timeout - idle, self._check_idle
-            )
-            return
+    def _idle(self) -> None:
+        timeout = self.idle.timeout
         self.reason = f"idle for {timeout:g} s"
         if self.session is not None:
             self.session.end(f"lhc-console: closed after {timeout:g} s without a keystroke.\r\n", 0)

@@ -45,6 +45,8 @@ from store.source_throttle import SETTINGS_ENV_VAR as THROTTLE_SETTINGS
 from store.source_throttle import STATE_ENV_VAR as THROTTLE_STATE
 from store.source_throttle import ThrottleSettings
 
+from .idle import IdleTimer
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -291,8 +293,7 @@ class WebConsole:
         self.service: AppService | None = None
         self.reason: str | None = None
         self.ending = False
-        self.last_input = time.monotonic()
-        self._idle_handle: asyncio.TimerHandle | None = None
+        self.idle = IdleTimer(server.settings.idle_timeout, self._idle)
 
     def command(self) -> str:
         """The console process; ``exec`` so that stopping it stops Python, not a shell."""
@@ -350,20 +351,11 @@ class WebConsole:
 
     def touch(self) -> None:
         """A keystroke or a resize: the console is in use."""
-        self.last_input = time.monotonic()
-        timeout = self.server.settings.idle_timeout
-        if timeout > 0 and self._idle_handle is None and not self.ending:
-            self._idle_handle = asyncio.get_running_loop().call_later(timeout, self._check_idle)
+        if not self.ending:
+            self.idle.touch()
 
-    def _check_idle(self) -> None:
-        self._idle_handle = None
-        timeout = self.server.settings.idle_timeout
-        idle = time.monotonic() - self.last_input
-        if idle < timeout:
-            self._idle_handle = asyncio.get_running_loop().call_later(
-                timeout - idle, self._check_idle
-            )
-            return
+    def _idle(self) -> None:
+        timeout = self.idle.timeout
         asyncio.get_running_loop().create_task(
             self.end(
                 f"lhc-console: closed after {timeout:g} s without a keystroke.",
@@ -386,9 +378,7 @@ class WebConsole:
 
     async def stop_service(self) -> None:
         """Ask the console to quit; kill it if it has not within ``STOP_GRACE_S``."""
-        if self._idle_handle is not None:
-            self._idle_handle.cancel()
-            self._idle_handle = None
+        self.idle.cancel()
         service, self.service = self.service, None
         if service is None:
             return
