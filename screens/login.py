@@ -43,7 +43,7 @@ class LoginScreen(GuardedDispatch, Screen[None]):
     # The app's default screen, and Textual loads ``CSS_PATH`` only for screens it pushes: the
     # styles in login.tcss, beside this file, are this screen's default CSS instead.
     DEFAULT_CSS = Path(__file__).with_name("login.tcss").read_text(encoding="utf-8")
-    BINDINGS = [Binding("escape", "app.quit", "Quit")]
+    BINDINGS = [Binding("escape", "quit", "Quit")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -53,14 +53,37 @@ class LoginScreen(GuardedDispatch, Screen[None]):
         yield Header()
         with Vertical(id="login"):
             yield Static("Log in", classes="title")
-            yield TextInput(placeholder="username or e-mail", id="username")
-            yield Input(placeholder="password", password=True, id="password")
+            # Coming back to a filled field keeps its text: the next key adds to it.
+            yield TextInput(placeholder="username or e-mail", id="username", select_on_focus=False)
+            yield Input(placeholder="password", password=True, id="password", select_on_focus=False)
             yield Static(HINT, id="login-hint")
             yield Static("", id="login-error")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#username", Input).focus()
+
+    def move_focus_now(self, key: str) -> bool:
+        """Tab, Shift+Tab and Enter in the username field move the cursor at once; True if done.
+
+        Called by the app for each key as it arrives, before the key is handed to a widget.
+        Textual moves focus later (``Widget.focus`` waits for the next turn of the loop) while
+        it hands the following keys to the widget focused now: typed in one burst (a paste, a
+        slow link, a script), ``admin``, Tab, ``admin`` gave the username ``adminadmin``.
+        Moving focus here, in order, sends each key to the field it was typed for.
+        """
+        username = self.query_one("#username", Input)
+        password = self.query_one("#password", Input)
+        focused = self.focused
+        if key in ("tab", "shift+tab", "enter") and focused is username:
+            if key == "shift+tab":
+                return False
+            self.set_focus(password)
+            return True
+        if key in ("tab", "shift+tab") and focused is password:
+            self.set_focus(username)
+            return True
+        return False
 
     @on(Input.Submitted, "#username")
     def _next_field(self) -> None:
@@ -127,6 +150,16 @@ class LoginScreen(GuardedDispatch, Screen[None]):
         password.value = ""
         password.focus()
         self._set_checking(False)
+
+    def action_quit(self) -> None:
+        """Esc asks first: over SSH, quitting ends the connection."""
+        from screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.app.exit()
+
+        self.app.push_screen(ConfirmScreen("Quit lhc-console?", "Quit"), answered)
 
     def _set_checking(self, checking: bool) -> None:
         self.checking = checking

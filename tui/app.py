@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
@@ -237,29 +237,39 @@ class LhcConsole(App[None]):
             self.pop_screen()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """The palette: Textual's own entries, then every screen the actor may open."""
-        yield from super().get_system_commands(screen)
+        """The palette: Textual's own entries, then every screen the actor may open.
+
+        Textual's "Screenshot" is left out: it writes an SVG into the console's working
+        directory, which over SSH is not the person's machine, and it failed there.
+        """
+        for command in super().get_system_commands(screen):
+            if command.title.lower() != "screenshot":
+                yield command
         if self.session is None:
             return
         from tui.navigation import available
 
         session = self.session
-        for destination in available(self.capabilities):
+        destinations = available(self.capabilities)
+        for destination in destinations:
             yield SystemCommand(
                 f"open: {destination.title}",
                 destination.help,
                 partial(self._open, destination, session),
             )
         yield SystemCommand("session: Log out", "back to the login screen", self.log_out)
-        yield from self._screen_commands(screen)
+        # Home's keys open the same screens: listed once, as "open: …".
+        yield from self._screen_commands(screen, skip={d.title for d in destinations})
 
-    def _screen_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def _screen_commands(
+        self, screen: Screen, skip: set[str] | frozenset[str] = frozenset()
+    ) -> Iterable[SystemCommand]:
         """Every action the current screen offers now (the footer's keys, hidden ones too)."""
         area = (
             getattr(screen, "PALETTE_AREA", None)
             or type(screen).__name__.removesuffix("Screen").lower()
         )
-        seen: set[str] = set()
+        seen: set[str] = set(skip)
         for key, active in screen.active_bindings.items():
             binding = active.binding
             if (
@@ -277,6 +287,17 @@ class LhcConsole(App[None]):
                 f"key {shortcut or key}",
                 partial(active.node.run_action, binding.action),
             )
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys reach the login form's fields in the order they were typed (``move_focus_now``)."""
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and isinstance(self.screen, LoginScreen)
+            and self.screen.move_focus_now(event.key)
+        ):
+            return
+        await super().on_event(event)
 
     def _open(self, destination: Destination, session: Session) -> None:
         self.push_screen(destination.open(session))
