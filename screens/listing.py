@@ -176,13 +176,13 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
             self.table.focus()
 
     def action_back(self) -> None:
-        """From the filter: clear it, then leave it; elsewhere: back to the previous screen."""
+        """From the filter: clear it and go back to the table; elsewhere: the previous screen."""
         filter_input = self.filter_input
         if filter_input.has_focus:
-            if filter_input.value:
-                filter_input.value = ""
-            else:
-                self.table.focus()
+            # One press: the filter is emptied and the keys are the table's again (``s`` sorts,
+            # it is not typed into the filter).
+            filter_input.value = ""
+            self.table.focus()
             return
         super().action_back()
 

@@ -258,8 +258,17 @@ class UsersScreen(ConsoleScreen):
             parts.append(markup("$n loaded", n=f"{loaded:,}"))
         if self.filter_text:
             parts.append(markup("filter: $text", text=self.filter_text))
-        parts.append(Content.from_markup("[dim]ro = read-only for you, off = disabled[/dim]"))
-        self.query_one("#users-status", Static).update(Content(" · ").join(parts))
+        # One line, never cut mid-word: the legend gives way first, and what still does not fit
+        # ends in "…".
+        status = self.query_one("#users-status", Static)
+        status.styles.text_wrap = "nowrap"
+        status.styles.text_overflow = "ellipsis"
+        width = (status.content_region.width or self.app.size.width - 2) - 1
+        legend = Content.from_markup("[dim]ro = read-only for you, off = disabled[/dim]")
+        line = Content(" · ").join([*parts, legend])
+        if line.cell_length > width:
+            line = Content(" · ").join(parts)
+        status.update(line)
 
     # -- the highlighted row and what it offers ------------------------------------------
 
@@ -323,13 +332,13 @@ class UsersScreen(ConsoleScreen):
         self.query_one("#users-table", DataTable).focus()
 
     def action_back(self) -> None:
-        """From the filter: clear it, then leave it; elsewhere: back to home."""
+        """From the filter: clear it and go back to the table; elsewhere: back to home."""
         filter_input = self.query_one("#users-filter", Input)
         if filter_input.has_focus:
-            if filter_input.value:
-                filter_input.value = ""
-            else:
-                self.query_one("#users-table", DataTable).focus()
+            # One press: the filter is emptied and the keys are the table's again (``s`` sorts,
+            # it is not typed into the filter).
+            filter_input.value = ""
+            self.query_one("#users-table", DataTable).focus()
             return
         super().action_back()
 

@@ -27,7 +27,18 @@ class SafeTable(DataTable[Any]):
     DataTable reads a str cell as Rich markup (``Text.from_markup``): a name holding ``[/]``
     raised while the table painted. Here every str becomes literal ``Text`` and every
     ``Text``/``Content`` is made printable, whoever fills the table.
+
+    Vim keys move the cursor as in k9s and lazygit: ``j``/``k`` a row, ``g``/``G`` the first
+    and last row. They are the table's, so they act only while it has focus (home's ``g``,
+    Groups, is not a table's).
     """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "First row", show=False),
+        Binding("G", "scroll_bottom", "Last row", show=False),
+    ]
 
     def add_column(
         self,
