@@ -25,14 +25,15 @@ three-level setup (operators, team leaders, managers, admins) with
 database dump (mysqldump or Adminer) instead.
 
 Sample logins (sample passwords only, never on a real help desk):
-  admin / admin            Teamleader US / demo
-  Operator US / demo       Manager US / demo"""
+  admin / admin            Teamleader US / demo     Manager US / demo
+  Operator US / demo       Operator AU / demo"""
 
 
 class EmptyDatabaseScreen(GuardedDispatch, Screen[None]):
     """First run on an empty database."""
 
     CSS_PATH = "empty.tcss"
+    PALETTE_AREA = "First run"  # the title of its help, instead of the class name
     BINDINGS = [
         Binding("s", "load_sample", "Load sample"),
         Binding("d", "import_dump", "Import a dump"),
@@ -58,7 +59,7 @@ class EmptyDatabaseScreen(GuardedDispatch, Screen[None]):
     def action_import_dump(self) -> None:
         from screens.sample_import import SampleImportScreen
 
-        self.app.switch_screen(SampleImportScreen(self.db, None, first_run=True))
+        self.app.switch_screen(SampleImportScreen(self.db, None, first_run=True, dump=True))
 
     @work(thread=True, exclusive=True, group="sample")
     def load(self) -> None:

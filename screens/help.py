@@ -22,8 +22,8 @@ GLOBAL_KEYS = """\
   Ctrl+Q    quit
   Tab       next field       Shift+Tab  previous field
 
-The footer shows the keys the current screen offers. Actions you may
-not take are not offered; the store refuses them anyway."""
+The footer shows the keys the current screen offers. Actions you may not take are \
+not offered; the store refuses them anyway."""
 
 
 class HelpScreen(GuardedDispatch, ModalScreen[None]):

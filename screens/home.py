@@ -18,9 +18,12 @@ from tui.navigation import DESTINATIONS, Destination, available
 class HomeScreen(ConsoleScreen):
     """The landing screen after login."""
 
+    # Every loaded screen's styles apply app-wide: ids here are "home-…" where another screen's
+    # CSS could match (groups.tcss sized "#groups" 1fr, and home's groups line grew after a
+    # visit to Groups), and home.tcss sets each line's height itself.
     CSS_PATH = "home.tcss"
     BINDINGS = [
-        Binding("escape", "back", "Back", show=False),
+        Binding("escape", "back", "", show=False),  # nothing behind home: not in its help
         Binding("l", "log_out", "Log out"),
         Binding("ctrl+r", "refresh", "Refresh"),
         *[Binding(d.key, f"go('{d.key}')", d.title, show=False) for d in DESTINATIONS],
@@ -32,7 +35,7 @@ class HomeScreen(ConsoleScreen):
         yield from self.compose_frame()
         with Vertical(id="home"):
             yield Static("Loading…", id="who", classes="title")
-            yield Static("", id="groups")
+            yield Static("", id="home-groups")
             yield Static("", id="scope")
             yield Static("", id="powers")
             yield OptionList(id="menu")
@@ -74,7 +77,7 @@ class HomeScreen(ConsoleScreen):
             markup("Logged in as [b]$name[/b]", name=summary.username)
         )
         groups = ", ".join(g.name for g in summary.own_groups) or "no groups"
-        self.query_one("#groups", Static).update(literal(f"Your groups: {groups}"))
+        self.query_one("#home-groups", Static).update(literal(f"Your groups: {groups}"))
         self.query_one("#scope", Static).update(literal(f"Scope: {summary.one_line()}"))
         powers = []
         if summary.is_administrator:
@@ -83,9 +86,9 @@ class HomeScreen(ConsoleScreen):
             powers.append("sees every user")
         if summary.edits_all_groups:
             powers.append("assigns any group")
-        self.query_one("#powers", Static).update(
-            literal(("Also: " + ", ".join(powers)) if powers else "")
-        )
+        powers_line = self.query_one("#powers", Static)
+        powers_line.update(literal(("Also: " + ", ".join(powers)) if powers else ""))
+        powers_line.display = bool(powers)  # no blank lines where there is nothing to say
         self.destinations = available(capabilities)
         menu = self.query_one("#menu", OptionList)
         menu.clear_options()

@@ -137,13 +137,13 @@ class PermissionsScreen(ConsoleScreen):
                 limitation = Text(limitation_text(entry.limitation) or "—", style="")
                 if entry.limitation is None:
                     limitation.stylize("dim")
-            table.add_row(
-                Text(module, style="bold"),
-                entry.function,
-                limitation,
-                granted_by_text(entry),
-                key=f"{len(self.shown)}",
-            )
+            cells = [Text(module, style="bold"), Text(entry.function), limitation]
+            granted_by = granted_by_text(entry)
+            cells.append(Text(granted_by) if isinstance(granted_by, str) else granted_by)
+            for text in cells:  # a cut name ends in "…": it never passes for a real one
+                text.no_wrap = True
+                text.overflow = "ellipsis"
+            table.add_row(*cells, key=f"{len(self.shown)}")
             self.shown.append(entry)
 
     @on(Input.Changed, "#perm-filter")

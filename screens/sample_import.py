@@ -32,7 +32,7 @@ from screens.errors import GuardedDispatch
 from screens.text import literal, markup
 from screens.widgets import TextInput
 from seed.importer import import_dump
-from seed.report import Authority, ImportReport, LoadedBy
+from seed.report import Authority, ImportReport, LoadedBy, console_wording
 from seed.sample import load_sample
 from store import Session, StoreError
 from store.database import Database
@@ -50,8 +50,16 @@ class SampleImportScreen(GuardedDispatch, Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, db: Database, session: Session | None, *, first_run: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        session: Session | None,
+        *,
+        first_run: bool = False,
+        dump: bool = False,
+    ) -> None:
         super().__init__()
+        self.dump = dump  # opened to import a dump (``d`` on the empty database): path first
         if session is None and not first_run:
             raise ValueError("the import screen needs a session, or first_run=True")
         self.db = db
@@ -71,11 +79,16 @@ class SampleImportScreen(GuardedDispatch, Screen[None]):
         with Vertical(id="import"):
             yield Static("Import a configuration", classes="title")
             with RadioSet(id="source"):
-                yield RadioButton("Built-in sample (LHC's three-level setup)", value=True)
-                yield RadioButton("LHC dump file (.sql or .sql.gz)", id="source-dump")
-            yield TextInput(
-                placeholder="path to the dump file", id="path", disabled=True, compact=True
-            )
+                yield RadioButton(
+                    "Built-in sample (LHC's three-level setup)",
+                    value=not self.dump,
+                    id="source-sample",
+                )
+                yield RadioButton(
+                    "LHC dump file (.sql or .sql.gz)", value=self.dump, id="source-dump"
+                )
+            # Always a Tab stop: typing a path chooses the dump (a disabled field dropped it).
+            yield TextInput(placeholder="path to the dump file", id="path", compact=True)
             yield Checkbox(
                 "Replace what is there (the audit and login logs are kept)", id="replace"
             )
@@ -91,21 +104,31 @@ class SampleImportScreen(GuardedDispatch, Screen[None]):
         self.query_one("#progress", ProgressBar).display = False
         if self.first_run:  # nothing to replace, and the first run never may
             self.query_one("#replace", Checkbox).display = False
-        self.query_one("#source", RadioSet).focus()
+        if self.dump:
+            self.query_one("#path", Input).focus()
+        else:
+            self.query_one("#source", RadioSet).focus()
 
     # -- choices -------------------------------------------------------------------------
 
+    @property
+    def dump_chosen(self) -> bool:
+        return self.query_one("#source-dump", RadioButton).value
+
     @on(RadioSet.Changed, "#source")
     def _source_changed(self, event: RadioSet.Changed) -> None:
-        path = self.query_one("#path", Input)
-        path.disabled = event.pressed.id != "source-dump"
-        if not path.disabled:
-            path.focus()
+        if event.pressed.id == "source-dump":
+            self.query_one("#path", Input).focus()
+
+    @on(Input.Changed, "#path")
+    def _path_typed(self, event: Input.Changed) -> None:
+        if event.value.strip() and not self.dump_chosen:
+            self.query_one("#source-dump", RadioButton).value = True
 
     def _choice(self) -> tuple[Path | None, bool] | None:
         """(dump path or None for the sample, replace), or None with a message shown."""
         replace = self.query_one("#replace", Checkbox).value and not self.first_run
-        if self.query_one("#path", Input).disabled:
+        if not self.dump_chosen:
             return None, replace
         text = self.query_one("#path", Input).value.strip()
         if not text:
@@ -183,7 +206,7 @@ class SampleImportScreen(GuardedDispatch, Screen[None]):
                     progress=None if dry_run else self._progress_from_thread,
                 )
         except StoreError as error:
-            self.app.call_from_thread(self._failed, str(error))
+            self.app.call_from_thread(self._failed, console_wording(str(error)))
             return
         self.app.call_from_thread(self._done, report)
 
@@ -240,5 +263,5 @@ def describe(report: ImportReport) -> Content:
         more = " …" if len(report.group_names) > SHOWN_NAMES else ""
         lines.append(literal("Groups: " + ", ".join(report.group_names[:SHOWN_NAMES]) + more))
     for conflict in report.conflicts:
-        lines.append(markup("[b red]Conflict:[/] $conflict", conflict=conflict))
+        lines.append(markup("[b red]Conflict:[/] $conflict", conflict=console_wording(conflict)))
     return Content("\n").join(lines)

@@ -296,3 +296,165 @@ async def test_help_lists_the_keys_the_current_screen_offers(sample_url: str) ->
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, HelpScreen)
+
+
+# -- issue 18: import focus, home after a second login, truncation, wording ---------------
+
+
+async def test_d_on_the_empty_database_opens_the_import_with_the_path_ready_to_type(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Input, RadioButton
+
+    from screens.sample_import import SampleImportScreen
+
+    app = LhcConsole(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SampleImportScreen)
+        assert screen.query_one("#source-dump", RadioButton).value
+        path = screen.query_one("#path", Input)
+        assert path.has_focus
+        await pilot.press(*"/tmp/x.sql")
+        assert path.value == "/tmp/x.sql"
+
+
+async def test_tab_reaches_the_path_and_typing_a_path_chooses_the_dump(sample_url: str) -> None:
+    from textual.widgets import Input, RadioButton
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("i")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("down", "enter")  # choose "LHC dump file"
+        path = screen.query_one("#path", Input)
+        assert path.has_focus
+        await pilot.press("shift+tab", "tab")
+        assert path.has_focus
+        await pilot.press("shift+tab", "up", "enter")  # back to the sample
+        assert not screen.query_one("#source-dump", RadioButton).value
+        await pilot.press("tab", *"/tmp/dump.sql")
+        assert path.value == "/tmp/dump.sql"
+        assert screen.query_one("#source-dump", RadioButton).value
+
+
+async def test_home_keeps_its_layout_after_log_out_and_a_second_login(sample_url: str) -> None:
+    """groups.tcss's ``#groups`` rule once applied to home's groups line after a visit."""
+    from textual.widgets import OptionList
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("escape", "l")
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        groups = home.query_one("#home-groups", Static)
+        assert groups.region.height == 1 and groups.region.x == 2
+        menu = home.query_one("#menu", OptionList)
+        entries = menu.option_count
+        assert menu.region.height == entries + 2
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert menu.region.height == entries + 2  # entries cut with "…", never wrapped
+        assert menu.region.bottom <= 19
+
+
+def test_home_after_a_second_login_snapshot(snap_compare, sample_url: str) -> None:
+    async def relogged(pilot: Pilot) -> None:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("escape", "l")
+        await settle(pilot)
+        await log_in(pilot, "Teamleader US", "demo")
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=relogged)
+
+
+def test_first_run_import_of_a_dump_snapshot(snap_compare, tmp_path: Path) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+
+    app = LhcConsole(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    assert snap_compare(app, terminal_size=SIZE, run_before=opened)
+
+
+async def test_my_permissions_marks_a_cut_function_name_with_an_ellipsis(
+    sample_url: str,
+) -> None:
+    from rich.text import Text
+    from textual.widgets import DataTable
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Teamleader US", "demo")
+        await pilot.press("p")
+        await settle(pilot)
+        table = app.screen.query_one("#perm-table", DataTable)
+        cells = [table.get_row_at(i)[1] for i in range(table.row_count)]
+        long = [c for c in cells if isinstance(c, Text) and c.plain == "administratecannedmsg"]
+        assert long and all(c.overflow == "ellipsis" and c.no_wrap for c in long)
+        rendered = "\n".join(
+            "".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()
+        )
+        assert "administratecannedm…" in rendered  # 20 columns: cut, and it says so
+        assert "administratecannedms" not in rendered
+
+
+async def test_the_users_status_line_is_never_cut_mid_word(sample_url: str) -> None:
+    from screens.users import UsersScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        status = app.screen.query_one("#users-status", Static)
+        line = "".join(segment.text for segment in status.render_line(0)).rstrip()
+        text = str(status.render())
+        assert line.endswith("…") or text.rstrip().endswith(line.split()[-1])
+        assert "\n" not in text
+
+
+async def test_the_empty_database_lists_every_sample_login(tmp_path: Path) -> None:
+    from seed.sample import read_sample
+
+    app = LhcConsole(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, EmptyDatabaseScreen)
+        shown = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        for user in read_sample()["users"]:
+            assert f"{user['username']} / {user['password']}" in shown
+
+
+def test_the_import_conflict_names_the_option_and_the_console_the_box() -> None:
+    from seed.report import console_wording, not_empty_message
+
+    message = not_empty_message({"lh_users": 5})
+    assert "--replace" in message
+    assert "tick Replace" in console_wording(message) and "--" not in console_wording(message)
+
+
+def test_the_command_lines_help_cites_no_document_a_user_does_not_have() -> None:
+    from tui.cli import _parser
+
+    parser = _parser()
+    texts = [parser.format_help()]
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        texts += [sub.format_help() for sub in action.choices.values()]
+    assert not any("SPEC" in text for text in texts)
