@@ -152,10 +152,16 @@ def held_list(held: dict[str, int]) -> str:
 
 def not_empty_message(held: dict[str, int]) -> str:
     """E.g. "The database already holds 5 users, 10 groups, 7 roles and 170 other rows; ..."."""
-    return (
-        f"The database already holds {held_list(held)}; "
-        "use replace to empty the permission tables first"
-    )
+    return f"The database already holds {held_list(held)}; {REPLACE_ADVICE}"
+
+
+REPLACE_ADVICE = "run again with --replace to empty the permission tables first"
+"""How ``not_empty_message`` ends: the command-line option, which the console words its way."""
+
+
+def console_wording(message: str) -> str:
+    """A store or loader message as the import screen says it: a box to tick, not an option."""
+    return message.replace(REPLACE_ADVICE, "tick Replace to empty the permission tables first")
 
 
 def last_ids(models: Iterable[type[Model]]) -> dict[str, int]:

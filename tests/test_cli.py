@@ -90,8 +90,12 @@ def test_scope_without_json_prints_one_line_per_set(
 ) -> None:
     code, out, _ = run(capsys, "scope", "Teamleader US", "--db", url)
     assert code == 0
-    assert "usable_groups: [2, 3, 4, 7]" in out.splitlines()
-    assert "editable_users: [2, 4]" in out.splitlines()
+    lines = out.splitlines()  # names with their ids; the JSON keeps the ids
+    assert (
+        "usable_groups: Operators (#2), Teamleader (#3), US Operators (#4), US Teamleaders (#7)"
+        in lines
+    )
+    assert "editable_users: Operator US (#2), Teamleader US (#4)" in lines
 
 
 # -- perms, who-grants, can ------------------------------------------------------------------
@@ -135,7 +139,11 @@ def test_perms_text_lists_functions_and_their_sources(
 ) -> None:
     code, out, _ = run(capsys, "perms", "Operator US", "--db", url)
     assert code == 0
-    assert 'lhdepartment/see_all  {"group": [2]}  <- group 4 role 6' in out.splitlines()
+    line = (
+        """lhdepartment/see_all  {"group": [2]}  """
+        "<- group 'US Operators' (#4) role 'Operators US' (#6)"
+    )
+    assert line in out.splitlines()  # names with their ids, as who-grants prints them
 
 
 def test_who_grants_json_shows_every_matching_row_of_manager_us(

@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--json", action="store_true", help="print one JSON object")
         return p
 
-    p = command("scope", "what USER sees, edits and hands out (SPEC §3)")
+    p = command("scope", "which users and groups USER sees, edits and hands out, and why")
     p.add_argument("username")
     p = command("perms", "USER's effective permissions and what grants them")
     p.add_argument("username")
@@ -92,7 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p = command("export", "write the permission tables as a MySQL-compatible dump")
     p.add_argument("file", help="where to write the .sql file")
-    command("lint", "the risk report: settings that do not do what they seem (SPEC §7)")
+    command(
+        "lint",
+        "the risk report: settings that do not do what they seem",
+    )
     p = command(
         "unlock",
         "enable USER and clear their failed logins (for whoever holds the database)",

@@ -43,14 +43,26 @@ def scope_command(args: argparse.Namespace, db: Database) -> int:
 
 def perms_command(args: argparse.Namespace, db: Database) -> int:
     user = _user(args.username)
-    report = reports.perms_report(PermissionSet.for_user(user.id))
+    permissions = PermissionSet.for_user(user.id)
+    report = reports.perms_report(permissions)
+    # Each grant by name and id, as who-grants names its rows (the JSON keeps the ids).
+    sources = {
+        (r.group_id, r.role_id): f"group '{r.group_name}' (#{r.group_id}) "
+        f"role '{r.role_name}' (#{r.role_id})"
+        for r in permissions.rows
+    }
 
     def text() -> str:
         lines = [
             f"{p['module']}/{p['function']}"
             + (f"  {json.dumps(p['limitation'])}" if p["limitation"] else "")
             + "  <- "
-            + ", ".join(f"group {g['group_id']} role {g['role_id']}" for g in p["granted_by"])
+            + ", ".join(
+                sources.get(
+                    (g["group_id"], g["role_id"]), f"group #{g['group_id']} role #{g['role_id']}"
+                )
+                for g in p["granted_by"]
+            )
             for p in report["permissions"]
         ]
         lines += [f"excluded: {e['module']}/{e['function']}" for e in report["excluded"]]
@@ -166,10 +178,46 @@ def lint_command(args: argparse.Namespace, db: Database) -> int:
 
 
 def _lines(report: dict[str, Any]) -> str:
-    return "\n".join(f"{key}: {value}" for key, value in report.items() if key != "user")
+    """The scope as text: each object by name with its id, as ``who-grants`` names its rows."""
+    named = _scope_names(report)
+    lines = []
+    for key, value in report.items():
+        if key == "user":
+            continue
+        if isinstance(value, list) and key in named:
+            names = named[key]
+            value = ", ".join(f"{names.get(i, '?')} (#{i})" for i in value) or "none"
+        lines.append(f"{key}: {value}")
+    return "\n".join(lines)
+
+
+def _scope_names(report: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """The names of the ids the scope report lists, per key (read in chunks of 500 ids)."""
+    from store.models import Department, DepartmentGroup, Group, User
+
+    kinds = {
+        "usable_groups": (Group, Group.name),
+        "assignable_groups": (Group, Group.name),
+        "required_groups": (Group, Group.name),
+        "visible_users": (User, User.username),
+        "editable_users": (User, User.username),
+        "assignable_department_groups": (DepartmentGroup, DepartmentGroup.name),
+        "assignable_departments": (Department, Department.name),
+    }
+    named: dict[str, dict[int, str]] = {}
+    for key, (model, name) in kinds.items():
+        ids = [i for i in report.get(key) or [] if isinstance(i, int)]
+        names: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = model.select(model.id, name).where(model.id.in_(chunk))
+            names.update((row.id, getattr(row, name.name)) for row in query)
+        named[key] = names
+    return named
 
 
 Handler = Callable[[argparse.Namespace, Database], int]
+
 
 def unlock_command(args: argparse.Namespace, db: Database) -> int:
     """Enable an account and clear its failed logins; no ``--as``: it is for whoever holds the
