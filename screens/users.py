@@ -9,6 +9,7 @@ refuses anyway.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -41,32 +42,97 @@ SORTS: tuple[tuple[str, str], ...] = (
     ("email", "e-mail"),
     ("id", "id"),
 )
-COLUMNS: tuple[tuple[str, str, int], ...] = (  # 64 cells + 2 padding each: fits 80 columns
-    ("id", "id", 3),
-    ("username", "username", 12),
-    ("name", "name", 11),
-    ("email", "e-mail", 13),
-    ("groups", "groups", 11),
-    ("dep_groups", "dep. grp", 8),
-    ("state", "state", 6),
+KEY_WIDTH = 24
+"""Usernames up to this many characters are never cut (at 80 columns and wider); the detail
+line under the table shows a longer one in full."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A users-table column: ``priority`` 0 is kept longest; ``least``/``most`` bound its width."""
+
+    key: str
+    label: str
+    priority: int
+    least: int
+    most: int
+
+
+COLUMNS: tuple[Column, ...] = (  # in display order; k9s-style, the key column is never cut
+    Column("id", "id", 6, 2, 6),
+    Column("username", "username", 0, 8, KEY_WIDTH),
+    Column("name", "name", 2, 6, 20),
+    Column("email", "e-mail", 3, 8, 28),
+    Column("groups", "groups", 4, 8, 24),
+    Column("dep_groups", "dep. grp", 5, 8, 20),
+    Column("state", "state", 1, 5, 6),
 )
+CELL_PADDING = 2  # DataTable's cell_padding on both sides
 
 
-def row_cells(row: UserRow) -> list[Text]:
+def row_values(row: UserRow) -> dict[str, str]:
+    """Every column's full text for a user (the cells cut them; the detail line does not)."""
+    return {
+        "id": str(row.id),
+        "username": row.username,
+        "name": f"{row.name} {row.surname}".strip(),
+        "email": row.email,
+        "groups": ", ".join(row.groups),
+        "dep_groups": ", ".join(row.department_groups),
+        "state": " ".join(
+            mark for mark, on_ in (("ro", not row.editable), ("off", row.disabled)) if on_
+        ),
+    }
+
+
+def fit_columns(wanted: dict[str, int], available: int) -> list[tuple[Column, int]]:
+    """The columns that fit ``available`` cells, each with its width, in display order.
+
+    Columns are served by priority: each gets what it wants (within its bounds), or what is
+    left if that is at least its least width; a column that cannot get its least is dropped.
+    The key column (priority 0) is served first, so it is cut only when the terminal is
+    narrower than the key itself.
+    """
+    left = available
+    widths: dict[str, int] = {}
+    for column in sorted(COLUMNS, key=lambda c: c.priority):
+        want = max(column.least, min(column.most, wanted.get(column.key, column.least)))
+        room = left - CELL_PADDING
+        if column.priority == 0:
+            width = max(1, min(want, room))
+        elif room >= column.least:
+            width = min(want, room)
+        else:
+            continue
+        widths[column.key] = width
+        left -= width + CELL_PADDING
+    return [(column, widths[column.key]) for column in COLUMNS if column.key in widths]
+
+
+def row_cells(row: UserRow, keys: list[str] | None = None) -> list[Text]:
     """The table cells of a user: dim with an ``ro`` mark when the actor may not change them."""
-    full_name = f"{row.name} {row.surname}".strip()
-    state = " ".join(mark for mark, on_ in (("ro", not row.editable), ("off", row.disabled)) if on_)
+    values = row_values(row)
     style = "" if row.editable else "dim"
-    values = (
-        str(row.id),
-        row.username,
-        full_name,
-        row.email,
-        ", ".join(row.groups),
-        ", ".join(row.department_groups),
-        state,
+    return [
+        cell(values[key], style=style, no_wrap=True, overflow="ellipsis")
+        for key in (keys if keys is not None else [c.key for c in COLUMNS])
+    ]
+
+
+def detail_line(row: UserRow) -> Content:
+    """The highlighted user in full: username, e-mail, groups and department groups."""
+    values = row_values(row)
+    return markup(
+        "[b]$username[/b] <$email> · #$id$state\n"
+        "[dim]groups:[/dim] $groups\n"
+        "[dim]dep. groups:[/dim] $dep_groups",
+        username=values["username"],
+        email=values["email"] or "no e-mail",
+        id=values["id"],
+        state=f" · {values['state']}" if values["state"] else "",
+        groups=values["groups"] or "none",
+        dep_groups=values["dep_groups"] or "none",
     )
-    return [cell(value, style=style, no_wrap=True, overflow="ellipsis") for value in values]
 
 
 class UsersScreen(ConsoleScreen):
@@ -97,6 +163,7 @@ class UsersScreen(ConsoleScreen):
         self._generation = 0  # results of superseded loads are dropped
         self._loading_more = False
         self._loaded = False
+        self._layout: tuple[tuple[str, int], ...] = ()  # the columns shown, with their widths
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -109,6 +176,7 @@ class UsersScreen(ConsoleScreen):
             )
         table = SafeTable(id="users-table", cursor_type="row", zebra_stripes=False)
         yield table
+        yield Static("", id="users-detail")
         yield Static("Loading…", id="users-status")
         yield from self.compose_footer()
 
@@ -117,10 +185,48 @@ class UsersScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#users-table", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, width=width, key=key)
+        self._fit_columns()
         table.focus()
         self._reload(with_capabilities=True)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    # -- columns: the key column is never cut, the others give way by priority ------------
+
+    def _available_width(self) -> int:
+        table = self.query_one("#users-table", DataTable)
+        width = table.size.width or self.app.size.width
+        return max(1, width - 1)  # the vertical scrollbar
+
+    def _fit_columns(self) -> None:
+        """Show the columns that fit the table's width now; rebuild the rows when it changes."""
+        wanted = {column.key: len(column.label) for column in COLUMNS}
+        for row in self.rows.values():
+            for key, value in row_values(row).items():
+                wanted[key] = max(wanted[key], len(value))
+        layout = tuple(
+            (column.key, width) for column, width in fit_columns(wanted, self._available_width())
+        )
+        if layout == self._layout:
+            return
+        self._layout = layout
+        table = self.query_one("#users-table", DataTable)
+        keep = self.highlighted_user()
+        table.clear(columns=True)
+        labels = {column.key: column.label for column in COLUMNS}
+        for key, width in layout:
+            table.add_column(labels[key], width=width, key=key)
+        keys = [key for key, _ in layout]
+        for row in self.rows.values():
+            table.add_row(*row_cells(row, keys), key=str(row.id))
+        if keep is not None and keep.id in self.rows:
+            table.move_cursor(row=table.get_row_index(str(keep.id)))
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns on screen, in order."""
+        return [key for key, _ in self._layout]
 
     # -- loading -------------------------------------------------------------------------
 
@@ -168,6 +274,7 @@ class UsersScreen(ConsoleScreen):
         self._loaded = True
         if keep is not None and keep.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
+        self._show_detail()
         self.refresh_bindings()
         if self.total is None:  # after the rows are painted: they never wait for it
             self.call_after_refresh(self._count, generation)
@@ -195,7 +302,8 @@ class UsersScreen(ConsoleScreen):
             if row.id in self.rows:  # a user changed meanwhile can reappear; show them once
                 continue
             self.rows[row.id] = row
-            table.add_row(*row_cells(row), key=str(row.id))
+            table.add_row(*row_cells(row, self.shown_columns), key=str(row.id))
+        self._fit_columns()  # a longer name on this page widens its column
         self._next_after = page.next_after
         if page.next_after is None:  # everything is loaded: the total needs no query
             self.total = len(self.rows)
@@ -306,7 +414,13 @@ class UsersScreen(ConsoleScreen):
     @on(DataTable.RowHighlighted, "#users-table")
     def _highlighted(self) -> None:
         self.refresh_bindings()
+        self._show_detail()
         self._maybe_more()
+
+    def _show_detail(self) -> None:
+        row = self.highlighted_user()
+        detail = self.query_one("#users-detail", Static)
+        detail.update(detail_line(row) if row is not None else "")
 
     @on(DataTable.RowSelected, "#users-table")
     def _selected(self) -> None:
