@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 from textual.widgets.selection_list import Selection
@@ -22,7 +24,9 @@ from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.text import literal, markup
 from screens.widgets import TextInput
-from store import Session, StoreError
+from store import Session, StoreError, validation
+from store.errors import ValidationError
+from store.users import _validated_fields
 from store.views import Assignment, Ref, UserDetail, UserForm
 
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -33,6 +37,61 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("job_title", "Job title"),
 )
 REQUIRED_TITLE = "Required groups, choose one or more"
+
+
+class FormInput(TextInput):
+    """A form field: typing never replaces what is there unasked (see ``_KeepsTyping``)."""
+
+    def __init__(self, value: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("select_on_focus", False)
+        super().__init__(value, **kwargs)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.cursor_position = len(self.value)
+
+
+class PasswordInput(Input):
+    """A password field that, like ``FormInput``, never selects its text on focus."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(password=True, select_on_focus=False, **kwargs)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.cursor_position = len(self.value)
+
+
+def form_problems(
+    state: FormState, form: UserForm, *, is_new: bool, baseline: FormState | None = None
+) -> dict[str, str]:
+    """Every problem the form can see before saving, by field id, all at once.
+
+    The rules are the store's (``_validated_fields``, ``validation.password``, the required
+    groups the store's form offers); the store checks them, and the rest, again on save. An
+    edit checks only the fields it changes, as the store does.
+    """
+    problems: dict[str, str] = {}
+    before = dict(baseline.fields) if baseline is not None and not is_new else {}
+    for key, value in state.fields:
+        if key in before and before[key] == value:
+            continue
+        try:
+            _validated_fields({key: value})
+        except ValidationError as error:
+            problems[key] = str(error)
+    if is_new:
+        password, again = state.passwords
+        try:
+            validation.password(password)
+        except ValidationError as error:
+            problems["password"] = str(error)
+        if "password" not in problems and again != password:
+            problems["password-again"] = "The two passwords differ; type the same password twice"
+        offered = {g.id for g in (*form.groups, *form.required_groups)}
+        if not state.groups & offered:
+            problems["groups"] = "Choose at least one group (Groups tab)"
+        elif form.required_groups and not state.groups & {g.id for g in form.required_groups}:
+            problems["groups"] = "Choose at least one of the required groups (Groups tab)"
+    return problems
 
 
 @dataclass(frozen=True)
@@ -151,18 +210,31 @@ class UserFormScreen(ConsoleScreen):
         yield Static("New user" if self.is_new else "Loading…", id="form-title")
         yield Static("", id="form-banner")
         with TabbedContent(id="form-tabs"):
-            with TabPane("Account", id="tab-account"), VerticalScroll(id="account"):
-                for key, label in FIELDS:
-                    with Horizontal(classes="field"):
-                        yield Label(label)
-                        yield TextInput(id=f"field-{key}", compact=True)
+            with (
+                TabPane("Account", id="tab-account"),
+                VerticalScroll(id="account", can_focus=False),  # no invisible focus stop
+            ):
+                fields: list[tuple[str, str, Input]] = [
+                    (key, label, FormInput(id=f"field-{key}", compact=True))
+                    for key, label in FIELDS
+                ]
                 if self.is_new:
-                    with Horizontal(classes="field"):
-                        yield Label("Password")
-                        yield Input(id="field-password", password=True, compact=True)
-                    with Horizontal(classes="field"):
-                        yield Label("Password again")
-                        yield Input(id="field-password-again", password=True, compact=True)
+                    fields.append(
+                        ("password", "Password", PasswordInput(id="field-password", compact=True))
+                    )
+                    fields.append(
+                        (
+                            "password-again",
+                            "Password again",
+                            PasswordInput(id="field-password-again", compact=True),
+                        )
+                    )
+                for key, label, widget in fields:
+                    with Vertical(classes="field"):
+                        with Horizontal(classes="field-row"):
+                            yield Label(label)
+                            yield widget
+                        yield Static("", id=f"error-{key}", classes="field-error")
                 yield Static(
                     "Groups and departments: Shift+Tab to the tab bar, then ← →", classes="note"
                 )
@@ -195,7 +267,6 @@ class UserFormScreen(ConsoleScreen):
     def _load_failed(self, message: str) -> None:
         self.query_one("#form-title", Static).update("Not loaded")
         self._banner(markup("[b]Not loaded:[/b] $message", message=message), "error")
-        self.notify(message, title="Not done", severity="error", timeout=8)
 
     def _show(self, form: UserForm) -> None:
         """Fill every widget from the store's form; remember it as the unchanged state."""
@@ -372,6 +443,10 @@ class UserFormScreen(ConsoleScreen):
         if self.form is None or self.form.read_only or self._saving:
             return
         state = self.current_state()
+        problems = form_problems(state, self.form, is_new=self.is_new, baseline=self.baseline)
+        self._show_problems(problems)
+        if problems:
+            return
         if self.is_new:
             self._create(state)
         else:
@@ -481,8 +556,40 @@ class UserFormScreen(ConsoleScreen):
         self._banner("Saving…", "")
         self.call_store(call, done, failed=self._refused, group="form-save")
 
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        """Each problem next to its field, all of them in the banner; the first field in error
+        gets the focus. No notification: it would cover the fields."""
+        for widget in self.query(".field-error").results(Static):
+            key = (widget.id or "").removeprefix("error-")
+            widget.update(literal(problems.get(key, "")))
+        if not problems:
+            return
+        count = len(problems)
+        inline = {key for key in problems if self.query(f"#error-{key}")}
+        lines = [
+            markup(
+                "[b]Not saved:[/b] $n $problems$where",
+                n=count,
+                problems="problem" if count == 1 else "problems",
+                where=", marked at their fields" if inline else "",
+            )
+        ]
+        lines += [literal(message) for key, message in problems.items() if key not in inline]
+        self._banner(Content("\n").join(lines), "error")
+        for key in problems:
+            field = self.query(f"#field-{key}").results(Input)
+            for widget in field:
+                self.query_one("#form-tabs", TabbedContent).active = "tab-account"
+                widget.focus()
+                return
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """A corrected field loses its error mark."""
+        key = (event.input.id or "").removeprefix("field-")
+        for widget in self.query(f"#error-{key}").results(Static):
+            widget.update("")
+
     def _refused(self, message: str) -> None:
         """Keep the form and its input; say what the store said."""
         self._saving = False
         self._banner(markup("[b]Not saved:[/b] $message", message=message), "error")
-        self.notify(message, title="Not saved", severity="error", timeout=8)
