@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.highlighter import Highlighter
+from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable, Input
+from textual.strip import Strip
+from textual.widgets import DataTable, Input, RadioButton, SelectionList
+from textual.widgets._toggle_button import ToggleButton
+from textual.widgets.option_list import OptionDoesNotExist
 
 from screens.text import REPLACEMENT, printable, safe
 
@@ -108,3 +112,50 @@ class TextInput(Input):
     def __init__(self, value: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("highlighter", VISIBLE_CONTROLS)
         super().__init__(value, **kwargs)
+
+
+# -- checkboxes that read without colour --------------------------------------------------
+#
+# Textual draws every toggle as ``▐X▌`` whether it is on or off; only the colour tells them
+# apart, which a monochrome or low-contrast SSH client does not show. Here on and off differ in
+# the glyph itself: ``[x]``/``[ ]`` for checkboxes and selection lists, ``(•)``/``( )`` for
+# radio buttons. Set once, on import (every screen imports this module), so every screen's
+# checkboxes read the same; the glyphs keep Textual's width of three cells.
+
+CHECKED, UNCHECKED = "[x]", "[ ]"
+RADIO_ON, RADIO_OFF = "(•)", "( )"
+
+
+def _toggle_glyph(button: ToggleButton) -> str:
+    if isinstance(button, RadioButton):
+        return RADIO_ON if button.value else RADIO_OFF
+    return CHECKED if button.value else UNCHECKED
+
+
+def _readable_button(self: ToggleButton) -> Content:
+    """The button of a Checkbox or RadioButton: its glyph says on or off, colour only helps."""
+    style = self.get_visual_style("toggle--button")
+    return Content.styled(_toggle_glyph(self), style)
+
+
+_selection_line = SelectionList.render_line
+
+
+def _readable_selection_line(self: SelectionList[Any], y: int) -> Strip:
+    """A SelectionList line whose ``▐X▌`` says ``[x]`` or ``[ ]`` (same three cells)."""
+    strip = _selection_line(self, y)
+    try:
+        selection = self.get_option_at_index(self.scroll_offset.y + y)
+    except OptionDoesNotExist:
+        return strip
+    segments = list(strip)
+    if len(segments) < 3:
+        return strip
+    glyph = CHECKED if selection.value in self._selected else UNCHECKED
+    style = segments[1].style  # the inner cell: the button's colours and its click target
+    head = [Segment(char, style) for char in glyph]
+    return Strip([*head, *segments[3:]], strip.cell_length)
+
+
+ToggleButton._button = property(_readable_button)  # type: ignore[assignment,method-assign]
+SelectionList.render_line = _readable_selection_line  # type: ignore[method-assign]
