@@ -221,7 +221,7 @@ def table_of(screen: UsersScreen) -> DataTable:
 
 def shown_ids(screen: UsersScreen) -> list[int]:
     table = table_of(screen)
-    return [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
+    return [int(str(row.key.value)) for row in table.ordered_rows]
 
 
 async def highlight(pilot: Pilot, screen: UsersScreen, user_id: int) -> None:
@@ -272,11 +272,10 @@ async def test_filter_au_narrows_to_operator_au_and_esc_clears_it(sample_url: st
         await settle(pilot)
         assert shown_ids(screen) == [OPERATOR_AU]
         assert status(screen).startswith("1 user ·") and "filter: AU" in status(screen)
-        await pilot.press("escape")  # clears the filter first, stays on the screen
+        await pilot.press("escape")  # one press: clears the filter and returns to the table
         await settle(pilot)
         assert app.screen is screen
         assert sorted(shown_ids(screen)) == [OPERATOR_US, OPERATOR_AU, TEAMLEADER_US]
-        await pilot.press("escape")  # then leaves the input
         assert table_of(screen).has_focus
 
 
@@ -442,7 +441,7 @@ async def test_a_refused_create_keeps_the_form_and_its_input(sample_url: str) ->
         assert User.select().where(User.email == "other@example.com").count() == 0
 
 
-async def test_two_different_passwords_are_refused_by_the_store(sample_url: str) -> None:
+async def test_two_different_passwords_are_refused_next_to_the_second(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
         await open_users(pilot, "Teamleader US")
@@ -458,7 +457,10 @@ async def test_two_different_passwords_are_refused_by_the_store(sample_url: str)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        assert "two passwords differ" in str(form.query_one("#form-banner", Static).render())
+        assert "Not saved: 1 problem" in str(form.query_one("#form-banner", Static).render())
+        error = str(form.query_one("#error-password-again", Static).render())
+        assert "two passwords differ" in error
+        assert form.query_one("#field-password-again", Input).has_focus
         assert not User.select().where(User.username == "Pat").exists()
 
 
@@ -735,3 +737,122 @@ async def test_the_page_shows_before_the_total_which_follows_when_counted(
         await settle(pilot)
         assert status(screen).startswith(f"{extra + 3} users · ")
         assert f"{PAGE_SIZE} loaded" in status(screen)
+
+
+# -- issue 18: the key column, the detail line, readable checkboxes, notifications aside ----
+
+NARROW = (60, 20)
+
+
+def add_us_operators(*usernames: str) -> None:
+    """Users in US Operators, so Teamleader US sees (and may change) them."""
+    for username in usernames:
+        email = username.lower().replace(" ", ".") + "@example.com"
+        user = User.create(username=username, password="x", email=email)
+        GroupUser.create(group_id=US_OPERATORS, user_id=user.id)
+
+
+def column_widths(screen: UsersScreen) -> dict[str, int]:
+    table = table_of(screen)
+    return {str(key.value): column.width for key, column in table.columns.items()}
+
+
+async def test_operator_us_2_and_3_are_told_apart_at_80_columns(
+    sample_db: Database, sample_url: str
+) -> None:
+    add_us_operators("Operator US 2", "Operator US 3")
+    sample_db.close()
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_users(pilot, "Teamleader US")
+        widths = column_widths(screen)
+        assert widths["username"] >= len("Operator US 2")
+        assert {"username", "name", "email", "state"} <= set(screen.shown_columns)
+        table = table_of(screen)
+        for user in User.select().where(User.username.startswith("Operator US ")):
+            assert table.get_row(str(user.id))[0].plain == user.username  # whole, not cut
+
+
+async def test_at_60_columns_lower_columns_give_way_and_ro_stays_visible(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_users(pilot, "Teamleader US")
+        table = table_of(screen)
+        shown = screen.shown_columns
+        assert shown[0] == "username" and shown[-1] == "state"
+        assert "dep_groups" not in shown and "id" not in shown  # the lowest priorities went
+        used = sum(width + 2 for width in column_widths(screen).values())
+        assert used <= table.size.width
+        assert str(table.get_row(str(OPERATOR_AU))[-1]) == "ro"
+        assert column_widths(screen)["username"] >= len("Teamleader US")
+
+
+async def test_the_detail_line_shows_the_highlighted_user_in_full(
+    sample_db: Database, sample_url: str
+) -> None:
+    long_name = "Operator with a very long name indeed"  # longer than any column
+    add_us_operators(long_name)
+    sample_db.close()
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_users(pilot, "Teamleader US")
+        await highlight(pilot, screen, OPERATOR_US)
+        detail = str(screen.query_one("#users-detail", Static).render())
+        assert "Operator US <operator.us@example.com> · #2" in detail
+        assert "groups: Operators, US Operators" in detail
+        assert "dep. groups: Departments US" in detail
+        user = User.get(User.username == long_name)
+        await highlight(pilot, screen, user.id)
+        assert long_name in str(screen.query_one("#users-detail", Static).render())
+        await highlight(pilot, screen, OPERATOR_AU)
+        assert "· ro" in str(screen.query_one("#users-detail", Static).render())
+
+
+async def test_checked_and_unchecked_differ_in_glyph_not_only_colour(sample_url: str) -> None:
+    from textual.widgets import Checkbox, RadioButton
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_users(pilot, "Teamleader US")
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await open_tab(pilot, "tab-groups", "#required-groups")
+        await pilot.press("space")
+        await settle(pilot)
+        required = form.query_one("#required-groups", SelectionList)
+        lines = [required.render_line(y).text for y in range(required.option_count)]
+        assert lines[0].startswith("[x] Operators") and lines[1].startswith("[ ] Teamleader")
+        buttons = [Checkbox(value=True), Checkbox(), RadioButton(value=True), RadioButton()]
+        await form.mount_all(buttons)  # group form flags, import screen: same classes
+        await settle(pilot)
+        assert [b._button.plain for b in buttons] == ["[x]", "[ ]", "(•)", "( )"]
+
+
+async def test_a_notification_never_covers_the_status_or_detail_line(sample_url: str) -> None:
+    from textual.widgets._toast import Toast
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_users(pilot, "Teamleader US")
+        await highlight(pilot, screen, OPERATOR_US)
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Cancel is focused; Tab to Disable
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert app.screen is screen
+        toasts = list(screen.query(Toast))
+        assert toasts and "Disabled user 'Operator US'" in str(toasts[0].render())
+        below = min(
+            screen.query_one("#users-detail", Static).region.y,
+            screen.query_one("#users-status", Static).region.y,
+        )
+        assert all(toast.region.bottom <= below for toast in toasts)
+
+
+def test_users_screen_snapshot_at_60_columns(snap_compare, sample_url: str) -> None:
+    async def opened(pilot: Pilot) -> None:
+        await open_users(pilot, "Teamleader US")
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=NARROW, run_before=opened)
