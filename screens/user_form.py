@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Region
 from textual.widgets import Input, Label, SelectionList, Static, TabbedContent, TabPane
 from textual.widgets.selection_list import Selection
 
@@ -39,6 +40,14 @@ FIELDS: tuple[tuple[str, str], ...] = (
 REQUIRED_TITLE = "Required groups, choose one or more"
 
 
+def _cursor_to_end(field: Input) -> None:
+    """The cursor after the text, in view (a long value scrolls to its end), nothing selected."""
+    field.cursor_position = len(field.value)
+    field.scroll_to_region(
+        Region(field._cursor_offset, 0, width=1, height=1), force=True, animate=False
+    )
+
+
 class FormInput(TextInput):
     """A form field: typing never replaces what is there unasked (see ``_KeepsTyping``)."""
 
@@ -47,7 +56,7 @@ class FormInput(TextInput):
         super().__init__(value, **kwargs)
 
     def on_focus(self, event: events.Focus) -> None:
-        self.cursor_position = len(self.value)
+        _cursor_to_end(self)
 
 
 class PasswordInput(Input):
@@ -57,7 +66,7 @@ class PasswordInput(Input):
         super().__init__(password=True, select_on_focus=False, **kwargs)
 
     def on_focus(self, event: events.Focus) -> None:
-        self.cursor_position = len(self.value)
+        _cursor_to_end(self)
 
 
 def form_problems(
