@@ -27,7 +27,7 @@ from screens.text import literal, markup
 from screens.widgets import TextInput
 from store import Session, StoreError, validation
 from store.errors import ValidationError
-from store.users import _validated_fields
+from store.users import validated_user_fields
 from store.views import Assignment, Ref, UserDetail, UserForm
 
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -74,7 +74,7 @@ def form_problems(
 ) -> dict[str, str]:
     """Every problem the form can see before saving, by field id, all at once.
 
-    The rules are the store's (``_validated_fields``, ``validation.password``, the required
+    The rules are the store's (``validated_user_fields``, ``validation.password``, the required
     groups the store's form offers); the store checks them, and the rest, again on save. An
     edit checks only the fields it changes, as the store does.
     """
@@ -84,7 +84,7 @@ def form_problems(
         if key in before and before[key] == value:
             continue
         try:
-            _validated_fields({key: value})
+            validated_user_fields({key: value})
         except ValidationError as error:
             problems[key] = str(error)
     if is_new:

@@ -290,7 +290,7 @@ class UserService:
         """
         with self._session.action() as ctx:
             ctx.require("lhuser", "createuser", "create users")
-            fields = _validated_fields(
+            fields = validated_user_fields(
                 dict(
                     username=username,
                     email=email,
@@ -373,7 +373,7 @@ class UserService:
             _check_version(user, expected_version)
             fields = {
                 key: value
-                for key, value in _validated_fields(changes).items()
+                for key, value in validated_user_fields(changes).items()
                 if getattr(user, key) != value
             }
             if not fields:
@@ -514,7 +514,7 @@ def change_memberships(
 # -- checks -------------------------------------------------------------------------------
 
 
-def _validated_fields(values: dict[str, Any]) -> dict[str, str]:
+def validated_user_fields(values: dict[str, Any]) -> dict[str, str]:
     """Each field checked against its column; the username and e-mail as identities
     (``validation.identity``: composed, nothing invisible, no bidi controls)."""
     out = {}
