@@ -200,3 +200,19 @@ def test_the_help_paragraph_is_not_broken_by_hand() -> None:
     from screens.help import GLOBAL_KEYS
 
     assert "Actions you may not take are not offered" in GLOBAL_KEYS
+
+
+async def test_tab_in_a_burst_moves_to_the_next_field_of_any_form(sample_url: str) -> None:
+    """Not only the login: the user form's fields get what was typed for them."""
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Teamleader US", "demo")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await burst(pilot, *"daytest", "tab", *"day@example.com", "tab", *"Day")
+        form = app.screen
+        assert form.query_one("#field-username", Input).value == "daytest"
+        assert form.query_one("#field-email", Input).value == "day@example.com"
+        assert form.query_one("#field-name", Input).value == "Day"

@@ -33,7 +33,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from screens import errors
 from screens.errors import GuardedDispatch
@@ -277,6 +277,8 @@ class LhcConsole(App[None]):
                 or not active.enabled
                 or not binding.description
                 or binding.action in ("back", "app.quit", "quit", "help")
+                or binding.action in ("app.focus_next", "app.focus_previous")
+                or (active.node is not screen and not binding.show)  # a widget's internals
                 or binding.description in seen
             ):
                 continue
@@ -289,14 +291,28 @@ class LhcConsole(App[None]):
             )
 
     async def on_event(self, event: events.Event) -> None:
-        """Keys reach the login form's fields in the order they were typed (``move_focus_now``)."""
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and isinstance(self.screen, LoginScreen)
-            and self.screen.move_focus_now(event.key)
-        ):
-            return
+        """Keys reach the fields they were typed for, however fast they come.
+
+        Textual hands each key to the widget focused when the key arrives, but Tab moves focus
+        only when the field has handled it, after the keys queued behind it: typed in one burst
+        (a paste, a slow link, a script), ``admin`` Tab ``admin`` filled one field with
+        ``adminadmin``. Here Tab and Shift+Tab out of a text field move focus at once when they
+        mean Textual's "focus next/previous" (a widget or screen binding them to anything else
+        keeps them); the login form does the same for Enter.
+        """
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            if isinstance(screen, LoginScreen) and screen.move_focus_now(event.key):
+                return
+            if event.key in ("tab", "shift+tab") and isinstance(self.focused, Input):
+                active = screen.active_bindings.get(event.key)
+                if active is not None and active.node in (self, screen) and active.enabled:
+                    if active.binding.action in ("focus_next", "app.focus_next"):
+                        screen.focus_next()
+                        return
+                    if active.binding.action in ("focus_previous", "app.focus_previous"):
+                        screen.focus_previous()
+                        return
         await super().on_event(event)
 
     def _open(self, destination: Destination, session: Session) -> None:
