@@ -216,3 +216,31 @@ async def test_tab_in_a_burst_moves_to_the_next_field_of_any_form(sample_url: st
         assert form.query_one("#field-username", Input).value == "daytest"
         assert form.query_one("#field-email", Input).value == "day@example.com"
         assert form.query_one("#field-name", Input).value == "Day"
+
+
+async def test_the_users_help_says_enter_opens_a_user(sample_url: str) -> None:
+    from screens.help import HelpScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "Teamleader US", "demo")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert ("Enter", "Open") in list(app.screen.keys)
+
+
+async def test_the_groups_help_lists_enter_once(sample_url: str) -> None:
+    from screens.help import HelpScreen
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("g")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert [what for _, what in app.screen.keys].count("Open") == 1

@@ -33,7 +33,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from screens import errors
 from screens.errors import GuardedDispatch
@@ -336,6 +336,10 @@ class LhcConsole(App[None]):
             keys.append(
                 (binding.key_display or self.get_key_display(binding) or key, binding.description)
             )
+        open_keys = [k.lower() for k, what in keys if what == "Open"]
+        enter_shown = any(k in ("enter", "⏎") for k in open_keys)
+        if open_keys and not enter_shown and isinstance(screen.focused, DataTable):
+            keys.insert(0, ("Enter", "Open"))  # a table's Enter opens its row (users: e too)
         title = getattr(screen, "PALETTE_AREA", None) or type(screen).__name__.removesuffix(
             "Screen"
         )
