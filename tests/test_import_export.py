@@ -99,7 +99,7 @@ def test_the_imported_dump_answers_scenario_1_for_teamleader_us(db: Database) ->
 def test_importing_twice_without_replace_is_refused_and_changes_nothing(db: Database) -> None:
     import_dump(db, DUMP, by=Authority.LOCAL)
     before = all_rows()
-    with pytest.raises(DumpImportError, match=r"already holds .* replace"):
+    with pytest.raises(DumpImportError, match=r"already holds .* --replace"):
         import_dump(db, DUMP, by=Authority.LOCAL)
     assert all_rows() == before
 
