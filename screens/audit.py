@@ -34,6 +34,7 @@ class AuditScreen(ConsoleScreen):
     """``lh_audits`` rows the actor may read, keyset-paged."""
 
     CSS_PATH = "audit.tcss"
+    FILTER_ID = "audit-filter"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("r", "refresh", "Refresh"),
@@ -136,16 +137,9 @@ class AuditScreen(ConsoleScreen):
 
     # -- filter and details --------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        self.query_one("#audit-filter", Input).focus()
-
     @on(Input.Changed, "#audit-filter")
     def _filter_changed(self) -> None:
         self.action_refresh()
-
-    @on(Input.Submitted, "#audit-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#audit-table", DataTable).focus()
 
     @on(DataTable.RowSelected, "#audit-table")
     def _row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -160,13 +154,3 @@ class AuditScreen(ConsoleScreen):
         )
         body = Syntax(printable(row.message, lines=True), "json", theme="ansi_dark", word_wrap=True)
         self.app.push_screen(InsightDetailScreen(f"Audit entry {row.id}", Group(header, body)))
-
-    def action_back(self) -> None:
-        focused = self.focused
-        if isinstance(focused, Input) and focused.id == "audit-filter":
-            if focused.value:
-                focused.value = ""
-            else:
-                self.query_one("#audit-table", DataTable).focus()
-        else:
-            super().action_back()

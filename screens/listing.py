@@ -42,7 +42,7 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
     ]
     NOUN: ClassVar[str]  # "group": in counts, notifications and questions
     COLUMNS: ClassVar[tuple[tuple[str, int], ...]]  # (label, width); they must fit 80 columns
-    FILTER_ID: ClassVar[str]
+    FILTER_ID: ClassVar[str] = ""
     STATUS_ID: ClassVar[str]
     CREATE_CAPABILITY: ClassVar[str]
     DELETE_CAPABILITY: ClassVar[str]
@@ -163,28 +163,10 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
     def action_new(self) -> None:
         self.open(None)
 
-    def action_filter(self) -> None:
-        self.filter_input.focus()
-
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == self.FILTER_ID:
             self._fill()
             self.refresh_bindings()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == self.FILTER_ID:
-            self.table.focus()
-
-    def action_back(self) -> None:
-        """From the filter: clear it and go back to the table; elsewhere: the previous screen."""
-        filter_input = self.filter_input
-        if filter_input.has_focus:
-            # One press: the filter is emptied and the keys are the table's again (``s`` sorts,
-            # it is not typed into the filter).
-            filter_input.value = ""
-            self.table.focus()
-            return
-        super().action_back()
 
     def action_delete(self) -> None:
         item = self.highlighted()

@@ -42,6 +42,7 @@ class PermissionsScreen(ConsoleScreen):
     """The actor's (or another visible user's) effective permissions."""
 
     CSS_PATH = "permissions.tcss"
+    FILTER_ID = "perm-filter"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("u", "pick_user", "Other user"),
@@ -150,13 +151,6 @@ class PermissionsScreen(ConsoleScreen):
     def _filter_changed(self) -> None:
         self._fill()
 
-    @on(Input.Submitted, "#perm-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#perm-table", DataTable).focus()
-
-    def action_filter(self) -> None:
-        self.query_one("#perm-filter", Input).focus()
-
     # -- who grants ----------------------------------------------------------------------
 
     @on(DataTable.RowSelected, "#perm-table")
@@ -215,11 +209,6 @@ class PermissionsScreen(ConsoleScreen):
         focused = self.focused
         if isinstance(focused, Input) and focused.id == "perm-user":
             self._hide_user_field()
-        elif isinstance(focused, Input) and focused.id == "perm-filter":
-            if focused.value:
-                focused.value = ""
-            else:
-                self.query_one("#perm-table", DataTable).focus()
         else:
             super().action_back()
 

@@ -55,6 +55,7 @@ class RiskScreen(ConsoleScreen):
     """The risk report (``lhpermission/list``)."""
 
     CSS_PATH = "risk.tcss"
+    FILTER_ID = "risk-filter"
     PALETTE_AREA = "risk"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -172,24 +173,6 @@ class RiskScreen(ConsoleScreen):
     @on(Input.Changed, "#risk-filter")
     def _filter_changed(self) -> None:
         self._fill()
-
-    @on(Input.Submitted, "#risk-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#risk-table", OpenTable).focus()
-
-    def action_filter(self) -> None:
-        self.query_one("#risk-filter", Input).focus()
-
-    def action_back(self) -> None:
-        """Esc clears the filter first, then leaves the field, then the screen."""
-        focused = self.focused
-        if isinstance(focused, Input) and focused.id == "risk-filter":
-            if focused.value:
-                focused.value = ""
-            else:
-                self.query_one("#risk-table", OpenTable).focus()
-        else:
-            super().action_back()
 
 
 def _haystack(finding: Finding) -> str:

@@ -56,6 +56,7 @@ class RoleEditorScreen(ConsoleScreen):
     """The policies of one role (``lhpermission/list`` to see, ``edit`` to change)."""
 
     CSS_PATH = "role_editor.tcss"
+    FILTER_ID = "policy-filter"
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -210,17 +211,10 @@ class RoleEditorScreen(ConsoleScreen):
         self._detail()
         self.refresh_bindings()
 
-    def action_filter(self) -> None:
-        self.query_one("#policy-filter", Input).focus()
-
     @on(Input.Changed, "#policy-filter")
     def _filter_changed(self) -> None:
         self._fill()
         self.refresh_bindings()
-
-    @on(Input.Submitted, "#policy-filter")
-    def _filter_done(self) -> None:
-        self.query_one(PolicyTable).focus()
 
     def action_back(self) -> None:
         """Leave the rename prompt or the filter first; then back to the roles."""
@@ -228,13 +222,6 @@ class RoleEditorScreen(ConsoleScreen):
         if row.display:
             row.display = False
             self.query_one(PolicyTable).focus()
-            return
-        filter_input = self.query_one("#policy-filter", Input)
-        if filter_input.has_focus:
-            if filter_input.value:
-                filter_input.value = ""
-            else:
-                self.query_one(PolicyTable).focus()
             return
         super().action_back()
 

@@ -26,7 +26,7 @@ from screens.confirm import ConfirmScreen
 from screens.password import PasswordScreen
 from screens.text import cell, markup
 from screens.user_form import UserFormScreen
-from screens.widgets import SafeTable, TextInput
+from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.views import UserPage, UserRow
 
@@ -139,9 +139,10 @@ class UsersScreen(ConsoleScreen):
     """The users table: ``/`` filter, ``s``/``S`` sort, Enter opens, n/d/x/p change."""
 
     CSS_PATH = "users.tcss"
+    FILTER_ID = "users-filter"
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("e", "open", "Open", show=False),  # Enter opens too; keeps ? Help in view
+        Binding("e", "open", "Open", show=False),  # the table's Enter is the one shown
         Binding("n", "new", "New"),
         Binding("d", "disable", "Disable"),
         Binding("d", "enable", "Enable"),
@@ -174,14 +175,15 @@ class UsersScreen(ConsoleScreen):
                 id="users-filter",
                 compact=True,
             )
-        table = SafeTable(id="users-table", cursor_type="row", zebra_stripes=False)
+        table = OpenTable(id="users-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static("", id="users-detail")
         yield Static("Loading…", id="users-status")
         yield from self.compose_footer()
 
     def compose_footer(self) -> ComposeResult:
-        yield Footer(compact=True)  # up to ten live keys at 80 columns
+        # Up to ten live keys at 80 columns: the palette hint gives way (? Help lists ^p).
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         table = self.query_one("#users-table", DataTable)
@@ -428,9 +430,6 @@ class UsersScreen(ConsoleScreen):
 
     # -- filter and sort -----------------------------------------------------------------
 
-    def action_filter(self) -> None:
-        self.query_one("#users-filter", Input).focus()
-
     @on(Input.Changed, "#users-filter")
     def _filter_changed(self) -> None:
         self._filter_soon()
@@ -440,21 +439,6 @@ class UsersScreen(ConsoleScreen):
         """Each keystroke replaces a query not yet started (``exclusive``), then queries."""
         await asyncio.sleep(FILTER_DELAY)
         self._reload()
-
-    @on(Input.Submitted, "#users-filter")
-    def _filter_submitted(self) -> None:
-        self.query_one("#users-table", DataTable).focus()
-
-    def action_back(self) -> None:
-        """From the filter: clear it and go back to the table; elsewhere: back to home."""
-        filter_input = self.query_one("#users-filter", Input)
-        if filter_input.has_focus:
-            # One press: the filter is emptied and the keys are the table's again (``s`` sorts,
-            # it is not typed into the filter).
-            filter_input.value = ""
-            self.query_one("#users-table", DataTable).focus()
-            return
-        super().action_back()
 
     def action_sort(self) -> None:
         self.sort_index = (self.sort_index + 1) % len(SORTS)

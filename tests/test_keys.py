@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pilot import SIZE, log_in, settle
 from textual import events
 from textual.pilot import Pilot
@@ -152,6 +153,74 @@ async def test_esc_in_the_groups_filter_clears_it_and_returns_to_the_table(
         await settle(pilot)
         assert screen.filter_input.value == "" and screen.table.has_focus
         assert app.screen is screen  # one Esc: the filter, not the screen
+
+
+# -- bursts through filters and forms ------------------------------------------------------
+
+FILTERED_SCREENS = [
+    # (home key, the screen's filter field id)
+    ("u", "users-filter"),
+    ("g", "filter"),
+    ("r", "roles-filter"),
+    ("p", "perm-filter"),
+    ("t", "audit-filter"),
+]
+
+
+@pytest.mark.parametrize(("key", "filter_id"), FILTERED_SCREENS)
+async def test_slash_then_text_in_one_burst_lands_in_the_filter(
+    sample_url: str, key: str, filter_id: str
+) -> None:
+    """``/oper`` sent at once: the text is the filter's; none of it is a table key (``p``
+    opened the password dialog, ``o`` and ``e`` acted on the highlighted row)."""
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press(key)
+        await settle(pilot)
+        screen = app.screen
+        await burst(pilot, "slash", *"oper")
+        assert app.screen is screen
+        assert screen.query_one(f"#{filter_id}", Input).value == "oper"
+
+
+@pytest.mark.parametrize(("key", "filter_id"), FILTERED_SCREENS)
+async def test_enter_or_esc_in_the_filter_then_a_key_in_one_burst_is_the_tables(
+    sample_url: str, key: str, filter_id: str
+) -> None:
+    """Enter keeps the filter, Esc clears it; either way the ``j`` sent right behind moves
+    the table's cursor instead of being typed into the filter."""
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press(key)
+        await settle(pilot)
+        screen = app.screen
+        field = screen.query_one(f"#{filter_id}", Input)
+        await burst(pilot, "slash", *"o", "enter", "j")
+        assert field.value == "o" and not field.has_focus
+        assert screen.query_one(DataTable).has_focus
+        await burst(pilot, "slash", *"x", "escape", "j")
+        assert field.value == "" and screen.query_one(DataTable).has_focus
+        assert app.screen is screen  # one Esc: the filter, not the screen
+
+
+async def test_ctrl_s_right_after_typing_saves_what_was_typed(sample_url: str) -> None:
+    """Ctrl+S waits for the keys typed before it: a name typed and saved in one burst is the
+    saved name (a priority binding saved the form as it was before the typing)."""
+    from screens.users import UsersScreen
+    from store.models import User
+
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "admin", "admin")
+        await pilot.press("u")
+        await settle(pilot)
+        await burst(pilot, "slash", *"Manager US", "enter", "enter")
+        await burst(pilot, "tab", "tab", *"Z", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, UsersScreen)
+        assert User.get(User.username == "Manager US").name == "ManagerZ"
 
 
 # -- the palette and help ------------------------------------------------------------------

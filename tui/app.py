@@ -298,11 +298,13 @@ class LhcConsole(App[None]):
         (a paste, a slow link, a script), ``admin`` Tab ``admin`` filled one field with
         ``adminadmin``. Here Tab and Shift+Tab out of a text field move focus at once when they
         mean Textual's "focus next/previous" (a widget or screen binding them to anything else
-        keeps them); the login form does the same for Enter.
+        keeps them); the login form does the same for Enter, and every screen with a filter
+        for ``/``, and for Enter and Esc in the filter (``ConsoleScreen.move_focus_now``).
         """
         if isinstance(event, events.Key) and not event.is_forwarded:
             screen = self.screen
-            if isinstance(screen, LoginScreen) and screen.move_focus_now(event.key):
+            move_focus_now = getattr(screen, "move_focus_now", None)  # login, ConsoleScreen
+            if move_focus_now is not None and move_focus_now(event.key):
                 return
             if event.key in ("tab", "shift+tab") and isinstance(self.focused, Input):
                 active = screen.active_bindings.get(event.key)
