@@ -37,7 +37,7 @@ class DepartmentGroupForm(GuardedDispatch, ModalScreen[DepartmentGroupInput | No
     CSS_PATH = "department_group_form.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save"),
     ]
 
     def __init__(

@@ -25,7 +25,7 @@ class PasswordScreen(GuardedDispatch, ModalScreen[bool]):
     CSS_PATH = "password.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Set password", priority=True),
+        Binding("ctrl+s", "save", "Set password"),
     ]
 
     def __init__(self, username: str, submit: Callable[[str, str], None]) -> None:

@@ -34,7 +34,7 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
     CSS_PATH = "policy_form.tcss"
     BINDINGS = [
         Binding("escape", "back", "Cancel"),
-        Binding("ctrl+s", "add", "Add", priority=True),
+        Binding("ctrl+s", "add", "Add"),
         Binding("down", "move(1)", "Next", show=False),
         Binding("up", "move(-1)", "Previous", show=False),
     ]

@@ -196,7 +196,7 @@ class UserFormScreen(ConsoleScreen):
 
     CSS_PATH = "user_form.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+r", "reload", "Reload"),
     ]
 
