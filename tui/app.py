@@ -335,9 +335,8 @@ class LhcConsole(App[None]):
                 continue
             if not (binding.show or (active.node is screen and binding.action in own_actions)):
                 continue  # widget internals (cursor moves, copy): not what help is for
-            keys.append(
-                (binding.key_display or self.get_key_display(binding) or key, binding.description)
-            )
+            shown = binding.key_display or self.get_key_display(binding) or key
+            keys.append(("Enter" if shown == "⏎" else shown, binding.description))  # in words
         open_keys = [k.lower() for k, what in keys if what == "Open"]
         enter_shown = any(k in ("enter", "⏎") for k in open_keys)
         if open_keys and not enter_shown and isinstance(screen.focused, DataTable):
