@@ -133,6 +133,28 @@ def lookalike_usernames() -> list[list[tuple[int, str]]]:
     return sorted(sets)
 
 
+NAMED_KINDS: dict[str, tuple[Any, Any]] = {
+    "group": (Group, Group.name),
+    "user": (User, User.username),
+    "department_group": (DepartmentGroup, DepartmentGroup.name),
+    "department": (Department, Department.name),
+}
+"""What ``names_of`` can name: each kind's table and its name column."""
+
+
+def names_of(kind: str, ids: Iterable[int]) -> dict[int, str]:
+    """The names of the rows of ``kind`` with these ids (read 500 ids at a time); a missing id
+    is left out. Reports print ids with names, so a reader need not look each one up."""
+    model, name = NAMED_KINDS[kind]
+    wanted = sorted(set(ids))
+    names: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = model.select(model.id, name).where(model.id.in_(chunk)).tuples()
+        names.update((row_id, row_name) for row_id, row_name in query)
+    return names
+
+
 def _in_chunks(values: list[str], condition: Any, size: int = 500) -> Iterable[Any]:
     for start in range(0, len(values), size):
         chunk = values[start : start + size]

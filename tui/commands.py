@@ -17,7 +17,7 @@ from typing import Any
 
 from store import PermissionSet, Scope, StoreError, chat_access, who_grants
 from store.database import Database
-from store.lookup import UserRef, user_named
+from store.lookup import UserRef, names_of, user_named
 
 from . import reports
 from .cli import EXIT_NO, EXIT_OK, EXIT_REFUSED
@@ -191,29 +191,24 @@ def _lines(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _scope_names(report: dict[str, Any]) -> dict[str, dict[int, str]]:
-    """The names of the ids the scope report lists, per key (read in chunks of 500 ids)."""
-    from store.models import Department, DepartmentGroup, Group, User
+SCOPE_KINDS = {
+    "usable_groups": "group",
+    "assignable_groups": "group",
+    "required_groups": "group",
+    "visible_users": "user",
+    "editable_users": "user",
+    "assignable_department_groups": "department_group",
+    "assignable_departments": "department",
+}
+"""The id lists of a scope report and what their ids name."""
 
-    kinds = {
-        "usable_groups": (Group, Group.name),
-        "assignable_groups": (Group, Group.name),
-        "required_groups": (Group, Group.name),
-        "visible_users": (User, User.username),
-        "editable_users": (User, User.username),
-        "assignable_department_groups": (DepartmentGroup, DepartmentGroup.name),
-        "assignable_departments": (Department, Department.name),
+
+def _scope_names(report: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """The names of the ids the scope report lists, per key."""
+    return {
+        key: names_of(kind, (i for i in report.get(key) or [] if isinstance(i, int)))
+        for key, kind in SCOPE_KINDS.items()
     }
-    named: dict[str, dict[int, str]] = {}
-    for key, (model, name) in kinds.items():
-        ids = [i for i in report.get(key) or [] if isinstance(i, int)]
-        names: dict[int, str] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            query = model.select(model.id, name).where(model.id.in_(chunk))
-            names.update((row.id, getattr(row, name.name)) for row in query)
-        named[key] = names
-    return named
 
 
 Handler = Callable[[argparse.Namespace, Database], int]
