@@ -25,8 +25,9 @@ from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.text import literal, markup
 from screens.widgets import TextInput
-from store import Session, StoreError, validation
+from store import Session, validation
 from store.errors import ValidationError
+from store.user_save import SavedUser, WantedUser
 from store.users import validated_user_fields
 from store.views import Assignment, Ref, UserDetail, UserForm
 
@@ -492,72 +493,35 @@ class UserFormScreen(ConsoleScreen):
         assert self.form is not None and self.form.user is not None and self.baseline is not None
         user, base = self.form.user, self.baseline
         before_fields = dict(base.fields)
-        fields = {k: v for k, v in state.fields if before_fields.get(k) != v}
-        add = sorted(state.groups - base.groups)
-        remove = sorted(base.groups - state.groups)
-        dg_now, dg_before = dict(state.department_groups), dict(base.department_groups)
-        dep_now, dep_before = dict(state.departments), dict(base.departments)
-        if not (fields or add or remove) and dg_now == dg_before and dep_now == dep_before:
+        wanted = WantedUser(
+            fields={k: v for k, v in state.fields if before_fields.get(k) != v},
+            groups=frozenset(state.groups),
+            department_groups=dict(state.department_groups),
+            departments=dict(state.departments),
+            expected_version=user.cache_version,
+        )
+        unchanged = (state.groups, state.department_groups, state.departments) == (
+            base.groups,
+            base.department_groups,
+            base.departments,
+        )
+        if not wanted.fields and unchanged:
             self.notify("Nothing changed", title="Not saved")
             return
-        users, assignments, user_id = self.session.users, self.session.assignments, user.id
+        user_save = self.session.user_save
 
-        def call() -> tuple[UserDetail | None, str]:
-            """Every change of the form in one transaction (``Session.together``).
+        def call() -> SavedUser:
+            """The store applies the difference in one transaction (``UserSaveService``): a
+            change made meanwhile by someone else stops it whole, as a conflict."""
+            return user_save.save(user.id, wanted)
 
-            Each store call passes the version the previous one left, so a change made
-            meanwhile by someone else stops the save with a ConflictError, and the whole save
-            is rolled back: it lands complete or not at all.
-            """
-            saved: UserDetail | None = None
-            version = user.cache_version
-            try:
-                with self.session.together("user.save"):
-                    if fields:
-                        saved = users.update(user_id, expected_version=version, **fields)
-                        version = saved.cache_version
-                    if add or remove:
-                        saved = users.change_groups(
-                            user_id, add=add, remove=remove, expected_version=version
-                        )
-                        version = saved.cache_version
-                    for dg in sorted(set(dg_before) - set(dg_now)):
-                        saved = assignments.unassign_department_group(
-                            user_id, dg, expected_version=version
-                        )
-                        version = saved.cache_version
-                    for dg, ro in sorted(dg_now.items()):
-                        if dg_before.get(dg) != ro:
-                            saved = assignments.assign_department_group(
-                                user_id, dg, read_only=ro, expected_version=version
-                            )
-                            version = saved.cache_version
-                    for dep in sorted(set(dep_before) - set(dep_now)):
-                        saved = assignments.unassign_department(
-                            user_id, dep, expected_version=version
-                        )
-                        version = saved.cache_version
-                    for dep, ro in sorted(dep_now.items()):
-                        if dep_before.get(dep) != ro:
-                            saved = assignments.assign_department(
-                                user_id, dep, read_only=ro, expected_version=version
-                            )
-                            version = saved.cache_version
-            except StoreError as error:
-                return None, str(error)
-            return saved, ""
-
-        def done(result: tuple[UserDetail | None, str]) -> None:
+        def done(saved: SavedUser) -> None:
             self._saving = False
-            saved, error = result
-            if saved is not None and self.form is not None:
+            if self.form is not None:
                 # Stored whole: the saved user is the new starting point of the form.
                 self.saved_something = True
-                self.form = replace(self.form, user=saved)
+                self.form = replace(self.form, user=saved.user)
                 self.baseline = loaded_state(self.form)
-            if error:
-                self._refused(error)
-                return
             self.notify(f"Saved user {user.username!r}", title="Saved")
             self.dismiss(True)
 

@@ -110,6 +110,7 @@ class Session:
         from .insight import PermissionService
         from .risk import RiskService
         from .roles import RoleService
+        from .user_save import UserSaveService
         from .users import UserService
 
         self.db = db
@@ -124,6 +125,7 @@ class Session:
         self.permissions = PermissionService(self)
         self.audit = AuditService(self)
         self.risk = RiskService(self)
+        self.user_save = UserSaveService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from store import NotFoundError, Session, StoreError, ValidationError, lookup, validation
+from store.user_save import WantedUser
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
@@ -306,53 +307,43 @@ def _create(session: Session, entry: Entry, refs: _Resolved) -> Outcome:
 
 
 def _update(session: Session, entry: Entry, refs: _Resolved, user: UserDetail) -> Outcome:
+    """The entry as the user's wanted state; the store computes and applies the difference
+    (``session.user_save``), keeping what the actor may not hand out."""
     before = user
     mark = session.changes  # the services write (and count) only what really changes
-    changes: list[str] = []
-    fields = {
-        key: value for key, value in entry.fields.items() if getattr(user, key) != value.strip()
-    }
-    if fields:
-        user = session.users.update(user.id, **fields)
-        changes += [
-            f"{key} {getattr(before, key)!r} -> {getattr(user, key)!r}"
-            for key in fields
-            if getattr(before, key) != getattr(user, key)
-        ]
-    form = session.users.form(user.id)
-    if refs.groups is not None:
-        assignable = {r.id for r in (*form.groups, *form.required_groups)}
-        current = {g.id for g in user.groups}
-        add = [g for g in refs.groups if g not in current]
-        remove = sorted((current & assignable) - set(refs.groups))
-        if add or remove:
-            user = session.users.change_groups(user.id, add=add, remove=remove)
-            changes.append(_delta("groups", user.groups, before.groups, add, remove))
-    if refs.department_groups is not None:
-        assignable_dgs = {r.id for r in form.department_groups}
-        current_dgs = {a.id: a.read_only for a in user.department_groups}
-        add = [
-            dg
-            for dg, read_only in refs.department_groups.items()
-            if dg not in current_dgs or current_dgs[dg] != read_only
-        ]
-        remove = sorted((set(current_dgs) & assignable_dgs) - set(refs.department_groups))
-        for dg in add:
-            user = session.assignments.assign_department_group(
-                user.id, dg, read_only=refs.department_groups[dg]
+    wanted = WantedUser(
+        fields=entry.fields,
+        groups=None if refs.groups is None else frozenset(refs.groups),
+        department_groups=refs.department_groups,
+    )
+    saved = session.user_save.save(user.id, wanted)
+    user, difference = saved.user, saved.difference
+    changes = [
+        f"{key} {getattr(before, key)!r} -> {getattr(user, key)!r}"
+        for key, _ in difference.fields
+        if getattr(before, key) != getattr(user, key)
+    ]
+    if difference.groups_added or difference.groups_removed:
+        changes.append(
+            _delta(
+                "groups",
+                user.groups,
+                before.groups,
+                list(difference.groups_added),
+                list(difference.groups_removed),
             )
-        for dg in remove:
-            user = session.assignments.unassign_department_group(user.id, dg)
-        if add or remove:
-            changes.append(
-                _delta(
-                    "department groups",
-                    user.department_groups,
-                    before.department_groups,
-                    add,
-                    remove,
-                )
+        )
+    assigned = [dg for dg, _ in difference.department_groups_assigned]
+    if assigned or difference.department_groups_unassigned:
+        changes.append(
+            _delta(
+                "department groups",
+                user.department_groups,
+                before.department_groups,
+                assigned,
+                list(difference.department_groups_unassigned),
             )
+        )
     if entry.password is not None or entry.generate_password:
         changes.append("password kept (set for new users only)")
     return Outcome(entry, "update" if session.changes > mark else "unchanged", user, changes)
