@@ -105,6 +105,7 @@ class Session:
     def __init__(self, db: Database, actor_id: int, *, system: bool = False) -> None:
         from .assignments import AssignmentService
         from .audit_log import AuditService
+        from .bulk import BulkService
         from .departments import DepartmentService
         from .groups import GroupService
         from .insight import PermissionService
@@ -126,6 +127,7 @@ class Session:
         self.audit = AuditService(self)
         self.risk = RiskService(self)
         self.user_save = UserSaveService(self)
+        self.bulk = BulkService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

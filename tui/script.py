@@ -86,6 +86,19 @@ def id_number(value: str) -> int:
     return number
 
 
+def add_bulk_options(parser: argparse.ArgumentParser) -> None:
+    """One or more USERNAMEs and ``--users-from`` (``tui.script_bulk`` reads and changes them)."""
+    parser.add_argument(
+        "usernames", nargs="*", metavar="USERNAME", help="one or more users (or --users-from)"
+    )
+    parser.add_argument(
+        "--users-from",
+        metavar="FILE",
+        help="more usernames, one per line ('-': stdin; blank lines and # comments skipped); "
+        "several users are changed all or nothing, at most 1000 at once",
+    )
+
+
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """Register the scripting commands on ``lhc-console``'s subparsers."""
     actor = argparse.ArgumentParser(add_help=False)
@@ -132,7 +145,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_new_password_options(p)
     p = leaf(users, "edit", "change a user's account fields", "script_users.edit")
-    p.add_argument("username")
+    add_bulk_options(p)
     p.add_argument("--rename", metavar="NEW_USERNAME")
     p.add_argument("--email")
     p.add_argument("--name")
@@ -153,18 +166,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--after", type=id_number, metavar="ID", help="continue after this user id")
     p = leaf(users, "groups", "add and remove a user's groups", "script_users.groups")
-    p.add_argument("username")
+    add_bulk_options(p)
     many(p, "--add", "group")
     many(p, "--remove", "group")
     p = leaf(users, "depgroups", "assign and unassign department groups", "script_users.depgroups")
-    p.add_argument("username")
+    add_bulk_options(p)
     many(p, "--add", "department group")
     many(p, "--remove", "department group")
     p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")
     p = leaf(
         users, "departments", "assign and unassign single departments", "script_users.departments"
     )
-    p.add_argument("username")
+    add_bulk_options(p)
     many(p, "--add", "department")
     many(p, "--remove", "department")
     p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")

@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from store import Session, lookup
+from store.bulk import BulkEdit
 from store.views import UserDetail
 
 from .actor import CommandError, NewPassword, new_password
+from .script_bulk import is_bulk, run_bulk
 from .script_output import (
     emit,
     emit_change,
@@ -95,6 +97,14 @@ def edit(args: argparse.Namespace, session: Session) -> int:
             "Nothing to change: give --email, --name, --surname, --job-title, --rename or "
             "--disabled"
         )
+    if is_bulk(args):
+        if changes:
+            raise CommandError(
+                "Several users take only --disabled; change account fields one user at a time"
+            )
+        verb = "Disabled" if args.disabled else "Enabled"
+        return run_bulk(args, session, BulkEdit(disabled=args.disabled), verb)
+    args.username = args.usernames[0]
     mark = session.changes
     with session.action():
         user = session.users.find(args.username)
@@ -140,6 +150,10 @@ def groups(args: argparse.Namespace, session: Session) -> int:
     add_ids, remove_ids = _add_remove(args, "group", lookup.group_id)
     if not add_ids and not remove_ids:
         raise CommandError("Nothing to change: give --add GROUP… and/or --remove GROUP…")
+    if is_bulk(args):
+        edit = BulkEdit(add_groups=tuple(add_ids), remove_groups=tuple(remove_ids))
+        return run_bulk(args, session, edit, "Changed the groups of")
+    args.username = args.usernames[0]
     mark = session.changes
     with session.action():
         user = session.users.find(args.username)
@@ -153,6 +167,13 @@ def depgroups(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT_GROUP… and/or --remove DEPARTMENT_GROUP…"
         )
+    if is_bulk(args):
+        edit = BulkEdit(
+            assign_department_groups={dg: args.read_only for dg in add_ids},
+            unassign_department_groups=tuple(remove_ids),
+        )
+        return run_bulk(args, session, edit, "Changed the department groups of")
+    args.username = args.usernames[0]
     mark = session.changes
     with session.action():
         user = session.users.find(args.username)
@@ -172,6 +193,15 @@ def departments(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT…, --remove DEPARTMENT… or --all yes|no"
         )
+    if is_bulk(args):
+        if args.all is not None:
+            raise CommandError("--all changes one user at a time; name a single user")
+        edit = BulkEdit(
+            assign_departments={d: args.read_only for d in add_ids},
+            unassign_departments=tuple(remove_ids),
+        )
+        return run_bulk(args, session, edit, "Changed the departments of")
+    args.username = args.usernames[0]
     mark = session.changes
     with session.action():
         user = session.users.find(args.username)
