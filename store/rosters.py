@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,7 @@ from peewee import SQL, Case, Expression, Model, fn
 
 from . import validation
 from .assignments import may_change_departments
+from .departments import existing_group
 from .errors import NotFoundError, ValidationError
 from .models import (
     Department,
@@ -201,14 +202,12 @@ class RosterService:
         limit: int = DEFAULT_PAGE,
     ) -> Roster:
         """The people of a department the actor may see, by user id, ``limit`` at a time."""
-        text, limit = _checked_page(text, after, limit)
-        with self._session.reading() as ctx:
-            _require(ctx)
+
+        def members(ctx: ActionContext) -> _Members:
             department = _department(department_id)
-            members = _DepartmentMembers(ctx, department.id)
-            return _page(
-                ctx, "department", Ref(department.id, department.name), members, text, after, limit
-            )
+            return _DepartmentMembers(ctx, Ref(department.id, department.name))
+
+        return self._roster(members, text, after, limit)
 
     def department_group(
         self,
@@ -219,14 +218,24 @@ class RosterService:
         limit: int = DEFAULT_PAGE,
     ) -> Roster:
         """The people assigned a department group the actor may see, by user id."""
+
+        def members(ctx: ActionContext) -> _Members:
+            group = existing_group(dep_group_id)
+            return _GroupMembers(ctx, Ref(group.id, group.name))
+
+        return self._roster(members, text, after, limit)
+
+    def _roster(
+        self,
+        members: Callable[[ActionContext], _Members],
+        text: str,
+        after: int | None,
+        limit: int,
+    ) -> Roster:
         text, limit = _checked_page(text, after, limit)
         with self._session.reading() as ctx:
-            _require(ctx)
-            group = _department_group(dep_group_id)
-            members = _GroupMembers(ctx, group.id, group.name)
-            return _page(
-                ctx, "department_group", Ref(group.id, group.name), members, text, after, limit
-            )
+            ctx.require("lhuser", "userlist", "see department rosters")  # it lists people
+            return _page(ctx, members(ctx), text, after, limit)
 
     def unassign(
         self, user_id: int, ways: Sequence[RosterWay], *, department_id: int | None = None
@@ -257,6 +266,9 @@ class RosterService:
 
 class _Members:
     """Who is in one department or department group, as SQL conditions on ``lh_users``."""
+
+    kind: str  # "department" or "department_group"
+    subject: Ref
 
     def everyone(self) -> Expression:
         """Everyone in it, whatever the actor may be told: ``id IN (a compound SELECT)``, each
@@ -310,9 +322,12 @@ def _assignment_tables() -> list[type[Model]]:
 
 
 class _DepartmentMembers(_Members):
-    def __init__(self, ctx: ActionContext, department_id: int) -> None:
+    kind = "department"
+
+    def __init__(self, ctx: ActionContext, department: Ref) -> None:
         self.ctx = ctx
-        self.department_id = department_id
+        self.subject = department
+        self.department_id = department_id = department.id
         self.groups_shown = shown_department_groups(ctx)
         departments = shown_departments(ctx)
         self.direct_shown = departments is None or department_id in departments
@@ -427,11 +442,13 @@ class _DepartmentMembers(_Members):
 
 
 class _GroupMembers(_Members):
-    def __init__(self, ctx: ActionContext, dep_group_id: int, name: str) -> None:
+    kind = "department_group"
+
+    def __init__(self, ctx: ActionContext, group: Ref) -> None:
         self.ctx = ctx
-        self.group = Ref(dep_group_id, name)
+        self.subject = self.group = group
         shown = shown_department_groups(ctx)
-        self.group_shown = shown is None or dep_group_id in shown
+        self.group_shown = shown is None or group.id in shown
 
     def everyone(self) -> Expression:
         parts = [
@@ -481,13 +498,7 @@ class _GroupMembers(_Members):
 
 
 def _page(
-    ctx: ActionContext,
-    kind: str,
-    subject: Ref,
-    members: _Members,
-    text: str,
-    after: int | None,
-    limit: int,
+    ctx: ActionContext, members: _Members, text: str, after: int | None, limit: int
 ) -> Roster:
     """The page's people in a fixed number of queries, and the two counts."""
     scope = ctx.scope
@@ -535,11 +546,11 @@ def _page(
     total = int(matching or 0)
     hidden = int(everyone or 0) - int(shown_count or 0)
     departments: tuple[Ref, ...] = ()
-    if kind == "department_group":
-        departments = _group_departments(subject.id)
+    if members.kind == "department_group":
+        departments = _group_departments(members.subject.id)
     return Roster(
-        kind=kind,
-        subject=subject,
+        kind=members.kind,
+        subject=members.subject,
         people=people,
         total=total,
         hidden=hidden,
@@ -571,11 +582,6 @@ def _person(user: Any, found: _Found, editable: bool) -> RosterPerson:
 # -- checks and lookups --------------------------------------------------------------------
 
 
-def _require(ctx: ActionContext) -> None:
-    """A roster lists people: it needs what the users list needs (SPEC §3.2 rule 2)."""
-    ctx.require("lhuser", "userlist", "see department rosters")
-
-
 def _checked_page(text: str, after: int | None, limit: int) -> tuple[str, int]:
     if not isinstance(text, str):
         raise ValidationError("Roster filter must be text")
@@ -595,14 +601,6 @@ def _department(department_id: int) -> Department:
     if department is None:
         raise NotFoundError(f"No department with id {department_id}")
     return department
-
-
-def _department_group(dep_group_id: int) -> DepartmentGroup:
-    dep_group_id = validation.one_id(dep_group_id, "Department group")
-    group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
-    if group is None:
-        raise NotFoundError(f"No department group with id {dep_group_id}")
-    return group
 
 
 def _group_names(ids: Iterable[int]) -> dict[int, str]:

@@ -75,48 +75,29 @@ def test_department_group_rosters_list_the_assigned_users(
 
 
 def test_json_shape(as_user: Callable[[str], Session]) -> None:
-    roster = as_user("Teamleader US").rosters.department(US)
-    assert roster.as_json() == {
-        "people": [
-            {
-                "id": OPERATOR_US,
-                "username": "Operator US",
-                "full_name": "Operator US",
-                "disabled": False,
-                "ways": [
-                    {
-                        "kind": "depgroup",
-                        "department_group": {"id": 2, "name": "Departments US"},
-                        "read_only": False,
-                        "removable": True,
-                    }
-                ],
-                "read_only": False,
-                "exclude_autoassign": False,
-                "max_chats": 0,
-                "partly_hidden": False,
-                "actions": ["edit", "unassign"],
-            },
-            {
-                "id": TEAMLEADER_US,
-                "username": "Teamleader US",
-                "full_name": "Teamleader US",
-                "disabled": False,
-                "ways": [
-                    {
-                        "kind": "depgroup",
-                        "department_group": {"id": 2, "name": "Departments US"},
-                        "read_only": False,
-                        "removable": True,
-                    }
-                ],
-                "read_only": False,
-                "exclude_autoassign": False,
-                "max_chats": 0,
-                "partly_hidden": False,
-                "actions": ["edit", "unassign"],
-            },
-        ],
+    def person(user_id: int, username: str) -> dict[str, object]:
+        return {
+            "id": user_id,
+            "username": username,
+            "full_name": username,  # the sample's names and surnames spell the username
+            "disabled": False,
+            "ways": [
+                {
+                    "kind": "depgroup",
+                    "department_group": {"id": 2, "name": "Departments US"},
+                    "read_only": False,
+                    "removable": True,
+                }
+            ],
+            "read_only": False,
+            "exclude_autoassign": False,
+            "max_chats": 0,
+            "partly_hidden": False,
+            "actions": ["edit", "unassign"],
+        }
+
+    assert as_user("Teamleader US").rosters.department(US).as_json() == {
+        "people": [person(OPERATOR_US, "Operator US"), person(TEAMLEADER_US, "Teamleader US")],
         "total": 2,
         "hidden": 2,
         "next_after": None,

@@ -52,14 +52,20 @@ async def _press(pilot: Pilot, *keys: str) -> None:
     await settle(pilot)
 
 
+async def _group_roster(pilot: Pilot) -> tuple[DepartmentsScreen, RosterScreen]:
+    """Manager US opens the roster of department group Departments US (the second row)."""
+    departments = await _departments(pilot, "Manager US", "demo")
+    departments.query_one("#dg-table", DataTable).move_cursor(row=1)
+    await _press(pilot, "enter")
+    screen = pilot.app.screen
+    assert isinstance(screen, RosterScreen)
+    return departments, screen
+
+
 async def test_enter_on_a_department_group_opens_its_roster(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        departments = await _departments(pilot, "Manager US", "demo")
-        departments.query_one("#dg-table", DataTable).move_cursor(row=1)  # Departments US
-        await _press(pilot, "enter")
-        screen = app.screen
-        assert isinstance(screen, RosterScreen)
+        departments, screen = await _group_roster(pilot)
         assert "Roster of department group Departments US (#2)" in _text(screen, "#roster-title")
         table = screen.query_one("#roster-table", DataTable)
         assert [r[:3] for r in _rows(table)] == [
@@ -106,11 +112,8 @@ async def test_enter_on_a_department_opens_its_roster_and_enter_opens_a_person(
 async def test_u_unassigns_the_group_after_a_question(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        departments = await _departments(pilot, "Manager US", "demo")
-        departments.query_one("#dg-table", DataTable).move_cursor(row=1)
-        await _press(pilot, "enter")
-        screen = app.screen
-        assert isinstance(screen, RosterScreen) and screen.check_action("unassign", ())
+        departments, screen = await _group_roster(pilot)
+        assert screen.check_action("unassign", ())
         await _press(pilot, "u")
         question = app.screen
         assert isinstance(question, ConfirmScreen)
@@ -147,10 +150,7 @@ async def test_a_team_leader_sees_his_people_and_how_many_are_hidden(sample_url:
 async def test_the_filter_narrows_and_one_esc_clears_it(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        departments = await _departments(pilot, "Manager US", "demo")
-        departments.query_one("#dg-table", DataTable).move_cursor(row=1)
-        await _press(pilot, "enter")
-        screen = app.screen
+        departments, screen = await _group_roster(pilot)
         table = screen.query_one("#roster-table", DataTable)
         await _press(pilot, "slash", *"leader")
         assert [r[0] for r in _rows(table)] == ["Teamleader US"]
