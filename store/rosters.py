@@ -248,7 +248,7 @@ class RosterService:
             raise ValidationError("Nothing to unassign")
         session = self._session
         mark = session.changes
-        with session.together("user.roster.unassign"):
+        with self._session.action(), session.one_audit("user.roster.unassign"):
             for way in ways:
                 if way.kind == THROUGH_GROUP and way.department_group is not None:
                     session.assignments.unassign_department_group(user_id, way.department_group.id)
