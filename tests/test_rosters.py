@@ -17,7 +17,7 @@ from peewee import Database
 
 from store import NotFoundError, ScopeError, Session, ValidationError
 from store.models import Audit, DepartmentGroupUser, User, UserDep
-from store.rosters import DIRECT, EVERYWHERE, THROUGH_GROUP, Roster
+from store.rosters import DIRECT, EVERYWHERE, THROUGH_GROUP, Roster, RosterPerson
 
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US, MANAGER_US = 1, 2, 3, 4, 5
 AU, US = 1, 2  # department ids; the department groups of the same names have the same ids
@@ -28,7 +28,7 @@ def people(roster: Roster) -> list[tuple[str, list[str]]]:
     return [(p.username, [w.label() for w in p.ways]) for p in roster.people]
 
 
-def by_name(roster: Roster) -> dict[str, object]:
+def by_name(roster: Roster) -> dict[str, RosterPerson]:
     return {p.username: p for p in roster.people}
 
 
