@@ -1,7 +1,8 @@
 """Departments and department groups: what each group holds and how many users it reaches.
 
-Side by side: departments on the left, department groups on the right. With
-``lhdepartment/managegroups`` the actor creates (``n``), edits (Enter/``e``: rename, pick
+Side by side: departments on the left, department groups on the right. Enter on either opens
+its roster (``screens.roster``: who is in it and how, for actors who may list users). With
+``lhdepartment/managegroups`` the actor creates (``n``), edits (``e``: rename, pick
 departments) and deletes (``x``) department groups; with ``lhdepartment/create`` they add
 departments (``N``). Changing a group's departments rewrites the chat-access rows of every user
 assigned to it; the store does that in the same transaction (SPEC §1.1).
@@ -20,6 +21,7 @@ from textual.widgets import DataTable, Static
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.department_group_form import DepartmentGroupForm, DepartmentGroupInput
+from screens.roster import RosterScreen
 from screens.text import literal
 from screens.widgets import SafeTable
 from store import ScopeError
@@ -31,6 +33,12 @@ ACTION_CAPABILITY = {
     "delete_group": "department_groups.manage",
     "new_department": "departments.create",
 }
+
+
+class RosterTable(SafeTable):
+    """A table whose Enter opens the highlighted row's roster (shown as such in the footer)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Roster")]
 
 
 @dataclass(frozen=True)
@@ -54,15 +62,16 @@ class DepartmentsScreen(ConsoleScreen):
 
     capabilities: frozenset[str] = frozenset()
     departments: list[Ref] | None = None
+    _back_from_roster = False
     groups: list[DepartmentGroupInfo]
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         with Horizontal(id="dep-body"):
             with Vertical(id="dep-pane"):
-                yield SafeTable(id="dep-table", cursor_type="row", zebra_stripes=False)
+                yield RosterTable(id="dep-table", cursor_type="row", zebra_stripes=False)
             with Vertical(id="dg-pane"):
-                yield SafeTable(id="dg-table", cursor_type="row", zebra_stripes=False)
+                yield RosterTable(id="dg-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="dep-status")
         yield from self.compose_footer()
 
@@ -190,8 +199,39 @@ class DepartmentsScreen(ConsoleScreen):
 
     @on(DataTable.RowSelected, "#dg-table")
     def _group_chosen(self) -> None:
-        if self.check_action("edit_group", ()):
-            self.action_edit_group()
+        group = self._current_group()
+        if group is not None:
+            self._open_roster(department_group=Ref(group.id, group.name))
+
+    @on(DataTable.RowSelected, "#dep-table")
+    def _department_chosen(self) -> None:
+        table = self.query_one("#dep-table", DataTable)
+        row = table.cursor_row
+        if self.departments and 0 <= row < len(self.departments):
+            self._open_roster(department=self.departments[row])
+
+    def _open_roster(
+        self, *, department: Ref | None = None, department_group: Ref | None = None
+    ) -> None:
+        """A roster lists people: offered to those who may list users (the store refuses
+        others anyway, with the same reason)."""
+        if "users.list" not in self.capabilities:
+            self.notify(
+                "A roster lists people: it needs the lhuser/userlist permission",
+                title="Not shown",
+                severity="error",
+            )
+            return
+        self._back_from_roster = True
+        self.app.push_screen(
+            RosterScreen(self.session, department=department, department_group=department_group)
+        )
+
+    def on_screen_resume(self) -> None:
+        """Back from a roster: an unassignment there changes the groups' user counts."""
+        if self._back_from_roster:
+            self._back_from_roster = False
+            self.action_refresh()
 
     def action_edit_group(self) -> None:
         group = self._current_group()

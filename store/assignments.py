@@ -229,3 +229,16 @@ class AssignmentService:
                 return []
             query = Department.select(Department.id, Department.name).where(Department.id.in_(ids))
             return [(d.id, d.name) for d in query.order_by(Department.name)]
+
+
+def may_change_departments(
+    ctx: ActionContext, user_id: int, *, editable: bool, disabled: bool
+) -> bool:
+    """Whether ``AssignmentService`` would take a department change of this user at all, for
+    screens and reports that offer the change (rosters): the user is editable (``editable``,
+    from the scope's editable condition), or is the actor holding ``lhuser/editdepartaments``,
+    and is not disabled (their rows are parked). Which department groups and departments may
+    then change is the scope's assignable sets' answer; the service checks all of it again."""
+    if disabled:
+        return False
+    return editable or (user_id == ctx.actor_id and ctx.has("lhuser", "editdepartaments"))

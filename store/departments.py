@@ -190,6 +190,12 @@ def _dep_group(dep_group_id: int) -> DepartmentGroup:
     return group
 
 
+def existing_group(dep_group_id: int) -> DepartmentGroup:
+    """The department group with this id, or the store's "No department group" refusal (for
+    other store modules naming one, such as rosters)."""
+    return _dep_group(dep_group_id)
+
+
 def _existing_departments(departments: Sequence[int]) -> list[int]:
     dep_ids = validation.ids(departments, "Departments")
     if dep_ids:

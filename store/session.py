@@ -2,12 +2,13 @@
 
 Every read and write a screen or command makes goes through a session's services
 (``session.users``, ``session.groups``, ``session.roles``, ``session.departments``,
-``session.permissions``). Each write is one transaction that first re-reads the actor's
-permissions and scope (so a change made meanwhile by someone else is honoured), checks the
-action, validates the input, writes, and leaves one ``lh_audits`` row. A refusal raises a
-``ScopeError`` before anything is written, and the transaction rolls back on any error. A change
-that changes nothing (the values it already has, a member added again) writes nothing at all:
-no row, no ``cache_version`` bump, no audit row; ``Session.changes`` tells the caller so.
+``session.rosters``, ``session.permissions``). Each write is one transaction that first
+re-reads the actor's permissions and scope (so a change made meanwhile by someone else is
+honoured), checks the action, validates the input, writes, and leaves one ``lh_audits`` row. A
+refusal raises a ``ScopeError`` before anything is written, and the transaction rolls back on
+any error. A change that changes nothing (the values it already has, a member added again)
+writes nothing at all: no row, no ``cache_version`` bump, no audit row; ``Session.changes``
+tells the caller so.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class Session:
         from .insight import PermissionService
         from .risk import RiskService
         from .roles import RoleService
+        from .rosters import RosterService
         from .user_save import UserSaveService
         from .users import UserService
 
@@ -128,6 +130,7 @@ class Session:
         self.risk = RiskService(self)
         self.user_save = UserSaveService(self)
         self.bulk = BulkService(self)
+        self.rosters = RosterService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

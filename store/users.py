@@ -851,6 +851,24 @@ def _shown_departments(ctx: ActionContext) -> frozenset[int] | None:
     return ctx.scope.assignable_departments
 
 
+def shown_department_groups(ctx: ActionContext) -> frozenset[int] | None:
+    """SPEC §3 rule 7 for other store modules (rosters): the other users' department groups
+    the actor may be told about, or None for all."""
+    return _shown_department_groups(ctx)
+
+
+def shown_departments(ctx: ActionContext) -> frozenset[int] | None:
+    """SPEC §3 rule 7 for other store modules (rosters): the other users' direct departments
+    the actor may be told about, or None for all."""
+    return _shown_departments(ctx)
+
+
+def user_text_filter(text: str) -> Any:
+    """The users list's filter (username, name, surname, e-mail or id) for other store
+    modules, so that every list of people filters alike."""
+    return _text_filter(text)
+
+
 def _detail(ctx: ActionContext, user: User) -> UserDetail:
     scope = ctx.scope
     editable = scope.is_editable(user.id)

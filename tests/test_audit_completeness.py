@@ -159,6 +159,22 @@ WRITES: dict[str, list[Write]] = {
             lambda s: s.assignments.set_all_departments(OPERATOR_US, True),
         )
     ],
+    "rosters.unassign": [
+        Write(
+            "user.roster.unassign",
+            lambda s: s.rosters.unassign(
+                OPERATOR_US,
+                [
+                    w
+                    for p in s.rosters.department(2).people
+                    if p.user_id == OPERATOR_US
+                    for w in p.ways
+                ],
+                department_id=2,
+            ),
+            setup=lambda s: s.assignments.assign_department(OPERATOR_US, 2),
+        )
+    ],
 }
 
 

@@ -170,6 +170,7 @@ ALWAYS_A_CHANGE = {
     "roles.remove_policy": "refuses a policy the role does not have",
     "assignments.unassign_department_group": "refuses a department group not assigned",
     "assignments.unassign_department": "refuses a department not assigned",
+    "rosters.unassign": "refuses no ways, and each way through the two services above",
 }
 
 

@@ -264,7 +264,7 @@ async def test_manager_us_edits_a_group_and_adds_a_department(sample_url: str) -
         assert "Departments EU" in [r[1] for r in _rows(screen.query_one("#dep-table", DataTable))]
         table = screen.query_one("#dg-table", DataTable)
         table.move_cursor(row=1)  # Departments US, assigned to three users
-        await pilot.press("enter")
+        await pilot.press("e")  # Enter opens its roster (issue 19)
         await settle(pilot)
         form = app.screen
         assert isinstance(form, DepartmentGroupForm)

@@ -302,7 +302,9 @@ def test_manager_adds_edits_and_deletes_a_department_group(run: Any) -> None:
     assert User.get_by_id(3).departments_ids == "1,2"
     listed = ok(run("Manager US", "depgroup", "list", "--json"))["department_groups"]
     assert [g["name"] for g in listed] == ["Departments AU", "Departments US", "US only"]
-    assert ok(run("Manager US", "depgroup", "show", "3", "--json")) == edited
+    shown = ok(run("Manager US", "depgroup", "show", "3", "--json"))
+    assert [p["username"] for p in shown.pop("roster")["people"]] == ["Operator AU"]
+    assert shown == edited
     code, _, err = run("Manager US", "depgroup", "delete", "US only")
     assert code == 0, err
     assert User.get_by_id(3).departments_ids == "1"

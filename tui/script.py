@@ -1,4 +1,5 @@
-"""The scripting commands: ``user``, ``group``, ``role``, ``policy``, ``depgroup`` and ``apply``.
+"""The scripting commands: ``user``, ``group``, ``role``, ``policy``, ``depgroup``,
+``department`` and ``apply``.
 
 Each runs as the user named by ``--as``, logged in like the login screen, through that
 session's services: a script can do exactly what its actor could do in the console. One command
@@ -97,6 +98,29 @@ def add_bulk_options(parser: argparse.ArgumentParser) -> None:
         help="more usernames, one per line ('-': stdin; blank lines and # comments skipped); "
         "several users are changed all or nothing, at most 1000 at once",
     )
+
+
+ROSTER_MAX = 1000  # store.rosters.MAX_PAGE; the store is not imported while parsing
+
+
+def roster_limit(value: str) -> int:
+    """``--limit 50``: people per roster page, 1 to ``ROSTER_MAX``."""
+    number = whole_number(value)
+    if not 1 <= number <= ROSTER_MAX:
+        raise argparse.ArgumentTypeError(f"expected 1 to {ROSTER_MAX}, not {value}")
+    return number
+
+
+def roster_options(p: argparse.ArgumentParser) -> None:
+    """A roster's page: ``--filter``, ``--limit``, ``--after`` (people by user id)."""
+    p.add_argument("--filter", default="", metavar="TEXT", help="part of a name, e-mail or id")
+    p.add_argument(
+        "--limit",
+        type=roster_limit,
+        default=200,
+        help=f"people per page (1-{ROSTER_MAX}, default 200)",
+    )
+    p.add_argument("--after", type=id_number, metavar="ID", help="continue after this user id")
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -254,9 +278,28 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     many(p, "--department", "department", replace=True)
     p = leaf(depgroups, "delete", "delete a department group", "script_config.depgroup_delete")
     p.add_argument("depgroup")
-    p = leaf(depgroups, "show", "a department group", "script_config.depgroup_show")
+    p = leaf(
+        depgroups,
+        "show",
+        "a department group and its roster: who is assigned it, as you may see them",
+        "script_config.depgroup_show",
+    )
     p.add_argument("depgroup")
+    roster_options(p)
     leaf(depgroups, "list", "every department group", "script_config.depgroup_list")
+
+    # -- department ----------------------------------------------------------------------
+    departments = family("department", "departments and who is in them")
+    p = leaf(
+        departments,
+        "show",
+        "a department's roster: who is in it and how (direct, through a department group, "
+        "all departments), as you may see them",
+        "script_config.department_show",
+    )
+    p.add_argument("department")
+    roster_options(p)
+    leaf(departments, "list", "every department", "script_config.department_list")
 
     # -- apply ---------------------------------------------------------------------------
     p = sub.add_parser(
@@ -294,5 +337,5 @@ def _resolve(name: str) -> Handler:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Database], int]] = {
-    name: run for name in ("user", "group", "role", "policy", "depgroup", "apply")
+    name: run for name in ("user", "group", "role", "policy", "depgroup", "department", "apply")
 }

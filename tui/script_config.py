@@ -1,4 +1,5 @@
-"""``lhc-console group|role|policy|depgroup …``: the configuration the console's screens edit.
+"""``lhc-console group|role|policy|depgroup|department …``: the configuration the console's
+screens edit, and the rosters of departments and department groups.
 
 Objects are named by id or exact name (``store.lookup``); the group, role and department
 services decide what the ``--as`` actor may do, exactly as on the screens. A command that takes
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from store import Session, lookup
+from store import ScopeError, Session, lookup
 from store.views import GroupInfo
 
 from .actor import CommandError
 from .script_output import (
+    department_roster_lines,
     depgroup_json,
     depgroup_lines,
     emit,
@@ -24,6 +27,8 @@ from .script_output import (
     group_lines,
     role_json,
     role_lines,
+    roster_json,
+    roster_lines,
 )
 
 
@@ -197,11 +202,42 @@ def depgroup_delete(args: argparse.Namespace, session: Session) -> int:
 
 
 def depgroup_show(args: argparse.Namespace, session: Session) -> int:
-    info = session.departments.get_group(lookup.department_group_id(args.depgroup))
-    return emit(args, depgroup_json(info), depgroup_lines(info))
+    """The group as before, and its roster; an actor who may not list people
+    (``lhuser/userlist``) still sees the group, with ``"roster": null`` and the reason."""
+    group = lookup.department_group_id(args.depgroup)
+    info = session.departments.get_group(group)
+    try:
+        roster = session.rosters.department_group(group, **_roster_page(args))
+    except ScopeError as refusal:
+        report = {**depgroup_json(info), "roster": None}
+        return emit(args, report, [*depgroup_lines(info), f"  roster: not shown: {refusal}"])
+    report = {**depgroup_json(info), "roster": roster_json(roster)}
+    return emit(args, report, [*depgroup_lines(info), "  roster:", *roster_lines(roster, "    ")])
 
 
 def depgroup_list(args: argparse.Namespace, session: Session) -> int:
     infos = sorted(session.departments.list_groups(), key=lambda g: g.id)
     report = {"department_groups": [depgroup_json(g) for g in infos]}
     return emit(args, report, [line for g in infos for line in depgroup_lines(g)])
+
+
+# -- departments and rosters -------------------------------------------------------------
+
+
+def _roster_page(args: argparse.Namespace) -> dict[str, Any]:
+    return {"text": args.filter, "after": args.after, "limit": args.limit}
+
+
+def department_show(args: argparse.Namespace, session: Session) -> int:
+    roster = session.rosters.department(lookup.department_id(args.department), **_roster_page(args))
+    report = {
+        "department": {"id": roster.subject.id, "name": roster.subject.name},
+        "roster": roster_json(roster),
+    }
+    return emit(args, report, department_roster_lines(roster))
+
+
+def department_list(args: argparse.Namespace, session: Session) -> int:
+    departments = sorted(session.departments.list_departments(), key=lambda d: d.id)
+    report = {"departments": [{"id": d.id, "name": d.name} for d in departments]}
+    return emit(args, report, [f"{d.name!r} (#{d.id})" for d in departments])

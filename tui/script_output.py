@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from store.rosters import Roster
 from store.views import (
     Assignment,
     DepartmentGroupInfo,
@@ -204,3 +205,43 @@ def depgroup_lines(group: DepartmentGroupInfo) -> list[str]:
         f"{group.name} (#{group.id})  assigned to {group.user_count} users",
         f"  departments: {names(group.departments)}",
     ]
+
+
+# -- rosters -----------------------------------------------------------------------------
+
+
+def roster_json(roster: Roster) -> dict[str, Any]:
+    return roster.as_json()
+
+
+def roster_lines(roster: Roster, indent: str = "  ") -> list[str]:
+    """One line per person: who (name and id), how they are in it, their LHC values, and what
+    you may do; then the counts, the people hidden from you, and how to continue."""
+    lines = []
+    for person in roster.people:
+        notes = [f"max chats {person.max_chats}"]
+        if person.exclude_autoassign:
+            notes.append("excluded from auto-assignment")
+        if person.disabled:
+            notes.append("disabled")
+        if person.partly_hidden:
+            notes.append("other ways hidden from you")
+        full_name = f" {person.full_name!r}" if person.full_name else ""
+        lines.append(
+            f"{indent}{person.username!r} (#{person.user_id}){full_name}: "
+            + "; ".join(w.label() for w in person.ways)
+            + f"  [{', '.join(notes)}]"
+            + (f"  you may: {', '.join(person.actions)}" if person.actions else "")
+        )
+    shown = len(roster.people)
+    matching = f" matching {roster.filter_text!r}" if roster.filter_text else ""
+    summary = f"{indent}{shown} of {roster.total} people{matching}"
+    if roster.hidden:
+        summary += f"; {roster.hidden} more hidden from you (outside your scope)"
+    if roster.next_after is not None:
+        summary += f"; more with --after {roster.next_after}"
+    return [*lines, summary]
+
+
+def department_roster_lines(roster: Roster) -> list[str]:
+    return [f"{roster.subject.name!r} (#{roster.subject.id})  roster:", *roster_lines(roster)]
