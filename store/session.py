@@ -108,6 +108,7 @@ class Session:
         from .departments import DepartmentService
         from .groups import GroupService
         from .insight import PermissionService
+        from .review import ReviewService
         from .risk import RiskService
         from .roles import RoleService
         from .users import UserService
@@ -124,6 +125,7 @@ class Session:
         self.permissions = PermissionService(self)
         self.audit = AuditService(self)
         self.risk = RiskService(self)
+        self.review = ReviewService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

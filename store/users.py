@@ -107,8 +107,8 @@ class UserService:
         limit = max(1, min(int(limit), 500))
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
-            walk = _walk_in_order(ctx, column)
-            condition = ctx.scope.visible_users_condition(per_user=walk) & _text_filter(text)
+            walk = walk_in_order(ctx, column)
+            condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
             query = User.select(
                 User.id, User.username, User.name, User.surname, User.email, User.disabled
             ).where(condition)
@@ -180,7 +180,7 @@ class UserService:
         """
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
-            return count_users(ctx.scope.visible_users_condition() & _text_filter(text))
+            return count_users(ctx.scope.visible_users_condition() & text_filter(text))
 
     def get(self, user_id: int) -> UserDetail:
         """A visible user with their groups and department assignments."""
@@ -758,12 +758,12 @@ def _by_name(ref: Ref) -> tuple[str, int]:
 
 
 WALK_MIN_SHARE = 20
-"""Walk the sort index when at least 1 user in this many matches (see ``_walk_in_order``)."""
-INDEXED_SORTS = ("id", "username", "email")
+"""Walk the sort index when at least 1 user in this many matches (see ``walk_in_order``)."""
+INDEXED_SORTS = ("id", "username", "email", "llogin")
 """Sort columns with an index (``User.Meta.indexes``) a page can be walked along."""
 
 
-def _walk_in_order(ctx: ActionContext, column: Any) -> bool:
+def walk_in_order(ctx: ActionContext, column: Any) -> bool:
     """Whether to find a page by walking users in sort order, probing each one's groups.
 
     A team leader whose groups hold most of the users would otherwise have every member
@@ -792,7 +792,7 @@ def _walk_in_order(ctx: ActionContext, column: Any) -> bool:
     return memberships >= needed
 
 
-def _text_filter(text: str) -> Any:
+def text_filter(text: str) -> Any:
     """Users whose username, name, surname or e-mail contains ``text`` literally (``%`` and
     ``_`` are characters, not wildcards), case-insensitively; or whose id it is."""
     text = (text or "").strip()
