@@ -275,7 +275,9 @@ class ReviewScreen(ConsoleScreen):
         """Two lines: the counts per flag (the one shown in bold); the sort, flag and filter."""
         summary = self.summary
         if summary is None:
-            counts = markup("[b]$n[/b] shown [dim]($counting)[/dim]", n=len(self.rows), counting=counting)
+            counts = markup(
+                "[b]$n[/b] shown [dim]($counting)[/dim]", n=len(self.rows), counting=counting
+            )
         else:
             parts = [markup("[b]$n[/b] users", n=f"{summary.total:,}")]
             for flag, n in summary.counts.items():

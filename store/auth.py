@@ -322,9 +322,7 @@ def locked_condition() -> Expression:
     lock = UserLogin.alias()
     success = UserLogin.alias()
     later_success = success.select(SQL("1")).where(
-        (success.user_id == lock.user_id)
-        & (success.type == LOGIN_SUCCESS)
-        & (success.id > lock.id)
+        (success.user_id == lock.user_id) & (success.type == LOGIN_SUCCESS) & (success.id > lock.id)
     )
     unsettled = lock.select(SQL("1")).where(
         (lock.user_id == User.id)

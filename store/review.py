@@ -25,7 +25,7 @@ from .capabilities import CAPABILITIES
 from .errors import NotFoundError, SchemaError, ValidationError
 from .models import Group, GroupUser, User
 from .schema import has_column
-from .users import text_filter, walk_in_order
+from .users import in_keyset_order, text_filter, walk_in_order
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
@@ -140,24 +140,9 @@ class ReviewService:
                 condition = flag_condition(cutoff) if flag_condition is not None else None
             editable = ctx.scope.editable_users_condition(per_user=walk) & text_filter(text)
             condition = editable if condition is None else condition & editable
-            query = User.select(User.id, User.username, User.llogin, User.disabled).where(
-                condition
-            )
-            if after is not None:
-                value, last_id = after
-                last_id = validation.one_id(last_id, "Page after user")
-                if descending:
-                    query = query.where(
-                        (column < value) | ((column == value) & (User.id < last_id))
-                    )
-                else:
-                    query = query.where(
-                        (column > value) | ((column == value) & (User.id > last_id))
-                    )
-                if walk:  # implied; said so the walk starts at the key (as users.page does)
-                    query = query.where(column <= value if descending else column >= value)
-            order = (column.desc(), User.id.desc()) if descending else (column, User.id)
-            users = list(query.order_by(*order).limit(limit + 1).tuples())
+            query = User.select(User.id, User.username, User.llogin, User.disabled).where(condition)
+            query = in_keyset_order(query, column, after=after, descending=descending, walk=walk)
+            users = list(query.limit(limit + 1).tuples())
             more = len(users) > limit
             users = users[:limit]
             ids = [u[0] for u in users]

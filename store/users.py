@@ -112,25 +112,8 @@ class UserService:
             query = User.select(
                 User.id, User.username, User.name, User.surname, User.email, User.disabled
             ).where(condition)
-            if after is not None:
-                value, last_id = after
-                last_id = validation.one_id(last_id, "Page after user")
-                if column is User.id:
-                    value = last_id
-                if descending:
-                    query = query.where(
-                        (column < value) | ((column == value) & (User.id < last_id))
-                    )
-                else:
-                    query = query.where(
-                        (column > value) | ((column == value) & (User.id > last_id))
-                    )
-                if walk and value is not None:
-                    # Implied by the keyset condition; said separately so the walk starts at
-                    # the key instead of at the first user.
-                    query = query.where(column <= value if descending else column >= value)
-            order = (column.desc(), User.id.desc()) if descending else (column, User.id)
-            users = list(query.order_by(*order).limit(limit + 1))
+            query = in_keyset_order(query, column, after=after, descending=descending, walk=walk)
+            users = list(query.limit(limit + 1))
             more = len(users) > limit
             users = users[:limit]
             ids = [u.id for u in users]
@@ -755,6 +738,31 @@ def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -
 
 def _by_name(ref: Ref) -> tuple[str, int]:
     return ref.name.lower(), ref.id
+
+
+def in_keyset_order(
+    query: Any, column: Any, *, after: tuple[Any, int] | None, descending: bool, walk: bool
+) -> Any:
+    """``query`` of users in ``(column, id)`` order, continued after the key ``after`` (the
+    last row of the previous page: its column value and id), for keyset pages.
+
+    ``walk``: the page is found by walking the column's index (``walk_in_order``); the key
+    is then also said as a bound of the column alone, so the walk starts there."""
+    if after is not None:
+        value, last_id = after
+        last_id = validation.one_id(last_id, "Page after user")
+        if column is User.id:
+            value = last_id
+        if descending:
+            query = query.where((column < value) | ((column == value) & (User.id < last_id)))
+        else:
+            query = query.where((column > value) | ((column == value) & (User.id > last_id)))
+        if walk and value is not None:
+            # Implied by the keyset condition; said separately so the walk starts at the key
+            # instead of at the first user.
+            query = query.where(column <= value if descending else column >= value)
+    order = (column.desc(), User.id.desc()) if descending else (column, User.id)
+    return query.order_by(*order)
 
 
 WALK_MIN_SHARE = 20

@@ -132,7 +132,9 @@ def test_teamleader_us_reviews_only_the_users_he_may_edit(
     rows = all_rows(session)
     with session.reading() as ctx:
         editable = ctx.scope.editable_user_ids()
-    assert sorted(r.id for r in rows) == editable == [OPERATOR_US, TEAMLEADER_US, reviewed["us_only"]]
+    assert (
+        sorted(r.id for r in rows) == editable == [OPERATOR_US, TEAMLEADER_US, reviewed["us_only"]]
+    )
     assert OPERATOR_AU not in {r.id for r in rows}  # visible to him, not editable
     assert session.review.summary().total == 3
     # Someone he may not edit is never a page key either.
@@ -281,7 +283,9 @@ def test_review_only_idle_days_and_paging(review_url: str) -> None:
     report = ok(cli(review_url, "review", "--json", "--only", "idle", actor="Manager US"))
     assert [u["id"] for u in report["users"]] == [TEAMLEADER_US]
     report = ok(
-        cli(review_url, "review", "--json", "--only", "idle", "--idle-days", "5", actor="Manager US")
+        cli(
+            review_url, "review", "--json", "--only", "idle", "--idle-days", "5", actor="Manager US"
+        )
     )
     assert [u["username"] for u in report["users"]] == ["Teamleader US", "US Only", "Operator US"]
     seen: list[int] = []

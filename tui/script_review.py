@@ -104,9 +104,7 @@ def review_json(
     }
 
 
-def review_lines(
-    args: argparse.Namespace, page: ReviewPage, summary: ReviewSummary
-) -> list[str]:
+def review_lines(args: argparse.Namespace, page: ReviewPage, summary: ReviewSummary) -> list[str]:
     """One line per user (id, username, last login, flags as words), then the counts.
 
     Usernames are printed with their control characters escaped (``\\x1b``), as the screens
