@@ -477,6 +477,40 @@ async def test_the_review_is_offered_to_those_who_may_edit_users_only(screen_url
         assert {"review: Sort", "review: Flag", "review: Filter"} <= set(palette)
 
 
+async def test_every_hostile_name_is_painted_as_text_in_the_review_and_its_dialogs(
+    sample_db: Database, sample_url: str
+) -> None:
+    """The hostile sample of ``test_hostile_names``: the table, the detail line, the
+    confirmation and the notification paint each name literally, no link, action or control."""
+    from test_hostile_names import CLICK, CLOSE, LONG, TEAMLEADER, Painted, make_names_hostile
+    from test_hostile_names import SIZE as WIDE
+
+    make_names_hostile()
+    sample_db.close()
+    app = LhcConsole(sample_url, actor_id=ADMIN)
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        paint = Painted(app)
+        screen = await open_review(pilot)
+        paint.shows(CLOSE, CLICK, TEAMLEADER, "Long name", LONG[-22:])  # wrapped, not cut
+        table = table_of(screen)
+        for user_id, name in (
+            (OPERATOR_US, CLOSE),
+            (OPERATOR_AU, CLICK),
+            (TEAMLEADER_US, TEAMLEADER),
+        ):
+            table.move_cursor(row=table.get_row_index(str(user_id)))
+            await settle(pilot)
+            paint.shows(f"{name} · #{user_id}")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        paint.shows(f"Disable user {TEAMLEADER!r}?")
+        await pilot.press("tab", "enter")
+        await settle(pilot)
+        paint.shows(f"Disabled user {TEAMLEADER!r}")
+        assert app.is_running and app.return_code is None
+
+
 def test_the_flags_fit_and_the_username_takes_the_rest_wrapping_not_cut() -> None:
     everything = " ".join(FLAGS[1:])  # the longest flags a row can carry
     assert column_widths(["Operator US"], ["never"], 79) == (16, 79 - 10 - 6 - 16)
