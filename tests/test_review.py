@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,6 +153,7 @@ def test_only_gives_exactly_the_users_with_that_flag_in_every_order(
         for mode in (None, True, False):  # as chosen; walking the index; collecting members
             if mode is not None:
                 monkeypatch.setattr(review_module, "walk_in_order", lambda ctx, c, m=mode: m)
+                monkeypatch.setattr(review_module, "WALK_SAMPLE_HITS", 0)  # no second guess
             for sort in ("last_login", "username"):
                 for descending in (False, True):
                     rows = all_rows(session, sort=sort, descending=descending)
@@ -165,6 +167,42 @@ def test_only_gives_exactly_the_users_with_that_flag_in_every_order(
                         want = sorted(i for i, flags in everyone.items() if flag in flags)
                         assert sorted(r.id for r in only) == want, (name, flag, sort)
                         assert summary.counts[flag] == len(want)
+            monkeypatch.undo()
+
+
+def test_pages_of_a_generated_help_desk_add_up_to_the_editable_users_in_order(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """300 generated users (work-with trees, last logins, lock-outs): however a page is found,
+    the pages are exactly the editable users with the flag, in (last login, id) order."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "perf"))
+    from generate import generate
+
+    info = generate(db, users=300, groups=16, departments=8, seed=11)
+    for actor in ("manager", "team_leader", "team_leader_wide"):
+        session = Session(db, info[actor])
+        with session.reading() as ctx:
+            editable = ctx.scope.editable_user_ids()
+        want_order = [
+            u.id
+            for u in User.select(User.id)
+            .where(User.id.in_(editable))
+            .order_by(User.llogin, User.id)
+        ]
+        for mode in (None, True, False):
+            if mode is not None:
+                monkeypatch.setattr(review_module, "walk_in_order", lambda ctx, c, m=mode: m)
+                monkeypatch.setattr(review_module, "WALK_SAMPLE_HITS", 0)
+            everyone = all_rows(session)
+            assert [r.id for r in everyone] == want_order, (actor, mode)
+            summary = session.review.summary()
+            assert summary.total == len(editable)
+            for flag in FLAGS:
+                only = [r.id for r in all_rows(session, only=flag)]
+                assert only == [r.id for r in everyone if flag in r.flags], (actor, mode, flag)
+                assert summary.counts[flag] == len(only)
             monkeypatch.undo()
 
 
