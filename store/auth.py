@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import bcrypt
-from peewee import fn
+from peewee import SQL, Expression, fn
 
 from .database import is_server, write_transaction
 from .errors import AuthenticationError
@@ -282,9 +282,17 @@ def settle_failures(user_id: int) -> int:
     """Mark the account's failed logins as settled (an administrator enabled or unlocked it):
     they no longer count towards the limit. Returns how many there were.
 
+    Its lock-out rows (type 4) are settled too, so that the account no longer counts as locked
+    (``locked_condition``) even if someone disables it again later by hand.
+
     Uses LHC's ``status`` column (1, "completed"), which LHC reads only for password-reset
     requests; the rows themselves, the login history, are kept.
     """
+    UserLogin.update(status=FAILURE_SETTLED).where(
+        (UserLogin.user_id == user_id)
+        & (UserLogin.type == LOGIN_DISABLED_AFTER_FAILURES)
+        & (UserLogin.status != FAILURE_SETTLED)
+    ).execute()
     return (
         UserLogin.update(status=FAILURE_SETTLED)
         .where(
@@ -294,6 +302,58 @@ def settle_failures(user_id: int) -> int:
         )
         .execute()
     )
+
+
+def locked_condition() -> Expression:
+    """The accounts the login protection holds locked now, as a condition on ``lh_users``.
+
+    Locked is what ``lhc-console unlock`` (or enabling the account) undoes:
+
+    - an account disabled after too many failed logins: disabled, with a lock-out row
+      (type 4) that no enable or unlock has settled (``settle_failures``) and no successful
+      login after it (LHC's own back office enables without settling; the next login shows
+      it was enabled);
+    - a guarded account (user 1, the last enabled administrator), which is never disabled by
+      guessing, while it cools off (``cooling_off_user_ids``).
+
+    A correlated ``EXISTS`` through the ``(user_id, type)`` index, so a page probes only its
+    own users; the guarded accounts are a handful of ids read here.
+    """
+    lock = UserLogin.alias()
+    success = UserLogin.alias()
+    later_success = success.select(SQL("1")).where(
+        (success.user_id == lock.user_id) & (success.type == LOGIN_SUCCESS) & (success.id > lock.id)
+    )
+    unsettled = lock.select(SQL("1")).where(
+        (lock.user_id == User.id)
+        & (lock.type == LOGIN_DISABLED_AFTER_FAILURES)
+        & ~fn.EXISTS(later_success)
+    )
+    if "status" in UserLogin._meta.fields:  # an older schema without it settles nothing
+        unsettled = unsettled.where(lock.status != FAILURE_SETTLED)
+    condition = (User.disabled == 1) & fn.EXISTS(unsettled)
+    cooling = cooling_off_user_ids()
+    if cooling:
+        condition |= User.id.in_(sorted(cooling))
+    return condition
+
+
+def cooling_off_user_ids() -> frozenset[int]:
+    """Guarded accounts (``is_guarded``) past the failure limit and still cooling off: their
+    passwords are not checked until the wait is over (or an unlock settles the failures)."""
+    from .password_policy import load_policy
+    from .scope import administrator_user_ids
+
+    limit = load_policy().max_attempts
+    candidates = sorted({PROTECTED_USER_ID} | administrator_user_ids())
+    cooling: set[int] = set()
+    for user in User.select().where(User.id.in_(candidates) & (User.disabled == 0)):
+        failures = consecutive_failures(user.id, limit + COOLING_STEPS)
+        if failures < limit or not is_guarded(user):
+            continue
+        if cooling_off(user.id, failures - limit) > 0:
+            cooling.add(user.id)
+    return frozenset(cooling)
 
 
 def unlock(username: str) -> tuple[User, int]:

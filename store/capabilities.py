@@ -45,6 +45,7 @@ CAPABILITIES: dict[str, Rule] = {
     "permissions.own": _has("lhpermission", "see_permissions"),
     "permissions.others": _has("lhpermission", "see_permissions_users"),
     "access.own": lambda ctx: True,
+    "review": lambda ctx: ctx.has("lhuser", "userlist") and ctx.has("lhuser", "edituser"),
     "audit.own": lambda ctx: True,
     "audit.all": lambda ctx: ctx.has("lhaudit", "*"),
     # Replacing the configuration makes administrators: */* only (SPEC §3.2 rule 4); LHC's

@@ -144,6 +144,7 @@ class User(LhcModel):
             (("username",), False),
             (("email",), False),
             (("disabled",), False),
+            (("llogin",), False),  # the access review pages by last login (store.review)
         )
 
 

@@ -110,6 +110,7 @@ class Session:
         from .departments import DepartmentService
         from .groups import GroupService
         from .insight import PermissionService
+        from .review import ReviewService
         from .risk import RiskService
         from .roles import RoleService
         from .rosters import RosterService
@@ -131,6 +132,7 @@ class Session:
         self.user_save = UserSaveService(self)
         self.bulk = BulkService(self)
         self.rosters = RosterService(self)
+        self.review = ReviewService(self)
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:

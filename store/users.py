@@ -107,30 +107,13 @@ class UserService:
         limit = max(1, min(int(limit), 500))
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
-            walk = _walk_in_order(ctx, column)
-            condition = ctx.scope.visible_users_condition(per_user=walk) & _text_filter(text)
+            walk = walk_in_order(ctx, column)
+            condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
             query = User.select(
                 User.id, User.username, User.name, User.surname, User.email, User.disabled
             ).where(condition)
-            if after is not None:
-                value, last_id = after
-                last_id = validation.one_id(last_id, "Page after user")
-                if column is User.id:
-                    value = last_id
-                if descending:
-                    query = query.where(
-                        (column < value) | ((column == value) & (User.id < last_id))
-                    )
-                else:
-                    query = query.where(
-                        (column > value) | ((column == value) & (User.id > last_id))
-                    )
-                if walk and value is not None:
-                    # Implied by the keyset condition; said separately so the walk starts at
-                    # the key instead of at the first user.
-                    query = query.where(column <= value if descending else column >= value)
-            order = (column.desc(), User.id.desc()) if descending else (column, User.id)
-            users = list(query.order_by(*order).limit(limit + 1))
+            query = in_keyset_order(query, column, after=after, descending=descending, walk=walk)
+            users = list(query.limit(limit + 1))
             more = len(users) > limit
             users = users[:limit]
             ids = [u.id for u in users]
@@ -180,7 +163,7 @@ class UserService:
         """
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
-            return count_users(ctx.scope.visible_users_condition() & _text_filter(text))
+            return count_users(ctx.scope.visible_users_condition() & text_filter(text))
 
     def get(self, user_id: int) -> UserDetail:
         """A visible user with their groups and department assignments."""
@@ -757,13 +740,38 @@ def _by_name(ref: Ref) -> tuple[str, int]:
     return ref.name.lower(), ref.id
 
 
+def in_keyset_order(
+    query: Any, column: Any, *, after: tuple[Any, int] | None, descending: bool, walk: bool
+) -> Any:
+    """``query`` of users in ``(column, id)`` order, continued after the key ``after`` (the
+    last row of the previous page: its column value and id), for keyset pages.
+
+    ``walk``: the page is found by walking the column's index (``walk_in_order``); the key
+    is then also said as a bound of the column alone, so the walk starts there."""
+    if after is not None:
+        value, last_id = after
+        last_id = validation.one_id(last_id, "Page after user")
+        if column is User.id:
+            value = last_id
+        if descending:
+            query = query.where((column < value) | ((column == value) & (User.id < last_id)))
+        else:
+            query = query.where((column > value) | ((column == value) & (User.id > last_id)))
+        if walk and value is not None:
+            # Implied by the keyset condition; said separately so the walk starts at the key
+            # instead of at the first user.
+            query = query.where(column <= value if descending else column >= value)
+    order = (column.desc(), User.id.desc()) if descending else (column, User.id)
+    return query.order_by(*order)
+
+
 WALK_MIN_SHARE = 20
-"""Walk the sort index when at least 1 user in this many matches (see ``_walk_in_order``)."""
-INDEXED_SORTS = ("id", "username", "email")
+"""Walk the sort index when at least 1 user in this many matches (see ``walk_in_order``)."""
+INDEXED_SORTS = ("id", "username", "email", "llogin")
 """Sort columns with an index (``User.Meta.indexes``) a page can be walked along."""
 
 
-def _walk_in_order(ctx: ActionContext, column: Any) -> bool:
+def walk_in_order(ctx: ActionContext, column: Any) -> bool:
     """Whether to find a page by walking users in sort order, probing each one's groups.
 
     A team leader whose groups hold most of the users would otherwise have every member
@@ -792,7 +800,7 @@ def _walk_in_order(ctx: ActionContext, column: Any) -> bool:
     return memberships >= needed
 
 
-def _text_filter(text: str) -> Any:
+def text_filter(text: str) -> Any:
     """Users whose username, name, surname or e-mail contains ``text`` literally (``%`` and
     ``_`` are characters, not wildcards), case-insensitively; or whose id it is."""
     text = (text or "").strip()

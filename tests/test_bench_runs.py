@@ -25,6 +25,7 @@ REQUIRED = (
 MAY_BE_NULL = {
     "import_sample_s",  # null without ../shared/data/livehelperchat_install.sql
     "filter_wide_ms",  # null when no team leader works with the base Operators group
+    "review_page_wide_ms",  # the same
 }
 
 

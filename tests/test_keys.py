@@ -164,6 +164,7 @@ FILTERED_SCREENS = [
     ("r", "roles-filter"),
     ("p", "perm-filter"),
     ("t", "audit-filter"),
+    ("v", "review-filter"),
 ]
 
 

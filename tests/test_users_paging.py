@@ -2,7 +2,7 @@
 
 ``UserService.page`` finds a page either by walking the sort index and probing each user's
 groups, or by collecting the members of the actor's groups and sorting them
-(``store.users._walk_in_order`` chooses by the shape of the data). Both ways, and the choice
+(``store.users.walk_in_order`` chooses by the shape of the data). Both ways, and the choice
 itself, must give exactly the users the actor sees that match the filter, in (sort, id) order,
 each once across pages; ``count`` must agree with them.
 """
@@ -81,7 +81,7 @@ def test_pages_add_up_to_the_visible_matching_users_in_order(
     db: Database, generated: dict[str, Any], actor: str, mode: str, monkeypatch: Any
 ) -> None:
     if MODES[mode] is not None:
-        monkeypatch.setattr(users_module, "_walk_in_order", MODES[mode])
+        monkeypatch.setattr(users_module, "walk_in_order", MODES[mode])
     session = Session(db, generated[actor])
     for sort in ("username", "email", "name", "id"):
         for descending in (False, True):
@@ -105,7 +105,7 @@ def test_the_choice_walks_dense_scopes_and_collects_narrow_ones(
     def choice(user_id: int) -> tuple[bool, int]:
         """Whether the store walks for this actor, and how many users they see."""
         with Session(db, user_id).reading() as ctx:
-            return users_module._walk_in_order(ctx, column), len(ctx.scope.visible_user_ids())
+            return users_module.walk_in_order(ctx, column), len(ctx.scope.visible_user_ids())
 
     walks, _ = choice(generated["manager"])
     assert walks is False  # sees all: the plain index walk needs no probing
@@ -115,4 +115,4 @@ def test_the_choice_walks_dense_scopes_and_collects_narrow_ones(
     # A scope of the actor alone (no groups) is as narrow as it gets.
     lonely = User.create(username="lonely", email="lonely@example.com", password="x")
     with Session(db, lonely.id).reading() as ctx:
-        assert users_module._walk_in_order(ctx, column) is False
+        assert users_module.walk_in_order(ctx, column) is False

@@ -44,7 +44,7 @@ CREATING_COMMANDS = frozenset({"sample", "import"})
 def _parser() -> argparse.ArgumentParser:
     import argparse  # here: the console's own start parses nothing (``console_database``)
 
-    from . import script, serve
+    from . import script, script_review, serve
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
         json_flag=False,
     )
     p.add_argument("username")
+    script_review.add_parser(command)
     serve.add_commands(command)
     script.add_parsers(sub, common)
     return parser

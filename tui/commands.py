@@ -227,6 +227,13 @@ def unlock_command(args: argparse.Namespace, db: Database) -> int:
     return EXIT_OK
 
 
+def review_command(args: argparse.Namespace, db: Database) -> int:
+    """The access review as ``--as`` (``tui.script_review``)."""
+    from .script_review import run
+
+    return run(args, db)
+
+
 COMMANDS: dict[str, Handler] = {
     "scope": scope_command,
     "perms": perms_command,
@@ -238,4 +245,5 @@ COMMANDS: dict[str, Handler] = {
     "export": export_command,
     "lint": lint_command,
     "unlock": unlock_command,
+    "review": review_command,
 }

@@ -91,6 +91,13 @@ DESTINATIONS: tuple[Destination, ...] = (
         "screens.risk:RiskScreen",
     ),
     Destination(
+        "v",
+        "Access review",
+        "who you may edit: last login, never, idle, locked",
+        "review",
+        "screens.review:ReviewScreen",
+    ),
+    Destination(
         "i",
         "Import",
         "load the sample configuration or an LHC dump",

@@ -27,6 +27,11 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs; starts:
 - ``scope_ms``: ``PermissionSet.for_user`` + ``Scope.compute`` of the team leader; ``access_ms``:
   ``store.access.chat_access`` of the team leader; ``who_can_read_ms``:
   ``store.access.readers_of`` of one department over all users.
+- ``review_page_ms``, ``review_page_wide_ms``, ``review_page_manager_ms``: the access review's
+  first page (``Session.review.page``, by last login) as the team leader, the wide one and the
+  manager; ``review_flag_max_ms``: the slowest first page of the five flag filters (``--only``)
+  for any of the three; ``review_summary_ms``: the slowest of their counts per flag
+  (``Session.review.summary``, which visits every user they may edit, shown after the page).
 - ``lint_ms``: the risk report (``store.risk.risk_report``, as ``lhc-console lint`` runs it: one
   read transaction) over the whole database; ``lint_findings`` is how many findings it made.
 - ``import_sample_s``: importing ``../shared/data/livehelperchat_install.sql`` into a fresh
@@ -85,6 +90,11 @@ KEYS = (
     "scope_ms",
     "access_ms",
     "who_can_read_ms",
+    "review_page_ms",
+    "review_page_wide_ms",
+    "review_page_manager_ms",
+    "review_flag_max_ms",
+    "review_summary_ms",
     "lint_ms",
     "import_sample_s",
     "import_generated_s",
@@ -245,9 +255,20 @@ def start_instructions(url: str) -> dict[str, float]:
         code = code.replace("painted.append(time.time())", exit_at_paint)
         subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, timeout=120, check=True)
         out = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-             sys.executable, "-c", code],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=True,
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                "-c",
+                code,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=600,
+            check=True,
         )
         refs = [line for line in out.stderr.splitlines() if "refs:" in line]
         counts[name] = int(refs[-1].rsplit(maxsplit=1)[-1].replace(",", ""))
@@ -409,6 +430,34 @@ def import_seconds(dump: Path, workdir: Path, repeat: int) -> float:
     return round(median(runs), 3)
 
 
+def review_figures(
+    db: Any, leader: int, wide: int | None, manager: int, repeat: int
+) -> dict[str, float | None]:
+    """The access review (``store.review``): first pages, flag filters and counts per flag."""
+    from store.review import FLAGS
+    from store.session import Session
+
+    actors = [a for a in (leader, wide, manager) if a is not None]
+
+    def page_ms(actor: int | None, **query: Any) -> float | None:
+        if actor is None:
+            return None
+        session = Session(db, actor)
+        return timed_ms(lambda: session.review.page(limit=50, **query), repeat)
+
+    def summary_ms(actor: int) -> float:
+        session = Session(db, actor)
+        return timed_ms(lambda: session.review.summary(), repeat)
+
+    return {
+        "review_page_ms": page_ms(leader),
+        "review_page_wide_ms": page_ms(wide),
+        "review_page_manager_ms": page_ms(manager),
+        "review_flag_max_ms": max(page_ms(a, only=f) or 0.0 for a in actors for f in FLAGS),
+        "review_summary_ms": max(summary_ms(a) for a in actors),
+    }
+
+
 def run_benchmark(
     users: int,
     *,
@@ -464,6 +513,8 @@ def run_benchmark(
         department = info["department"]
         result["who_can_read_ms"] = timed_ms(lambda: readers_of(department), repeat)
         result["who_can_read_count"] = len(readers_of(department))
+
+        result.update(review_figures(db, leader, wide, manager, repeat))
 
         def lint() -> int:
             with read_transaction(db):

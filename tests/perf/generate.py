@@ -13,7 +13,8 @@
 - users in 1-3 groups, department-group assignments (some read-only) with their derived
   ``lh_userdep`` rows (``type=1``) and ``departments_ids``, a few direct departments and
   ``all_departments`` users, a few disabled users whose rows are parked in the ``*_disabled``
-  tables.
+  tables (half of them locked by the login protection: a type-4 ``lh_users_login`` row);
+- last logins (``llogin``) spread over the year before 2026-01-01, one user in 12 never.
 
 Every user's password is ``demo`` through one precomputed bcrypt hash (never hashed per user).
 Ids are given explicitly, so the same seed always writes the same rows.
@@ -53,6 +54,7 @@ from store.models import (  # noqa: E402
     User,
     UserDep,
     UserDepDisabled,
+    UserLogin,
 )
 
 PASSWORD = "demo"
@@ -109,6 +111,19 @@ def _insert(db: Database, model: type[Model], rows: list[dict[str, Any]]) -> Non
     size = max(1, CHUNK_VARIABLES // per_row)
     for start in range(0, len(rows), size):
         model.insert_many(rows[start : start + size]).execute()
+
+
+LAST_LOGIN_BASE = 1_767_225_600  # 2026-01-01 00:00 UTC
+LOCKED_AFTER_FAILURES = 4  # lh_users_login.type of a lock-out (store.auth)
+
+
+def _last_login(user_id: int) -> int:
+    """``llogin`` of a user: none (0) for one in 12, else a time in the year before
+    ``LAST_LOGIN_BASE``. A function of the id, not a draw from the seeded random stream, so
+    every other row stays what it was before last logins were generated."""
+    if user_id % 12 == 0:
+        return 0
+    return LAST_LOGIN_BASE - (user_id * 7919) % (365 * 86400)
 
 
 def _policies(
@@ -279,6 +294,7 @@ def generate(
     userdep_disabled: list[dict[str, Any]] = []
     counters = {"dgu": 0, "dgu_off": 0, "ud": 0, "ud_off": 0}
     team_leaders: list[int] = []
+    login_rows: list[dict[str, Any]] = []
 
     def add_user(
         user_id: int,
@@ -330,8 +346,21 @@ def generate(
                 "max_active_chats": max_chats,
                 "hide_online": hide_online,
                 "pswd_updated": 1_700_000_000,
+                "llogin": _last_login(user_id),
             }
         )
+        if disabled and user_id % 2 == 0:  # locked by failed logins, as store.auth does it
+            login_rows.append(
+                {
+                    "id": len(login_rows) + 1,
+                    "user_id": user_id,
+                    "type": LOCKED_AFTER_FAILURES,
+                    "ctime": _last_login(user_id) or LAST_LOGIN_BASE,
+                    "status": 0,
+                    "ip": "203.0.113.9",
+                    "msg": "Account disabled because of too many failed logins.",
+                }
+            )
         membership.extend({"group_id": g, "user_id": user_id} for g in user_groups)
         assignments, dep_target = (
             (dgu_disabled, userdep_disabled) if disabled else (dgu_rows, userdep_rows)
@@ -412,6 +441,7 @@ def generate(
             (DepartmentGroupUserDisabled, dgu_disabled),
             (UserDep, userdep_rows),
             (UserDepDisabled, userdep_disabled),
+            (UserLogin, login_rows),
         ):
             _insert(db, model, rows)
 
