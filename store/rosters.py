@@ -55,7 +55,7 @@ from .models import (
 )
 from .schema import has_table
 from .userdeps import ALL_DEPARTMENTS, FROM_GROUP
-from .users import shown_department_groups, shown_departments, user_text_filter
+from .users import shown_department_groups, shown_departments, text_filter
 from .views import Ref
 
 if TYPE_CHECKING:
@@ -503,7 +503,7 @@ def _page(
     """The page's people in a fixed number of queries, and the two counts."""
     scope = ctx.scope
     shown = members.shown_among() & scope.visible_users_condition(per_user=True)
-    text_filter = user_text_filter(text)
+    matching = text_filter(text)
     query = User.select(
         User.id,
         User.username,
@@ -513,7 +513,7 @@ def _page(
         User.all_departments,
         User.exclude_autoasign,
         User.max_active_chats,
-    ).where(members.everyone() & shown & text_filter)
+    ).where(members.everyone() & shown & matching)
     if after is not None:
         query = query.where(User.id > after)
     users = list(query.order_by(User.id).limit(limit + 1))
@@ -537,7 +537,7 @@ def _page(
         User.select(
             fn.COUNT(User.id),
             fn.SUM(Case(None, [(shown, 1)], 0)),
-            fn.SUM(Case(None, [(shown & text_filter, 1)], 0)),
+            fn.SUM(Case(None, [(shown & matching, 1)], 0)),
         )
         .where(members.everyone())
         .tuples()

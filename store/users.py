@@ -871,12 +871,6 @@ def shown_departments(ctx: ActionContext) -> frozenset[int] | None:
     return _shown_departments(ctx)
 
 
-def user_text_filter(text: str) -> Any:
-    """The users list's filter (username, name, surname, e-mail or id) for other store
-    modules, so that every list of people filters alike."""
-    return _text_filter(text)
-
-
 def _detail(ctx: ActionContext, user: User) -> UserDetail:
     scope = ctx.scope
     editable = scope.is_editable(user.id)
