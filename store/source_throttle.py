@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import AuthenticationError
+from .errors import AuthenticationError, UnrecordedLoginError
 
 T = TypeVar("T")
 
@@ -203,7 +203,8 @@ def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[]
     """Run one login attempt from ``source`` under the throttle (blocking; for threads).
 
     Counts the attempt, waits the address's delay or refuses it outright while it is banned
-    (nothing checked, nothing recorded), and un-counts it if it logs in.
+    (nothing checked, nothing recorded), and un-counts it if it logs in, or if it was refused
+    unchecked because it could not be recorded (``UnrecordedLoginError``: no guess was made).
     """
     if throttle is None:
         return attempt()
@@ -212,6 +213,10 @@ def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[]
         raise AuthenticationError(SOURCE_REFUSED)
     if wait:
         time.sleep(wait)
-    result = attempt()
+    try:
+        result = attempt()
+    except UnrecordedLoginError:
+        throttle.succeeded(source)
+        raise
     throttle.succeeded(source)
     return result

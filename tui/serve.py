@@ -259,11 +259,33 @@ def refuse_empty_database(what: str, db: Database) -> bool:
     return empty
 
 
+def refuse_read_only_database(what: str, db: Database) -> bool:
+    """True (after saying why) if this process cannot write the database.
+
+    A server must record every login attempt: the per-account lock-out counts the recorded
+    failures, so on a database it cannot write, password guessing would be unlimited. The
+    host's own console and the CLI still open such a file read-only (whoever runs them holds
+    the file); a server refuses to start, before it listens or makes a host key.
+    """
+    from store.faults import read_only_reason
+
+    reason = read_only_reason(db)
+    if reason is not None:
+        print(
+            f"lhc-console {what}: refused: the database is read-only ({reason}), and a server "
+            "must record every login attempt (failed logins are what lock an account against "
+            "password guessing). Make the database writable for the account that runs the "
+            "server, then start it again.",
+            file=sys.stderr,
+        )
+    return reason is not None
+
+
 def run_ssh(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-ssh``: run until Ctrl+C or SIGTERM."""
     from .serve_ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
 
-    if refuse_empty_database("serve-ssh", db):
+    if refuse_read_only_database("serve-ssh", db) or refuse_empty_database("serve-ssh", db):
         return EXIT_REFUSED
     host, port = args.listen
     settings = SshSettings(
@@ -298,7 +320,7 @@ def run_web(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-web``: run until Ctrl+C or SIGTERM."""
     from .serve_web import WebSettings, serve
 
-    if refuse_empty_database("serve-web", db):
+    if refuse_read_only_database("serve-web", db) or refuse_empty_database("serve-web", db):
         return EXIT_REFUSED
     host, port = args.listen
     _warn_if_exposed(
