@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from collections.abc import Callable
@@ -36,6 +37,22 @@ def hash_password(password: str) -> str:
     """A bcrypt hash in PHP's spelling (``$2y$10$...``), as LHC's back office writes it."""
     hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
     return "$2y$" + hashed[4:]
+
+
+BCRYPT_HASH = re.compile(
+    r"\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$"  # PHP's $2y$ (and $2a$, $2b$), cost 4 to 31
+    r"[./A-Za-z0-9]{21}[.Oeu]"  # the 16-byte salt: its last character carries 2 bits
+    r"[./A-Za-z0-9]{30}[.CGKOSWaeimquy26]"  # the 23-byte digest: its last carries 4
+)
+"""A bcrypt hash ``verify_password`` can match: any other salt is refused by bcrypt, any
+other digest can never equal a computed one."""
+
+
+def usable_hash(stored: str | None) -> bool:
+    """Whether some password logs in against ``stored``: a well-formed bcrypt hash. An empty
+    column, an old LHC sha1 hash or anything else never matches (``verify_password``), so an
+    account holding one cannot log in until someone sets its password."""
+    return stored is not None and BCRYPT_HASH.fullmatch(stored) is not None
 
 
 def verify_password(password: str, stored: str | None) -> bool:
