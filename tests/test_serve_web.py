@@ -311,6 +311,26 @@ def test_own_origins() -> None:
     assert behind_proxy == {("http", "10.0.0.5", 8000), ("https", "console.example.org", 443)}
 
 
+async def guesses_then_banned(
+    http: aiohttp.ClientSession, web: WebServer, usernames: list[str]
+) -> None:
+    """One tab per name, each with one wrong password; then Teamleader US's right password,
+    from the same (now banned) address, is turned away."""
+    for username in usernames:
+        ws = await open_tab(http, web)
+        await read_until(ws, "Log in")
+        await type_keys(ws, f"{username}\r")
+        await type_keys(ws, "wrong\r")
+        await read_until(ws, "Wrong username/e-mail or password")
+        await ws.close()
+    ws = await open_tab(http, web)
+    await read_until(ws, "Log in")
+    await type_keys(ws, "Teamleader US\r")
+    await type_keys(ws, "demo\r")  # the right password, from a banned address
+    await read_until(ws, "Too many failed logins from your address")
+    await ws.close()
+
+
 async def test_an_address_with_too_many_failures_is_refused_across_tabs(
     sample_db: Database, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
@@ -326,19 +346,7 @@ async def test_an_address_with_too_many_failures_is_refused_across_tabs(
         "none",
     )
     try:
-        for _ in range(2):  # two tabs, one wrong password each
-            ws = await open_tab(http, web)
-            await read_until(ws, "Log in")
-            await type_keys(ws, "Operator US\r")
-            await type_keys(ws, "wrong\r")
-            await read_until(ws, "Wrong username/e-mail or password")
-            await ws.close()
-        ws = await open_tab(http, web)
-        await read_until(ws, "Log in")
-        await type_keys(ws, "Teamleader US\r")
-        await type_keys(ws, "demo\r")  # the right password, from a banned address
-        await read_until(ws, "Too many failed logins from your address")
-        await ws.close()
+        await guesses_then_banned(http, web, ["Operator US", "Operator US"])  # two tabs
     finally:
         web.stop()
     assert logins(web.url, "Teamleader US") == []  # turned away before any check
@@ -372,19 +380,7 @@ async def test_behind_a_proxy_loopback_is_throttled_by_default(
         "2",
     )
     try:
-        for username in ("Operator US", "Operator AU"):  # two accounts, one guess each
-            ws = await open_tab(http, web)
-            await read_until(ws, "Log in")
-            await type_keys(ws, f"{username}\r")
-            await type_keys(ws, "wrong\r")
-            await read_until(ws, "Wrong username/e-mail or password")
-            await ws.close()
-        ws = await open_tab(http, web)
-        await read_until(ws, "Log in")
-        await type_keys(ws, "Teamleader US\r")
-        await type_keys(ws, "demo\r")
-        await read_until(ws, "Too many failed logins from your address")
-        await ws.close()
+        await guesses_then_banned(http, web, ["Operator US", "Operator AU"])  # two accounts
     finally:
         web.stop()
     assert logins(web.url, "Teamleader US") == []  # turned away before any check
