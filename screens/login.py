@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
-from screens.errors import GuardedDispatch
+from screens.errors import GuardedDispatch, record
 from screens.text import literal
 from screens.widgets import TextInput
 
@@ -106,6 +106,7 @@ class LoginScreen(GuardedDispatch, Screen[None]):
     def authenticate(self, username: str, password: str) -> None:
         """bcrypt is slow on purpose: check the password off the UI thread."""
         from store import AuthenticationError, Session, StoreError
+        from store.errors import UnrecordedLoginError
         from store.source_throttle import SourceThrottle, throttled
 
         # The app opens the database while the form is shown: a password typed first waits.
@@ -117,12 +118,19 @@ class LoginScreen(GuardedDispatch, Screen[None]):
             # The browser's address for a console serve-web started; "console" on the host.
             ip = getattr(self.app, "login_ip", "console")
             # serve-web hands its consoles one per-address throttle (None on the host).
+            # serve-web's consoles refuse, unchecked, a login they cannot record.
+            required = bool(getattr(self.app, "require_recorded_logins", False))
             session = throttled(
                 SourceThrottle.from_environment(),
                 ip,
-                lambda: Session.login(db, username, password, ip=ip),
+                lambda: Session.login(db, username, password, ip=ip, require_record=required),
             )
             summary = session.permissions.summary()
+        except UnrecordedLoginError as error:
+            # The one answer on the form; why, with the database's words, in the server's log.
+            record(error, f"login refused unchecked: {error.reason}")
+            self.app.call_from_thread(self._refused, str(error))
+            return
         except AuthenticationError as error:
             self.app.call_from_thread(self._refused, str(error))
             return

@@ -18,6 +18,7 @@ from typing import Any
 from peewee import Model, fn
 
 from store import Session
+from store.auth import usable_hash
 from store.errors import ConflictError, ScopeError
 from store.models import GroupUser, User
 from store.schema import present_models
@@ -63,12 +64,20 @@ def authorise(by: LoadedBy, held: dict[str, int]) -> tuple[int, str]:
 
 def missing_administrator(what: str) -> str | None:
     """Why no enabled administrator could log in now (``what`` names the loaded source), or
-    None when one can. Read inside the load's transaction, after loading."""
+    None when one can: an enabled administrator whose password column holds a hash some
+    password matches (``store.auth.usable_hash``). Read inside the load's transaction, after
+    loading."""
     if not User.select().exists():
         return f"{what} holds no users"
     admins = administrator_user_ids()
-    if admins and User.select().where(User.id.in_(sorted(admins)) & (User.disabled == 0)).exists():
+    enabled = User.select(User.password).where(User.id.in_(sorted(admins)) & (User.disabled == 0))
+    if admins and any(usable_hash(password) for (password,) in enabled.tuples().iterator()):
         return None
+    if admins and enabled.exists():
+        return (
+            f"no enabled administrator in {what} has a password that can log in (each one's "
+            "password hash is empty or not a bcrypt hash: $2y$, $2a$ or $2b$)"
+        )
     if admins:
         return f"every administrator in {what} is disabled"
     if not administration_group_ids(include_disabled=True):

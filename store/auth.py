@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+from typing import TypeVar
 
 import bcrypt
 from peewee import SQL, Expression, fn
 
 from .database import is_server, write_transaction
-from .errors import AuthenticationError
+from .errors import AuthenticationError, StoreError, UnrecordedLoginError
 from .faults import read_only_reason
 from .models import User, UserLogin, database_proxy
 
@@ -33,6 +37,22 @@ def hash_password(password: str) -> str:
     """A bcrypt hash in PHP's spelling (``$2y$10$...``), as LHC's back office writes it."""
     hashed = bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_COST)).decode("ascii")
     return "$2y$" + hashed[4:]
+
+
+BCRYPT_HASH = re.compile(
+    r"\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$"  # PHP's $2y$ (and $2a$, $2b$), cost 4 to 31
+    r"[./A-Za-z0-9]{21}[.Oeu]"  # the 16-byte salt: its last character carries 2 bits
+    r"[./A-Za-z0-9]{30}[.CGKOSWaeimquy26]"  # the 23-byte digest: its last carries 4
+)
+"""A bcrypt hash ``verify_password`` can match: any other salt is refused by bcrypt, any
+other digest can never equal a computed one."""
+
+
+def usable_hash(stored: str | None) -> bool:
+    """Whether some password logs in against ``stored``: a well-formed bcrypt hash. An empty
+    column, an old LHC sha1 hash or anything else never matches (``verify_password``), so an
+    account holding one cannot log in until someone sets its password."""
+    return stored is not None and BCRYPT_HASH.fullmatch(stored) is not None
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -87,7 +107,9 @@ def find_account(identifier: str) -> User | None:
     return matches[0] if matches else None
 
 
-def authenticate(identifier: str, password: str, *, ip: str = "console") -> User:
+def authenticate(
+    identifier: str, password: str, *, ip: str = "console", require_record: bool = False
+) -> User:
     """Log in by username or e-mail; record the attempt in ``lh_users_login`` as LHC does.
 
     Every refusal (unknown account, wrong password, disabled, locked, cooling off) raises
@@ -103,28 +125,80 @@ def authenticate(identifier: str, password: str, *, ip: str = "console") -> User
     user 1 and the last enabled administrator, who instead cool off (``cooling_off``) so that
     strangers cannot lock the help desk out. Empty passwords and identifiers are refused before
     anything is looked up, and recorded nowhere.
+
+    ``require_record`` (the SSH and web servers): an attempt that cannot be recorded is refused
+    unchecked, with the same answer (``UnrecordedLoginError``, whose ``reason`` is for the
+    operator's log): on a database opened read-only, and when writing the attempt's row fails
+    (the file became read-only or immutable after the server started). Without the record
+    the lock-out never applies, so checking would grant unlimited guesses. Without
+    ``require_record`` (the host's own console and the CLI, run by whoever holds the file) a
+    read-only database still logs in, recording nothing (``_read_only_login``).
     """
     if not identifier.strip():
         raise AuthenticationError("Type your username or e-mail")
     if not password:
         raise AuthenticationError("Type your password")
+    read_only = read_only_reason(database_proxy.obj)
+    if read_only is not None and require_record:
+        verify_password(password, None)  # the same bcrypt work as a real check
+        raise UnrecordedLoginError(REFUSED, f"the database is read-only: {read_only}")
     user = find_account(identifier)
-    if read_only_reason(database_proxy.obj) is not None:
+    if read_only is not None:
         return _read_only_login(user, password)
-    attempt = _reserve(user, ip) if user is not None else None
+    attempt = _recorded(require_record, lambda: _reserve(user, ip) if user else None, password)
     if attempt is None:
         verify_password(password, None)  # the same bcrypt work as a real check
         raise AuthenticationError(REFUSED)
     if not verify_password(password, attempt.stored_hash):
-        _settle_failure(attempt, ip)
+        _recorded(require_record, lambda: _settle_failure(attempt, ip))
         raise AuthenticationError(REFUSED)
+    _recorded(require_record, lambda: _record_success(attempt))
+    return User.get_by_id(attempt.user_id)
+
+
+def _record_success(attempt: _Attempt) -> None:
+    """The reserved failure row becomes LHC's success row; the account's last login is now."""
     now = int(time.time())
     with write_transaction(database_proxy.obj):
         UserLogin.update(
             type=LOGIN_SUCCESS, ctime=now, msg="Logged in successfully. CONSOLE"
         ).where(UserLogin.id == attempt.row_id).execute()
         User.update(llogin=now).where(User.id == attempt.user_id).execute()
-    return User.get_by_id(attempt.user_id)
+
+
+T = TypeVar("T")
+
+
+def _recorded(require_record: bool, write: Callable[[], T], unchecked: str | None = None) -> T:
+    """Run one write of the login record; with ``require_record``, a write that fails refuses
+    the login with the one answer (``UnrecordedLoginError``, the database's words as its
+    ``reason``).
+
+    SQLite opens a file it cannot write read-only, and such a connection stays read-only after
+    the file is writable again: the write is tried once more on this thread's connection
+    opened afresh before the login is refused. Refused before the password check, the refusal
+    costs the same bcrypt work as a check (``unchecked``: the password, compared with nothing);
+    after it, the reserved row already holds the failure.
+    """
+    if not require_record:
+        return write()
+    try:
+        return write()
+    except StoreError:
+        _close_connection()
+    try:
+        return write()
+    except StoreError as error:
+        _close_connection()
+        if unchecked is not None:
+            verify_password(unchecked, None)
+        raise UnrecordedLoginError(REFUSED, f"the login could not be recorded: {error}") from error
+
+
+def _close_connection() -> None:
+    """Close this thread's connection; the next query opens the database as it is then."""
+    with suppress(Exception):
+        database_proxy.obj.close()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,17 @@ class AuthenticationError(StoreError):
     """Login refused: unknown account, wrong password or disabled account."""
 
 
+class UnrecordedLoginError(AuthenticationError):
+    """A login refused unchecked because its attempt cannot be recorded (a database that is or
+    became read-only, a write that failed). The servers ask for it (``require_record``): their
+    lock-out and throttling rest on the record, so an unrecorded check would be an unlimited
+    guess. ``str()`` is the one refusal every login gets; ``reason`` is for the operator."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ConflictError(StoreError):
     """Someone else changed the object since it was read; reload and try again."""
 

@@ -92,17 +92,27 @@ def lookalike_of(username: str, *, exclude: int | None = None) -> str | None:
     equal to the skeleton, case aside, and the few that are not plain are fetched and
     compared (one scan in the database, not one row per user in Python).
     """
-    key = validation.skeleton(username)
+    return _lookalike_in(User.username, username, exclude)
+
+
+def lookalike_email_of(username: str, *, exclude: int | None = None) -> str | None:
+    """Another account's e-mail that looks the same as ``username`` (or None): login by
+    either would then seem to name one account. Narrowed like ``lookalike_of``: only the
+    e-mails equal to the skeleton, case aside, and the few that are not plain are read."""
+    return _lookalike_in(User.email, username, exclude)
+
+
+def _lookalike_in(column: Any, value: str, exclude: int | None) -> str | None:
+    """The first value of ``column`` (by account id) that looks the same as ``value``."""
+    key = validation.skeleton(value)
     if not key:
         return None
-    query = User.select(User.id, User.username).where(
-        (fn.LOWER(User.username) == key) | not_plain_username()
-    )
+    query = User.select(User.id, column).where((fn.LOWER(column) == key) | not_plain(column))
     if exclude is not None:
         query = query.where(User.id != exclude)
-    for row in query.order_by(User.id).iterator():
-        if validation.skeleton(row.username) == key:
-            return str(row.username)
+    for _user_id, found in query.order_by(User.id).tuples().iterator():
+        if found and validation.skeleton(found) == key:
+            return str(found)
     return None
 
 
@@ -131,6 +141,47 @@ def lookalike_usernames() -> list[list[tuple[int, str]]]:
         by_key.setdefault(validation.skeleton(row.username), set()).add((row.id, row.username))
     sets = [sorted(found) for key, found in by_key.items() if key and len(found) > 1]
     return sorted(sets)
+
+
+def lookalike_logins() -> list[tuple[tuple[int, str], tuple[int, str]]]:
+    """Every username that looks the same as another account's e-mail and is not plain, or
+    whose look-alike e-mail is not: ``((id, username), (other id, e-mail))`` pairs, ordered.
+    Those equal but for case are among them only when one side is not plain ASCII (the lint
+    rule leaves out what its exact comparison already reported).
+
+    Plain values only look like plain values equal to them but for case, which are exact
+    clashes; so only the usernames and e-mails that are not plain are read and reduced to
+    their skeleton, and matched with each other and with the plain values of the other
+    column equal to a skeleton (fetched by that value, 500 at a time).
+    """
+    usernames = _by_skeleton(User.username)
+    emails = _by_skeleton(User.email)
+    for found, other in ((usernames, emails), (emails, usernames)):
+        column = User.email if other is emails else User.username
+        plain_keys = [key for key in found if _is_plain(key)]
+        for start in range(0, len(plain_keys), 500):
+            chunk = plain_keys[start : start + 500]
+            rows = User.select(User.id, column).where(fn.LOWER(column).in_(chunk))
+            for user_id, value in rows.tuples().iterator():
+                other.setdefault(validation.skeleton(value), set()).add((user_id, value))
+    pairs = set()
+    for key, named in usernames.items():
+        for user_id, username in named:
+            for other_id, email in emails.get(key, ()):
+                if other_id != user_id:
+                    pairs.add(((user_id, username), (other_id, email)))
+    return sorted(pairs)
+
+
+def _by_skeleton(column: Any) -> dict[str, set[tuple[int, str]]]:
+    """The values of ``column`` that are not plain, by their skeleton (empty ones left out)."""
+    found: dict[str, set[tuple[int, str]]] = {}
+    rows = User.select(User.id, column).where(not_plain(column) & (column != ""))
+    for user_id, value in rows.order_by(User.id).tuples().iterator():
+        key = validation.skeleton(value)
+        if key:
+            found.setdefault(key, set()).add((user_id, value))
+    return found
 
 
 NAMED_KINDS: dict[str, tuple[Any, Any]] = {
@@ -168,7 +219,12 @@ def _is_plain(name: str) -> bool:
 def not_plain_username() -> Expression:
     """Usernames that are not plain: a character outside printable ASCII (another script, a
     control, any non-ASCII space), two spaces in a row, or a space at either end."""
-    column = User.username
+    return not_plain(User.username)
+
+
+def not_plain(column: Any) -> Expression:
+    """Values of a text column of ``lh_users`` that are not plain (see
+    ``not_plain_username``)."""
     database = database_proxy.obj
     if isinstance(database, PostgresqlDatabase):
         odd = column.regexp("[^ -~]")

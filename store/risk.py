@@ -1042,10 +1042,19 @@ def _login_name_clash(config: _Config) -> list[Finding]:
     """A username that is another account's e-mail (case-insensitively): login by it names two
     accounts, so the console refuses it; before that, one account's failed logins counted
     against the other. The console refuses to create such clashes; older data may hold them.
+    Then the usernames that only look the same as another account's e-mail
+    (``_lookalike_login_names``).
 
     One aggregate over every username and e-mail (grouped, lower-cased), never a loop over
     users; the accounts are then read for the few clashing identifiers only.
     """
+    exact = _exact_login_name_clashes()
+    reported = {frozenset(o.id for o in finding.objects) for finding in exact}
+    return exact + _lookalike_login_names(reported)
+
+
+def _exact_login_name_clashes() -> list[Finding]:
+    """``_login_name_clash``'s identical (case aside) usernames and e-mails."""
     usernames = User.select(
         User.id.alias("uid"), fn.LOWER(User.username).alias("login"), SQL("0").alias("kind")
     )
@@ -1100,6 +1109,47 @@ def _login_name_clash(config: _Config) -> list[Finding]:
                 "after another's e-mail may have been made to catch that person's logins.",
                 "Change the username or the e-mail of one of the accounts, so that no username "
                 "is another account's e-mail (the console refuses new clashes).",
+            )
+        )
+    return findings
+
+
+def _lookalike_login_names(reported: set[frozenset[int]]) -> list[Finding]:
+    """A username that looks the same as another account's e-mail without being it
+    (``validation.skeleton``: ``adm\u0456n@example.com``, with a Cyrillic i, for admin's
+    address); pairs of accounts the exact comparison ``reported`` are left out.
+    ``lookup.lookalike_logins`` reads only the usernames and e-mails that are not plain ASCII,
+    so this loops over those only."""
+    pairs = [
+        pair
+        for pair in lookup.lookalike_logins()
+        if not any({pair[0][0], pair[1][0]} <= accounts for accounts in reported)
+    ]
+    more = (
+        f" ({len(pairs)} usernames look like another account's e-mail in all; the first "
+        f"{MAX_LISTED} are listed)"
+        if len(pairs) > MAX_LISTED
+        else ""
+    )
+    involved = sorted({user_id for pair in pairs[:MAX_LISTED] for user_id, _ in pair})
+    names = dict(User.select(User.id, User.username).where(User.id.in_(involved)).tuples())
+    findings = []
+    for (user_id, username), (other_id, email) in pairs[:MAX_LISTED]:
+        findings.append(
+            Finding(
+                "login-name-clash",
+                MEDIUM,
+                (
+                    ObjectRef("user", user_id, username),
+                    ObjectRef("user", other_id, names.get(other_id, f"#{other_id}")),
+                ),
+                f"The username '{username}' of #{user_id} looks the same as the e-mail "
+                f"'{email}' of '{names.get(other_id, f'#{other_id}')}' (#{other_id}) but is "
+                f"a different account ({username!a} and {email!a}){more}. Whoever reads a "
+                "login, a list or an audit row can take one account for the other, which is "
+                "how an account is made to pass for someone else's.",
+                "Rename the account (or change the other's e-mail) so that no username reads "
+                "like another account's e-mail (the console refuses new ones).",
             )
         )
     return findings

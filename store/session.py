@@ -135,10 +135,21 @@ class Session:
         self.review = ReviewService(self)
 
     @classmethod
-    def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:
-        """Check the credentials (recording the attempt) and open a session for the account."""
+    def login(
+        cls,
+        db: Database,
+        identifier: str,
+        password: str,
+        *,
+        ip: str = "console",
+        require_record: bool = False,
+    ) -> Session:
+        """Check the credentials (recording the attempt) and open a session for the account.
+
+        ``require_record``: the servers' consoles, where an attempt that cannot be recorded is
+        refused unchecked (``store.auth.authenticate``)."""
         with plain_faults(db), database_errors():
-            user = authenticate(identifier, password, ip=ip)
+            user = authenticate(identifier, password, ip=ip, require_record=require_record)
         return cls(db, user.id)
 
     @classmethod

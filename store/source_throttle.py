@@ -7,7 +7,9 @@ client address: each failure beyond the first few is answered a little later, an
 ``max_failures`` within ``window`` seconds the address is refused outright for ``ban`` seconds,
 before any password is checked or any row is written. Other addresses are unaffected. An
 IPv6 client counts by its /64 (all of which it may use); loopback is exempt unless configured
-otherwise (``ThrottleSettings.exempt``).
+otherwise (``ThrottleSettings.exempt``), or the web server has a reverse proxy in front
+(``ThrottleSettings.behind_proxy``: every visitor is then the proxy's address, and the count a
+global limit).
 
 Memory is bounded: at most ``max_sources`` addresses are tracked (the least recently seen is
 forgotten first), each with at most ``max_failures`` timestamps.
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import AuthenticationError
+from .errors import AuthenticationError, UnrecordedLoginError
 
 T = TypeVar("T")
 
@@ -45,35 +47,60 @@ SETTINGS_ENV_VAR = "LHC_CONSOLE_THROTTLE"
 """The server's settings for its consoles: ``max_failures,window,ban``."""
 
 
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
 @dataclass(frozen=True)
 class ThrottleSettings:
     """The stated defaults: 10 failures in 10 minutes ban an address for 15 minutes.
 
     ``exempt``: networks never throttled. Loopback by default: local users and everyone
     arriving through an SSH tunnel share 127.0.0.1, so a ban there would lock them all out at
-    the first stranger's ten guesses (the per-account lock-out still applies to them).
+    the first stranger's ten guesses (the per-account lock-out still applies to them). Behind
+    a reverse proxy (``behind_proxy``) nothing is exempt and the numbers differ.
     """
 
     max_failures: int = 10
     window: float = 600.0
     ban: float = 900.0
-    exempt: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    exempt: tuple[str, ...] = LOOPBACK
     free_failures: int = 3  # failures answered at once; later ones wait delay_step each more
     delay_step: float = 0.5
     max_delay: float = 4.0
     max_sources: int = 10_000
 
+    @classmethod
+    def behind_proxy(cls) -> ThrottleSettings:
+        """The defaults of ``serve-web --public-url``: 20 failures in 10 minutes, then every
+        login is refused for one minute; the first 10 are not slowed; nothing exempt.
+
+        Behind a reverse proxy every visitor arrives from the proxy's address (loopback, as a
+        rule), so an exemption of loopback would exempt everyone, and the per-address count is
+        one count for the whole help desk: a global limit on guessing. Sized for that: a
+        team's mistyped passwords (successes take their attempt back) stay below 10 in 10
+        minutes and are not even slowed, and a stranger who reaches the limit stops everyone's
+        logins for one minute, not fifteen, while getting no more than about 20 guesses a
+        minute in all (the per-account lock-out still applies to each account).
+        """
+        return cls(max_failures=20, window=600.0, ban=60.0, exempt=(), free_failures=10)
+
     def encode(self) -> str:
-        return f"{self.max_failures},{self.window},{self.ban},{' '.join(self.exempt)}"
+        """For the web server's consoles (``SETTINGS_ENV_VAR``): what the options and the
+        proxy's defaults set."""
+        return (
+            f"{self.max_failures},{self.window},{self.ban},{' '.join(self.exempt)},"
+            f"{self.free_failures}"
+        )
 
     @classmethod
     def decode(cls, text: str) -> ThrottleSettings:
-        failures, window, ban, exempt = text.split(",")
+        failures, window, ban, exempt, free = text.split(",")
         return cls(
             max_failures=int(failures),
             window=float(window),
             ban=float(ban),
             exempt=tuple(exempt.split()),
+            free_failures=int(free),
         )
 
     def is_exempt(self, address: str) -> bool:
@@ -203,7 +230,8 @@ def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[]
     """Run one login attempt from ``source`` under the throttle (blocking; for threads).
 
     Counts the attempt, waits the address's delay or refuses it outright while it is banned
-    (nothing checked, nothing recorded), and un-counts it if it logs in.
+    (nothing checked, nothing recorded), and un-counts it if it logs in, or if it was refused
+    unchecked because it could not be recorded (``UnrecordedLoginError``: no guess was made).
     """
     if throttle is None:
         return attempt()
@@ -212,6 +240,10 @@ def throttled(throttle: SourceThrottle | None, source: str, attempt: Callable[[]
         raise AuthenticationError(SOURCE_REFUSED)
     if wait:
         time.sleep(wait)
-    result = attempt()
+    try:
+        result = attempt()
+    except UnrecordedLoginError:
+        throttle.succeeded(source)
+        raise
     throttle.succeeded(source)
     return result

@@ -518,9 +518,11 @@ def _check_unique(
     """Usernames and e-mails are unique, case-insensitively, and share one login namespace: a
     username may not be another account's e-mail, nor an e-mail another's username (login by
     either would name two accounts). A new username may not look the same as another's
-    (``lookup.lookalike_of``: "admin" with a Cyrillic A, a no-break space for a space); a
-    username kept as it is is not compared again, so older lookalikes (``lint`` reports them)
-    do not block the account's other changes."""
+    (``lookup.lookalike_of``: "admin" with a Cyrillic A, a no-break space for a space) or as
+    another's e-mail (``lookup.lookalike_email_of``), nor a new e-mail as another's username;
+    a username or e-mail kept as it is is not compared again, so older lookalikes (``lint``
+    reports them) do not block the account's other changes. The refusal never shows another
+    account's e-mail: whoever types the name may not be allowed to see that account."""
     others = User.select(User.id)
     if user_id is not None:
         others = others.where(User.id != user_id)
@@ -535,12 +537,24 @@ def _check_unique(
         )
         if twin is not None:
             raise ValidationError(f"Username {username!r} looks the same as {twin!r}")
+        if (
+            username != current_username
+            and lookup.lookalike_email_of(username, exclude=user_id) is not None
+        ):
+            raise ValidationError(
+                f"Username {username!r} looks the same as another account's e-mail"
+            )
     if "email" in fields:
         email = fields["email"]
         if others.where(fn.LOWER(User.email) == email.lower()).exists():
             raise ValidationError(f"E-mail {email!r} is already used by another account")
         if others.where(fn.LOWER(User.username) == email.lower()).exists():
             raise ValidationError(f"E-mail {email!r} is already another account's username")
+        twin = lookup.lookalike_of(email, exclude=user_id) if email else None
+        if twin is not None:
+            raise ValidationError(
+                f"E-mail {email!r} looks the same as {twin!r}, another account's username"
+            )
     for key, label in (("username", "Username"), ("email", "E-mail")):
         # Checked last, so a lookalike is told what it looks like first. SSH servers receive
         # login names SASLprep-normalised (asyncssh does it before the console sees them):

@@ -151,7 +151,10 @@ def skeleton(value: str) -> str:
     without controls or doubled spaces comes out lower-cased and otherwise unchanged.
     """
     kept = "".join(ch for ch in value if not _ignorable(ch))
-    folded = unicodedata.normalize("NFKD", kept).translate(CONFUSABLES).casefold()
+    # Confusables first as well: NFKD would unfold the lunate sigmas (drawn like C and c) into
+    # plain sigmas, which look like nothing Latin.
+    folded = unicodedata.normalize("NFKD", kept.translate(CONFUSABLES))
+    folded = folded.translate(CONFUSABLES).casefold()
     folded = unicodedata.normalize("NFKD", folded).translate(CONFUSABLES)
     folded = "".join(ch for ch in folded if not _ignorable(ch))
     return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", folded).strip())

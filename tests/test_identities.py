@@ -75,6 +75,7 @@ def insert(username: str, email: str = "") -> int:
         ("Stra\u00dfe", "STRASSE"),  # case folding
         (f"{CYRILLIC_O}perator \u0410U", "Operator AU"),
         ("\U0001d41a\U0001d41d\U0001d426\U0001d422\U0001d427", "admin"),  # mathematical bold
+        ("\u03f9ase \u03f2ase", "case case"),  # lunate sigmas (NFKD makes them plain sigmas)
     ],
 )
 def test_lookalikes_have_one_skeleton(one: str, other: str) -> None:

@@ -1,8 +1,9 @@
 """No replace leaves a help desk nobody can log into (issue 15, point 4).
 
 ``lhc-console import --replace`` refuses a dump after which no enabled administrator exists (an
-empty file, a dump cut before ``lh_users``, a dump whose administrators are all disabled, ...),
-naming what is missing, and changes nothing; ``--dry-run`` reports the same as a conflict. The
+empty file, a dump cut before ``lh_users``, a dump whose administrators are all disabled, ...)
+or none whose password can log in (an empty or non-bcrypt hash: red team F8), naming what is
+missing, and changes nothing; ``--dry-run`` reports the same as a conflict. The
 sample loaded with replace from another file is held to the same rule. Run through the real
 command (``tui.cli.main``) on a copy of the sample.
 """
@@ -22,8 +23,9 @@ from seed.exporter import export_dump
 from seed.report import Authority
 from seed.sample import load_sample
 from store import ConflictError
+from store.auth import hash_password, usable_hash, verify_password
 from store.dump import all_rows
-from store.models import Audit, Group, RoleFunction, User
+from store.models import Audit, Group, GroupUser, RoleFunction, User
 from tui.cli import EXIT_OK, EXIT_REFUSED, main
 
 SAMPLE_TOML = Path(__file__).resolve().parents[1] / "seed" / "sample.toml"
@@ -98,8 +100,33 @@ def admin_group_disabled(tmp_path: Path) -> Path:
     )
 
 
+def admin_password(hashed: str) -> Callable[[Path], Path]:
+    """The sample exported with the (only) administrator's password column holding
+    ``hashed``: enabled, and nobody can log in as them."""
+
+    def make(tmp_path: Path) -> Path:
+        return export_with(
+            tmp_path,
+            "admin-without-password.sql",
+            lambda: User.update(password=hashed).where(User.id == 1).execute(),
+        )
+
+    return make
+
+
+NO_PASSWORD = (
+    "no enabled administrator in the dump admin-without-password.sql has a password that can "
+    "log in (each one's password hash is empty or not a bcrypt hash: $2y$, $2a$ or $2b$)"
+)
+
 CASES = [
     pytest.param(empty_file, "the dump empty.sql holds no users", id="empty file"),
+    pytest.param(admin_password(""), NO_PASSWORD, id="administrator with an empty hash"),
+    pytest.param(admin_password("5f4dcc3b5aa765d61d8327deb882cf99"), NO_PASSWORD, id="md5 hash"),
+    pytest.param(admin_password("$2y$10$garbage"), NO_PASSWORD, id="garbage bcrypt prefix"),
+    pytest.param(  # bcrypt's shape, but a salt bcrypt refuses: it can never be checked
+        admin_password("$2y$10$" + "a" * 53), NO_PASSWORD, id="invalid bcrypt salt"
+    ),
     pytest.param(
         in_mysqldump_order_cut_before_lh_users,
         "the dump cut-before-lh_users.sql holds no users",
@@ -207,3 +234,54 @@ def test_the_sample_from_another_file_is_held_to_the_same_rule(
     report = load_sample(sample_db, replace=True, dry_run=True, path=path, by=Authority.LOCAL)
     assert len(report.conflicts) == 1 and missing in report.conflicts[0]
     assert all_rows() == before
+
+
+def test_one_enabled_administrator_with_a_usable_hash_is_enough(
+    capsys: pytest.CaptureFixture[str], sample_db: Database, sample_url: str, tmp_path: Path
+) -> None:
+    """The admin's hash is garbage, but a second administrator (in the Administrators group)
+    has a real one: someone can log in, so the replace goes ahead."""
+
+    def second_admin() -> None:
+        User.update(password="").where(User.id == 1).execute()
+        other = User.create(
+            username="second admin", password=hash_password("Pass-1234"), email="2@example.com"
+        )
+        GroupUser.create(group_id=1, user_id=other.id)
+
+    dump = export_with(tmp_path, "second-admin.sql", second_admin)
+    code, _, err = run(capsys, "import", str(dump), "--replace", "--db", sample_url)
+    assert code == EXIT_OK, err
+    assert User.get(User.username == "second admin").password.startswith("$2y$10$")
+
+
+def test_a_usable_hash_is_exactly_one_bcrypt_can_check() -> None:
+    """``usable_hash`` against bcrypt itself: what it accepts bcrypt checks (and the right
+    password matches), what it refuses bcrypt rejects or can never match."""
+    import bcrypt
+
+    for cost in (4, 5):
+        for password in ("a", "Pass-1234", "\u00e9t\u00e9"):
+            made = bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
+            for prefix in ("$2y$", "$2a$", "$2b$"):
+                spelled = prefix + made[4:]
+                assert usable_hash(spelled), spelled
+                assert verify_password(password, spelled)
+    assert usable_hash(hash_password("x"))
+    good = hash_password("x")
+    for bad in (
+        None,
+        "",
+        "x",
+        "5f4dcc3b5aa765d61d8327deb882cf99",  # md5, as very old PHP sites stored
+        "$2y$10$garbage",
+        good[:-1],  # cut
+        good + "a",  # too long
+        "$2x$" + good[4:],  # PHP's buggy-8-bit variant: bcrypt here does not check it
+        "$2y$03$" + good[7:],  # cost below bcrypt's range
+        "$2y$32$" + good[7:],  # above it
+        good[:28] + "a" + good[29:],  # a salt whose last character has stray bits
+        good[:-1] + ("b" if good[-1] != "b" else "c"),  # a digest that can never be computed
+    ):
+        assert not usable_hash(bad), bad
+        assert not verify_password("x", bad)

@@ -311,6 +311,26 @@ def test_own_origins() -> None:
     assert behind_proxy == {("http", "10.0.0.5", 8000), ("https", "console.example.org", 443)}
 
 
+async def guesses_then_banned(
+    http: aiohttp.ClientSession, web: WebServer, usernames: list[str]
+) -> None:
+    """One tab per name, each with one wrong password; then Teamleader US's right password,
+    from the same (now banned) address, is turned away."""
+    for username in usernames:
+        ws = await open_tab(http, web)
+        await read_until(ws, "Log in")
+        await type_keys(ws, f"{username}\r")
+        await type_keys(ws, "wrong\r")
+        await read_until(ws, "Wrong username/e-mail or password")
+        await ws.close()
+    ws = await open_tab(http, web)
+    await read_until(ws, "Log in")
+    await type_keys(ws, "Teamleader US\r")
+    await type_keys(ws, "demo\r")  # the right password, from a banned address
+    await read_until(ws, "Too many failed logins from your address")
+    await ws.close()
+
+
 async def test_an_address_with_too_many_failures_is_refused_across_tabs(
     sample_db: Database, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
@@ -326,20 +346,105 @@ async def test_an_address_with_too_many_failures_is_refused_across_tabs(
         "none",
     )
     try:
-        for _ in range(2):  # two tabs, one wrong password each
-            ws = await open_tab(http, web)
-            await read_until(ws, "Log in")
-            await type_keys(ws, "Operator US\r")
-            await type_keys(ws, "wrong\r")
-            await read_until(ws, "Wrong username/e-mail or password")
-            await ws.close()
-        ws = await open_tab(http, web)
-        await read_until(ws, "Log in")
-        await type_keys(ws, "Teamleader US\r")
-        await type_keys(ws, "demo\r")  # the right password, from a banned address
-        await read_until(ws, "Too many failed logins from your address")
-        await ws.close()
+        await guesses_then_banned(http, web, ["Operator US", "Operator US"])  # two tabs
     finally:
         web.stop()
     assert logins(web.url, "Teamleader US") == []  # turned away before any check
     assert logins(web.url, "Operator US") == [(0, "127.0.0.1"), (0, "127.0.0.1")]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_behind_a_proxy_loopback_is_throttled_by_default(
+    sample_db: Database, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """Red team F4: with ``--public-url`` every visitor arrives from the proxy (here, as with
+    a proxy on the host, 127.0.0.1), so loopback is no longer exempt: wrong passwords over
+    several accounts ban it, and then even the right password is turned away unchecked."""
+    port = free_port()
+    own = f"http://127.0.0.1:{port}"  # the "proxy" address browsers use
+    web = start_web(
+        sample_db,
+        tmp_path,
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--public-url",
+        own,
+        "--source-max-failures",
+        "2",
+    )
+    try:
+        await guesses_then_banned(http, web, ["Operator US", "Operator AU"])  # two accounts
+    finally:
+        web.stop()
+    assert logins(web.url, "Teamleader US") == []  # turned away before any check
+    assert logins(web.url, "Operator AU") == [(0, "127.0.0.1")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # serve-ssh is never behind such a proxy: loopback stays exempt.
+        (["serve-ssh"], (10, 600.0, 900.0, ("127.0.0.0/8", "::1/128"))),
+        (["serve-web"], (10, 600.0, 900.0, ("127.0.0.0/8", "::1/128"))),
+        # Behind a proxy: one count for everyone, so nothing exempt and a short ban.
+        (["serve-web", "--public-url", "https://c.example"], (20, 600.0, 60.0, ())),
+        # Options given explicitly win, the proxy's defaults fill in the rest.
+        (
+            ["serve-web", "--public-url", "https://c.example", "--source-exempt", "127.0.0.1/32"],
+            (20, 600.0, 60.0, ("127.0.0.1/32",)),
+        ),
+        (
+            [
+                *("serve-web", "--public-url", "https://c.example", "--source-ban", "300"),
+                *("--source-max-failures", "50", "--source-window", "120"),
+            ],
+            (50, 120.0, 300.0, ()),
+        ),
+        (["serve-web", "--source-exempt", "none", "--source-ban", "0"], (10, 600.0, 0.0, ())),
+    ],
+)
+def test_the_throttles_defaults_behind_a_proxy_and_explicit_options(
+    argv: list[str], expected: tuple[int, float, float, tuple[str, ...]]
+) -> None:
+    from tui.cli import _parser
+    from tui.serve import throttle_settings
+
+    settings = throttle_settings(_parser().parse_args(argv))
+    assert (settings.max_failures, settings.window, settings.ban, settings.exempt) == expected
+
+
+def test_behind_a_proxy_a_team_still_logs_in_while_strangers_are_held_to_the_limit() -> None:
+    """The proxy's defaults as a global limit: a team's mistypes (one a minute, all morning),
+    each followed by the right password, never reach it; a stranger's 20 guesses stop all
+    logins for one minute only."""
+    from store.source_throttle import SourceThrottle, ThrottleSettings
+
+    class Clock:
+        now = 1_000.0
+
+        def __call__(self) -> float:
+            return self.now
+
+    clock = Clock()
+    throttle = SourceThrottle(ThrottleSettings.behind_proxy(), clock=clock)
+    proxy = "127.0.0.1"
+    waits = []
+    for _ in range(240):  # a colleague a minute for four hours: a typo, then the password
+        waits.append(throttle.begin(proxy))  # the typo
+        waits.append(throttle.begin(proxy))  # the right one...
+        throttle.succeeded(proxy)  # ...takes its attempt back
+        clock.now += 60
+    assert None not in waits and max(waits) <= 0.5  # never refused, hardly slowed
+    clock.now += 600  # the colleagues' typos have left the window
+    stranger = [throttle.begin(proxy) for _ in range(20)]
+    assert None not in stranger
+    assert throttle.begin(proxy) is None  # everyone is refused now...
+    clock.now += 61
+    assert throttle.begin(proxy) == 0.0  # ...for a minute, not fifteen

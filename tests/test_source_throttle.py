@@ -119,3 +119,5 @@ def test_settings_travel_to_the_web_consoles_intact() -> None:
         ("10.0.0.0/8",),
     )
     assert ThrottleSettings.decode(ThrottleSettings(exempt=()).encode()).exempt == ()
+    behind_proxy = ThrottleSettings.behind_proxy()  # its unslowed first failures too
+    assert ThrottleSettings.decode(behind_proxy.encode()) == behind_proxy

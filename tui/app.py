@@ -91,6 +91,7 @@ class LhcConsole(App[None]):
         *,
         local: bool | None = None,
         login_ip: str = "console",
+        require_recorded_logins: bool = False,
     ) -> None:
         super().__init__()
         self.database_url = database_url
@@ -105,6 +106,9 @@ class LhcConsole(App[None]):
         # What ``lh_users_login`` records as the address of a login on the form: the browser's
         # address for serve-web's consoles, "console" on the host.
         self.login_ip = login_ip
+        # serve-web's consoles: a login whose attempt cannot be recorded (the database is or
+        # became read-only) is refused unchecked, so that guessing stays limited.
+        self.require_recorded_logins = require_recorded_logins
         self.db: Database | None = None
         self.read_only_reason: str | None = None  # why writes are impossible, when they are
         self.session: Session | None = None
@@ -458,6 +462,7 @@ def run_console(
     *,
     local: bool | None = None,
     login_ip: str = "console",
+    require_recorded_logins: bool = False,
 ) -> int:
     """Entry point of ``lhc-console`` without a subcommand, and of the servers' consoles (SSH
     with ``actor_id``, the web's with ``local=False`` and the browser's address).
@@ -468,6 +473,12 @@ def run_console(
     """
     if local is None and actor_id is None:
         local = not any(os.environ.get(name) for name in SSH_SESSION_VARIABLES)
-    app = LhcConsole(database_url, actor_id, local=local, login_ip=login_ip)
+    app = LhcConsole(
+        database_url,
+        actor_id,
+        local=local,
+        login_ip=login_ip,
+        require_recorded_logins=require_recorded_logins,
+    )
     app.run()
     return app.return_code or 0  # 1 after an error the console could not survive

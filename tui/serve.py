@@ -132,7 +132,10 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         default=1800.0,
         help="close a console after S seconds without a keystroke (default 1800; 0: never)",
     )
-    _add_throttle_options(p)
+    _add_throttle_options(p, web=False)
+    from store.source_throttle import ThrottleSettings
+
+    proxied = ThrottleSettings.behind_proxy()
     p = command(
         "serve-web",
         "serve the console to a browser (textual-serve); the login screen is the way in",
@@ -151,7 +154,11 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         type=_public_url,
         default=None,
         help="the address browsers use, when it differs from --listen (a proxy in front); "
-        "pages and consoles are served only to pages from this address",
+        "pages and consoles are served only to pages from this address. Every visitor then "
+        "arrives from the proxy's address: loopback is no longer exempt from the per-address "
+        "throttle, which limits failed logins for all visitors together (defaults "
+        f"{proxied.max_failures} failures in {proxied.window:g} s, then {proxied.ban:g} s "
+        "for everyone)",
     )
     p.add_argument(
         "--max-sessions",
@@ -167,39 +174,59 @@ def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
         default=1800.0,
         help="close a console after S seconds without a keystroke (default 1800; 0: never)",
     )
-    _add_throttle_options(p)
+    _add_throttle_options(p, web=True)
 
 
-def _add_throttle_options(p: argparse.ArgumentParser) -> None:
-    """Per-address throttling of failed logins (store.source_throttle), for both servers."""
+def _add_throttle_options(p: argparse.ArgumentParser, *, web: bool) -> None:
+    """Per-address throttling of failed logins (store.source_throttle), for both servers.
+
+    The defaults are None here and filled in by ``throttle_settings``: behind a reverse proxy
+    (``serve-web --public-url``) they differ (``ThrottleSettings.behind_proxy``), and an
+    option given explicitly always wins."""
+    from store.source_throttle import ThrottleSettings
+
+    usual, proxied = ThrottleSettings(), ThrottleSettings.behind_proxy()
+
+    def with_proxy(value: object, usual_value: object) -> str:
+        """The default behind a proxy, on serve-web, where it differs."""
+        return f"; {value:g} with --public-url" if web and value != usual_value else ""
+
     p.add_argument(
         "--source-max-failures",
         metavar="N",
         type=_positive_int,
-        default=10,
-        help="failed logins from one address within --source-window that ban it (default 10)",
+        default=None,
+        help="failed logins from one address within --source-window that ban it "
+        f"(default {usual.max_failures}{with_proxy(proxied.max_failures, usual.max_failures)})",
     )
     p.add_argument(
         "--source-window",
         metavar="S",
         type=_seconds,
-        default=600.0,
-        help="seconds over which an address's failures are counted (default 600)",
+        default=None,
+        help="seconds over which an address's failures are counted "
+        f"(default {usual.window:g}{with_proxy(proxied.window, usual.window)})",
     )
     p.add_argument(
         "--source-ban",
         metavar="S",
         type=_seconds,
-        default=900.0,
-        help="seconds a banned address is refused without any password check (default 900)",
+        default=None,
+        help="seconds a banned address is refused without any password check "
+        f"(default {usual.ban:g}{with_proxy(proxied.ban, usual.ban)})",
     )
     p.add_argument(
         "--source-exempt",
         metavar="CIDRS",
         type=_networks,
-        default=("127.0.0.0/8", "::1/128"),
+        default=None,
         help="comma-separated networks never throttled, or 'none' (default: loopback, which "
-        "local users and SSH tunnels share; the per-account lock-out still applies)",
+        "local users and SSH tunnels share; the per-account lock-out still applies"
+        + (
+            "; none with --public-url, where every visitor arrives from the proxy's address)"
+            if web
+            else ")"
+        ),
     )
 
 
@@ -218,13 +245,23 @@ def _networks(text: str) -> tuple[str, ...]:
 
 
 def throttle_settings(args: argparse.Namespace) -> ThrottleSettings:
+    """The throttle from the options: each one given wins; the others are the defaults, or,
+    with ``--public-url`` (a reverse proxy in front: every visitor is the proxy's address),
+    ``ThrottleSettings.behind_proxy``, which exempts nothing."""
+    import dataclasses
+
     from store.source_throttle import ThrottleSettings
 
-    return ThrottleSettings(
-        max_failures=args.source_max_failures,
-        window=args.source_window,
-        ban=args.source_ban,
-        exempt=args.source_exempt,
+    behind_proxy = getattr(args, "public_url", None) is not None
+    defaults = ThrottleSettings.behind_proxy() if behind_proxy else ThrottleSettings()
+    given = {
+        "max_failures": args.source_max_failures,
+        "window": args.source_window,
+        "ban": args.source_ban,
+        "exempt": args.source_exempt,
+    }
+    return dataclasses.replace(
+        defaults, **{name: value for name, value in given.items() if value is not None}
     )
 
 
@@ -259,11 +296,33 @@ def refuse_empty_database(what: str, db: Database) -> bool:
     return empty
 
 
+def refuse_read_only_database(what: str, db: Database) -> bool:
+    """True (after saying why) if this process cannot write the database.
+
+    A server must record every login attempt: the per-account lock-out counts the recorded
+    failures, so on a database it cannot write, password guessing would be unlimited. The
+    host's own console and the CLI still open such a file read-only (whoever runs them holds
+    the file); a server refuses to start, before it listens or makes a host key.
+    """
+    from store.faults import read_only_reason
+
+    reason = read_only_reason(db)
+    if reason is not None:
+        print(
+            f"lhc-console {what}: refused: the database is read-only ({reason}), and a server "
+            "must record every login attempt (failed logins are what lock an account against "
+            "password guessing). Make the database writable for the account that runs the "
+            "server, then start it again.",
+            file=sys.stderr,
+        )
+    return reason is not None
+
+
 def run_ssh(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-ssh``: run until Ctrl+C or SIGTERM."""
     from .serve_ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
 
-    if refuse_empty_database("serve-ssh", db):
+    if refuse_read_only_database("serve-ssh", db) or refuse_empty_database("serve-ssh", db):
         return EXIT_REFUSED
     host, port = args.listen
     settings = SshSettings(
@@ -298,7 +357,7 @@ def run_web(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-web``: run until Ctrl+C or SIGTERM."""
     from .serve_web import WebSettings, serve
 
-    if refuse_empty_database("serve-web", db):
+    if refuse_read_only_database("serve-web", db) or refuse_empty_database("serve-web", db):
         return EXIT_REFUSED
     host, port = args.listen
     _warn_if_exposed(

@@ -5,7 +5,9 @@ decides who gets in and what they get:
 
 - Passwords go through ``store.auth.authenticate``, the login screen's own check (bcrypt,
   attempts recorded in ``lh_users_login``, disabled accounts refused), off the event loop and at
-  most ``BCRYPT_SLOTS`` at a time, so guessing cannot starve the server of CPU.
+  most ``BCRYPT_SLOTS`` at a time, so guessing cannot starve the server of CPU. An attempt that
+  cannot be recorded (the database became read-only) is refused unchecked, with the same
+  answer, and logged: the lock-out rests on the record.
 - Public keys come from ``<config dir>/authorized_keys/<LHC username>``; the account must exist
   and be enabled, and the login is recorded.
 - A connection gets the console and nothing else: one session with a pty, running
@@ -32,6 +34,7 @@ import asyncssh
 
 from store import AuthenticationError, StoreError
 from store.auth import authenticate
+from store.errors import UnrecordedLoginError
 from store.lookup import UserRef
 from store.remote_login import enabled_account, record_key_login
 from store.source_throttle import SOURCE_REFUSED, SourceThrottle, ThrottleSettings
@@ -349,8 +352,15 @@ class ConsoleConnection(asyncssh.SSHServer):
             await asyncio.sleep(wait)  # outside the bcrypt slots: a slow guesser holds none
         async with self.server.bcrypt_slots:
             try:
-                user = await asyncio.to_thread(authenticate, username, password, ip=self.ip)
+                user = await asyncio.to_thread(
+                    authenticate, username, password, ip=self.ip, require_record=True
+                )
             except AuthenticationError as error:
+                if isinstance(error, UnrecordedLoginError):
+                    # Refused unchecked (the database cannot record it): no guess was made,
+                    # and the client hears the one answer; the operator hears why.
+                    self.server.throttle.succeeded(self.ip)
+                    _warn(f"login refused unchecked: {error.reason}")
                 self.failures += 1
                 self._banner(f"lhc-console: {error}\r\n")
                 if self.failures >= MAX_AUTH_FAILURES and self.conn is not None:

@@ -18,7 +18,8 @@ gets one:
 - ``idle_timeout`` seconds without a keystroke (typing or a resize) ends a console.
 - A console is never the local one: an empty database shows "no users yet", not the first-run
   screen, and a login on its form records the browser's address (the socket's peer) in
-  ``lh_users_login``.
+  ``lh_users_login``. A login that cannot be recorded (the database became read-only after
+  the server started) is refused unchecked with the one answer, and logged in the console log.
 - One log line per socket on stderr: address, start, end, reason.
 """
 
@@ -449,7 +450,9 @@ def console_main(argv: list[str] | None = None) -> int:
 
     from .app import run_console
 
-    return run_console(resolve_database_url(None), local=False, login_ip=ip)
+    return run_console(
+        resolve_database_url(None), local=False, login_ip=ip, require_recorded_logins=True
+    )
 
 
 if __name__ == "__main__":
