@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from store import NotFoundError, Session, StoreError, ValidationError, lookup, v
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
+from .output import say_json, say_lines
 from .script_output import user_json
 
 TEXT_KEYS = ("email", "name", "surname", "job_title")
@@ -404,32 +404,36 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
         }
         if all(o.action == "unchanged" for o in outcomes):
             report["unchanged"] = True  # as every change command says it
-        print(json.dumps(report, ensure_ascii=False))
+        say_json(report)
         return 0
     verbs = {
         "create": ("would create", "created"),
         "update": ("would update", "updated"),
         "unchanged": ("unchanged", "unchanged"),
     }
+    lines = []
     for o in outcomes:
         verb = verbs[o.action][0 if args.dry_run else 1]
         detail = "; ".join(o.changes)
-        print(f"{verb} {o.user.username!r}" + (f": {detail}" if detail else ""))
+        lines.append(f"{verb} {o.user.username!r}" + (f": {detail}" if detail else ""))
         if o.generated_password and not args.dry_run:
-            print(f"  generated password (shown once): {o.generated_password}")
+            lines.append(f"  generated password (shown once): {o.generated_password}")
     created = sum(o.action == "create" for o in outcomes)
     updated = sum(o.action == "update" for o in outcomes)
     unchanged = len(outcomes) - created - updated
     if args.dry_run:
-        print(
+        lines.append(
             f"Dry run: {created} to create, {updated} to update, {unchanged} unchanged; "
             "nothing was changed."
         )
     elif not created and not updated:
-        print(f"Unchanged: all {unchanged} users already are as the file says; nothing written.")
+        lines.append(
+            f"Unchanged: all {unchanged} users already are as the file says; nothing written."
+        )
     else:
-        print(
+        lines.append(
             f"Applied: {created} created, {updated} updated, {unchanged} unchanged, "
             "in one transaction."
         )
+    say_lines(lines)
     return 0
