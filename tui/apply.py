@@ -112,6 +112,11 @@ def load(path: str) -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path}: not valid TOML: {error}") from error
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ValidationError(
+            f"{path}: arrays or inline tables nested too deep to read (a plan of users nests "
+            "one list at most): refused, nothing was changed"
+        ) from None
     errors: list[str] = []
     for key in data:
         if key != "users":
