@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from store import NotFoundError, Session, StoreError, ValidationError, lookup, validation
+from store.regular_files import open_for_reading
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
@@ -87,9 +88,10 @@ larger file is not a plan (``/dev/zero``, a dump named by mistake) and is refuse
 
 def read_bounded(path: str) -> str:
     """The file's text, read with a bound: more than ``MAX_FILE_BYTES`` is refused before any
-    parsing, after reading one byte past the bound (never the whole file)."""
+    parsing, after reading one byte past the bound (never the whole file). Only a regular file
+    is read (``store.regular_files``): a pipe or device is refused at once, never waited on."""
     try:
-        with open(path, "rb") as handle:
+        with open_for_reading(path) as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise CommandError(f"Cannot read {path!r}: {error.strerror or error}") from error
