@@ -5,10 +5,11 @@ them may act: no markup (``[/]`` crashed the parser, ``[@click=app.quit]`` runs 
 no control or invisible character (an ANSI escape, a bidi override, a zero-width space) reaches
 the terminal. Every widget that shows stored text gets it through this module:
 
-- ``printable``: every character Python does not call printable (C0/C1 controls, ESC, DEL,
-  bidi overrides and isolates, zero-width and other format characters, line and paragraph
-  separators, surrogates, unassigned code points, spaces other than the plain space) becomes
-  its visible escape, ``\\x1b``, ``\\u202e``, as ``repr`` writes it. ``lines=True`` keeps ``\\n``.
+- ``printable`` (``store.printable``, shared with the command line's ``tui.output``): every
+  character Python does not call printable (C0/C1 controls, ESC, DEL, bidi overrides and
+  isolates, zero-width and other format characters, line and paragraph separators, surrogates,
+  unassigned code points, spaces other than the plain space) becomes its visible escape,
+  ``\\x1b``, ``\\u202e``, as ``repr`` writes it. ``lines=True`` keeps ``\\n``.
 - ``literal`` (Content) and ``cell`` (a Rich ``Text`` table cell): that text, never markup.
 - ``markup``: our own fixed markup with the data as template variables (``$name``), which
   Textual inserts as text; interpolating names into a markup string is never safe (Textual's
@@ -31,25 +32,9 @@ from rich.text import Text
 from textual.content import Content
 from textual.content import Span as ContentSpan
 
+from store.printable import escape_char, printable
+
 REPLACEMENT = "\ufffd"
-
-
-def _escape_char(char: str) -> str:
-    return char.encode("unicode_escape", "backslashreplace").decode("ascii")
-
-
-def printable(text: object, *, lines: bool = False) -> str:
-    """``text`` with every non-printable character written as its escape (``\\x1b``).
-
-    ``lines``: keep line feeds (for messages of several lines); otherwise they show as ``\\n``.
-    """
-    text = text if isinstance(text, str) else str(text)
-    if text.isprintable():
-        return text
-    return "".join(
-        char if char.isprintable() or (lines and char == "\n") else _escape_char(char)
-        for char in text
-    )
 
 
 def _printable_with_offsets(text: str, lines: bool) -> tuple[str, list[int]]:
@@ -59,7 +44,7 @@ def _printable_with_offsets(text: str, lines: bool) -> tuple[str, list[int]]:
     position = 0
     for char in text:
         offsets.append(position)
-        piece = char if char.isprintable() or (lines and char == "\n") else _escape_char(char)
+        piece = char if char.isprintable() or (lines and char == "\n") else escape_char(char)
         pieces.append(piece)
         position += len(piece)
     offsets.append(position)

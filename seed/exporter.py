@@ -8,12 +8,13 @@ Rows are streamed table by table, so exporting a large database needs little mem
 from __future__ import annotations
 
 import datetime as dt
-import os
+import io
 from pathlib import Path
 from typing import Any, TextIO
 
 from peewee import Model, MySQLDatabase
 
+from store.regular_files import open_for_writing
 from store.schema import present_models
 
 ROWS_PER_INSERT = 200
@@ -37,10 +38,12 @@ def export_dump(path: str | Path) -> dict[str, int]:
     """Write every table the console knows to ``path``; return rows written per table.
 
     A new file is created with mode 0600 (it holds password hashes); an existing file is
-    overwritten and keeps its mode.
+    overwritten and keeps its mode. Only a regular file (``store.regular_files``): a pipe or
+    device is refused, never waited on.
     """
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, EXPORT_MODE)
-    with open(descriptor, "w", encoding="utf-8", newline="\n") as out:
+    with io.TextIOWrapper(
+        open_for_writing(path, EXPORT_MODE), encoding="utf-8", newline="\n"
+    ) as out:
         return write_dump(out)
 
 

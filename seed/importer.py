@@ -52,6 +52,7 @@ from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, HISTORY_TABLES, clear_permission_tables, table_counts
 from store.faults import plain_faults
 from store.models import ALL_MODELS, Group, TimestampField, TinyIntField, User
+from store.regular_files import check_regular, open_for_reading
 
 BATCH_ROWS = 500
 PROGRESS_EVERY_ROWS = 2000
@@ -87,8 +88,12 @@ def import_dump(
     everything, reports, and rolls back; its ``conflicts`` say what a real run would refuse.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DumpImportError(f"No dump file at {path}")
+    try:
+        check_regular(path)  # a pipe or device is refused before anything is read or locked
+    except OSError as error:
+        raise DumpImportError(f"Cannot read {path}: {error.strerror or error}") from error
     report = ImportReport(source=str(path), dry_run=dry_run, replace=replace)
     try:
         with plain_faults(db), write_transaction(db):
@@ -140,7 +145,7 @@ def import_dump(
 @contextmanager
 def _open(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
     """A text stream over the (maybe gzipped) file, and how far into the file it has read."""
-    raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed below
+    raw: BinaryIO = open_for_reading(path)  # a regular file only; closed below
     try:
         total = os.fstat(raw.fileno()).st_size
         binary: BinaryIO = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw

@@ -19,6 +19,7 @@ from store.audit import write_audit
 from store.database import reset_id_sequences, write_transaction
 from store.dump import HISTORY_TABLE_NAMES, clear_permission_tables, table_counts
 from store.models import Audit
+from store.regular_files import open_for_reading
 
 from .report import (
     PREVIEW_NAMES,
@@ -39,7 +40,8 @@ SAMPLE_FILE = "sample.toml"
 def read_sample(path: Path | None = None) -> dict[str, Any]:
     """The sample configuration as data (the packaged file unless a path is given)."""
     if path is not None:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with open_for_reading(path) as handle:  # a regular file only, as every input file
+            return tomllib.loads(handle.read().decode("utf-8"))
     text = resources.files("seed").joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
     return tomllib.loads(text)
 

@@ -32,6 +32,8 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TextIO
 
+from store.regular_files import check_regular
+
 __all__ = [
     "MAX_ROW_CHARS",
     "MAX_STATEMENT_CHARS",
@@ -96,6 +98,7 @@ def open_dump(path: str | os.PathLike[str]) -> TextIO:
     UTF-8 with ``errors="strict"`` so a dump in another encoding fails loudly instead of
     importing mojibake, and ``newline=""`` so carriage returns inside string values survive.
     """
+    check_regular(path)  # a pipe or device is refused, never waited on
     if os.fspath(path).endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8", errors="strict", newline="")
     return open(path, encoding="utf-8", errors="strict", newline="")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import JOIN
 
+from . import bounded_json
 from .audit import SECRET_FIELDS
 from .capabilities import CAPABILITIES
 from .models import Audit, User
@@ -49,7 +50,7 @@ class AuditRow:
     def details(self) -> dict[str, Any] | str:
         """The message as data (or its text when it is not JSON)."""
         try:
-            return json.loads(self.message)
+            return bounded_json.loads(self.message)
         except ValueError:
             return self.message
 
@@ -116,7 +117,7 @@ def _actors_from_messages(found: list[dict[str, Any]]) -> None:
     """Fill ``user_id`` and ``username`` of rows whose actor is recorded in the message."""
     for r in found:
         try:
-            decoded = json.loads(r["message"] or "")
+            decoded = bounded_json.loads(r["message"] or "")
         except ValueError:
             decoded = None
         actor = decoded.get("actor_id") if isinstance(decoded, dict) else None
@@ -153,9 +154,10 @@ def _row(r: dict[str, Any]) -> AuditRow:
 
 
 def _message(text: str) -> tuple[str, str]:
-    """(scrubbed message text, its action): JSON is pretty-printed, anything else kept as text."""
+    """(scrubbed message text, its action): JSON is pretty-printed, anything else (text nested
+    too deep to walk included: ``bounded_json``) kept as text."""
     try:
-        value = json.loads(text)
+        value = bounded_json.loads(text)
     except ValueError:
         return _HASH.sub(HIDDEN, text), ""
     value = scrub_deep(value)

@@ -54,6 +54,7 @@ from .locations import normalise_url as _normalise
 from .locations import resolve_database_url as resolve_database_url
 from .locations import sqlite_file, sqlite_read_only_reason
 from .models import ALL_MODELS, database_proxy
+from .regular_files import open_for_reading
 from .schema import adapt_models, restore_all_models
 
 SQLITE_PRAGMAS: dict[str, object] = {
@@ -196,7 +197,7 @@ def _sqlite_database(url: str, path: Path | None, read_only: str | None) -> Data
 def _is_wal_without_shm(path: Path) -> bool:
     """An SQLite file in WAL mode (header bytes 18-19) with no ``-shm`` file beside it."""
     try:
-        with open(path, "rb") as handle:
+        with open_for_reading(path) as handle:  # a pipe is never waited on
             header = handle.read(20)
     except OSError:
         return False

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from .errors import StoreError
+from .regular_files import check_regular
 
 ENV_VAR = "LHC_CONSOLE_DB"
 APP_NAME = "lhc-console"
@@ -90,7 +91,15 @@ def sqlite_file(url: str, *, create: bool) -> tuple[Path | None, bool]:
     changed.
     """
     path = sqlite_path(url)
-    if path is None or path.exists():
+    if path is not None and path.exists():
+        try:
+            check_regular(path)  # SQLite on a pipe or device would fail late, or wait
+        except OSError as error:
+            raise StoreError(
+                f"The database {path} is {error.strerror}: give an SQLite file"
+            ) from error
+        return path, False
+    if path is None:
         return path, False
     if not create:
         raise NoDatabaseError(f"no database at {path}{_relative_hint(url)}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from peewee import OP, SQL, Expression, MySQLDatabase, NodeList, PostgresqlDatabase, Value, fn
 
-from . import validation
+from . import bounded_json, validation
 from .errors import NotFoundError, ValidationError
 from .limitations import validate_input
 from .models import (
@@ -339,7 +339,9 @@ def policy_id(
 ) -> int:
     """The id of the role's one policy row ``module/function`` (grant, or exclusion).
 
-    With ``limitation`` (JSON text, ``""`` for none) only the row with that limitation counts;
+    With ``limitation`` (JSON text, ``""`` for none; a stored one the console cannot read, as
+    ``limitations.validate_input`` would refuse it, by its exact text) only the row with that
+    limitation counts;
     without it, several rows differing only in their limitation are ambiguous, and the message
     lists their limitations so that the caller can say which.
     """
@@ -358,8 +360,14 @@ def policy_id(
         .order_by(RoleFunction.id)
     )
     if limitation is not None:
-        wanted = validate_input(limitation)
-        rows = [r for r in rows if _same_limitation(r.limitation or "", wanted)]
+        try:
+            wanted = validate_input(limitation)
+        except ValidationError:  # a stored one the console cannot read: named by its text
+            rows = [r for r in rows if (r.limitation or "") == limitation]
+            if not rows:
+                raise
+        else:
+            rows = [r for r in rows if _same_limitation(r.limitation or "", wanted)]
     if not rows:
         detail = f" with limitation {limitation}" if limitation else ""
         raise NotFoundError(f"Role {role_row.name!r} has no {kind} {module}/{function}{detail}")
@@ -377,6 +385,6 @@ def _same_limitation(stored: str, wanted: str) -> bool:
     if not stored.strip() or not wanted:
         return not stored.strip() and not wanted
     try:
-        return bool(json.loads(stored) == json.loads(wanted))
-    except ValueError:
+        return bool(bounded_json.loads(stored) == json.loads(wanted))
+    except ValueError:  # not JSON, or nested too deep to compare: compared as text
         return stored == wanted

@@ -21,11 +21,11 @@ same way), never an error that would lock everyone out.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import bounded_json
 from .errors import ValidationError
 from .models import ChatConfig
 
@@ -113,8 +113,8 @@ def decode_settings(value: str) -> dict[str, Any]:
         return {}
     if text.startswith("{"):
         try:
-            decoded = json.loads(text)
-        except ValueError:
+            decoded = bounded_json.loads(text)
+        except ValueError:  # malformed, or nested too deep to read (``bounded_json``)
             return {}
         return decoded if isinstance(decoded, dict) else {}
     try:
@@ -142,13 +142,17 @@ def _count(value: Any) -> int:
 class _PhpReader:
     """Just enough of PHP's ``unserialize`` for a settings array of scalars (and nested arrays).
 
-    String lengths are in UTF-8 bytes, as PHP writes them.
+    String lengths are in UTF-8 bytes, as PHP writes them. Arrays nest at most
+    ``bounded_json.MAX_DEPTH`` deep: deeper is malformed (a ``ValueError``), never a
+    ``RecursionError``.
     """
 
     def __init__(self, text: str) -> None:
         self.data = text.encode("utf-8")
 
-    def value(self, at: int) -> tuple[Any, int]:
+    def value(self, at: int, depth: int = 0) -> tuple[Any, int]:
+        if depth > bounded_json.MAX_DEPTH:
+            raise ValueError("arrays nested too deep")
         kind = self.data[at : at + 2]
         if kind == b"N;":
             return None, at + 2
@@ -178,10 +182,10 @@ class _PhpReader:
             position = colon + 2
             out: dict[Any, Any] = {}
             for _ in range(count):
-                key, position = self.value(position)
+                key, position = self.value(position, depth + 1)
                 if not isinstance(key, (int, str)):
                     raise ValueError("array key is not a string or integer")
-                out[str(key)], position = self.value(position)
+                out[str(key)], position = self.value(position, depth + 1)
             if self.data[position : position + 1] != b"}":
                 raise ValueError("array without closing brace")
             return out, position + 1

@@ -24,7 +24,7 @@ from peewee import SQL, Expression, Select, fn
 
 from . import lookup, validation
 from .capabilities import CAPABILITIES
-from .limitations import merge, parse_stored
+from .limitations import UNPARSED_KEY, merge, parse_stored, unreadable_reason
 from .models import (
     Department,
     DepartmentGroup,
@@ -59,6 +59,7 @@ RULES: dict[str, str] = {
     "role-without-group": "Role attached to no group",
     "disabled-group-members": "Disabled group has members",
     "limitation-row-order": "Limitation depends on order",
+    "unreadable-limitation": "Limitation cannot be read",
     "wildcard-exclusion": "Exclusion with * is literal",
     "see-all-not-chat-separation": "see_all limits no chats",
     "orphan-group-work": "Work-with row points nowhere",
@@ -176,6 +177,7 @@ def risk_report() -> RiskReport:
         _role_without_group,
         _disabled_group_members,
         _limitation_row_order,
+        _unreadable_limitation,
         _wildcard_exclusion,
         _see_all_not_chat_separation,
         _orphan_group_work,
@@ -870,6 +872,38 @@ def _limitation_row_order(config: _Config) -> list[Finding]:
                 "(the console merges them).",
                 f"Give every row granting {module}/{function} to the same people the same "
                 "limitation, or keep a single row with the limitation you mean.",
+            )
+        )
+    return findings
+
+
+def _unreadable_limitation(config: _Config) -> list[Finding]:
+    """A policy row whose limitation is not a JSON object the console reads: not JSON, not an
+    object, longer than LHC's column or nested deeper than ``bounded_json.MAX_DEPTH``. The
+    console keeps it as text (``limitations.UNPARSED_KEY``), so nobody can tell from either
+    program what it limits. The message names why, never the text itself (it may be huge)."""
+    findings = []
+    for row in config.rows:
+        reason = unreadable_reason(row.limitation)
+        if reason is None:
+            continue
+        kind = "exclusion" if row.type == EXCLUDE else "grant"
+        objects = (
+            config.role(row.role_id),
+            ObjectRef("policy", row.id, f"{row.module}/{row.function} ({kind})"),
+            *[config.group(g) for g in config.role_groups.get(row.role_id, [])],
+        )
+        findings.append(
+            Finding(
+                "unreadable-limitation",
+                MEDIUM,
+                objects,
+                f"Role '{config.roles.get(row.role_id, row.role_id)}' has the {kind} "
+                f"{row.module}/{row.function} with a limitation that {reason}. The console "
+                f'keeps it as text (the key "{UNPARSED_KEY}") and LHC reads limitations as JSON, '
+                "so neither shows what it was meant to limit.",
+                'Replace it with a JSON object such as {"group":[2]} (remove the policy and add '
+                "it again with the limitation), or remove the limitation.",
             )
         )
     return findings

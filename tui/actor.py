@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import io
 import os
 import secrets
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from store.errors import StoreError
+from store.regular_files import open_for_reading
 
 if TYPE_CHECKING:
     from store import Session
@@ -142,11 +144,12 @@ def check_new_password_source(args: argparse.Namespace, username: str | None = N
 
 
 def read_password_file(path: str | Path) -> str:
-    """The first line of a password file (``-``: stdin), without its line ending."""
+    """The first line of a password file (``-``: stdin), without its line ending; a path must
+    name a regular file (``store.regular_files``: a pipe or device is refused, never waited on)."""
     if str(path) == "-":
         return _first_line(sys.stdin.readline(MAX_PASSWORD_LINE + 1), "stdin")
     try:
-        with open(path, encoding="utf-8") as handle:
+        with io.TextIOWrapper(open_for_reading(path), encoding="utf-8") as handle:
             return _first_line(handle.readline(MAX_PASSWORD_LINE + 1), str(path))
     except OSError as error:
         raise CommandError(

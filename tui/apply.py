@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -23,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from store import NotFoundError, Session, StoreError, ValidationError, lookup, validation
+from store.regular_files import open_for_reading
 from store.user_save import WantedUser
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
+from .output import say_json, say_lines
 from .script_output import user_json
 
 TEXT_KEYS = ("email", "name", "surname", "job_title")
@@ -88,9 +89,10 @@ larger file is not a plan (``/dev/zero``, a dump named by mistake) and is refuse
 
 def read_bounded(path: str) -> str:
     """The file's text, read with a bound: more than ``MAX_FILE_BYTES`` is refused before any
-    parsing, after reading one byte past the bound (never the whole file)."""
+    parsing, after reading one byte past the bound (never the whole file). Only a regular file
+    is read (``store.regular_files``): a pipe or device is refused at once, never waited on."""
     try:
-        with open(path, "rb") as handle:
+        with open_for_reading(path) as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise CommandError(f"Cannot read {path!r}: {error.strerror or error}") from error
@@ -113,6 +115,11 @@ def load(path: str) -> Plan:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path}: not valid TOML: {error}") from error
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ValidationError(
+            f"{path}: arrays or inline tables nested too deep to read (a plan of users nests "
+            "one list at most): refused, nothing was changed"
+        ) from None
     errors: list[str] = []
     for key in data:
         if key != "users":
@@ -395,32 +402,36 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
         }
         if all(o.action == "unchanged" for o in outcomes):
             report["unchanged"] = True  # as every change command says it
-        print(json.dumps(report, ensure_ascii=False))
+        say_json(report)
         return 0
     verbs = {
         "create": ("would create", "created"),
         "update": ("would update", "updated"),
         "unchanged": ("unchanged", "unchanged"),
     }
+    lines = []
     for o in outcomes:
         verb = verbs[o.action][0 if args.dry_run else 1]
         detail = "; ".join(o.changes)
-        print(f"{verb} {o.user.username!r}" + (f": {detail}" if detail else ""))
+        lines.append(f"{verb} {o.user.username!r}" + (f": {detail}" if detail else ""))
         if o.generated_password and not args.dry_run:
-            print(f"  generated password (shown once): {o.generated_password}")
+            lines.append(f"  generated password (shown once): {o.generated_password}")
     created = sum(o.action == "create" for o in outcomes)
     updated = sum(o.action == "update" for o in outcomes)
     unchanged = len(outcomes) - created - updated
     if args.dry_run:
-        print(
+        lines.append(
             f"Dry run: {created} to create, {updated} to update, {unchanged} unchanged; "
             "nothing was changed."
         )
     elif not created and not updated:
-        print(f"Unchanged: all {unchanged} users already are as the file says; nothing written.")
+        lines.append(
+            f"Unchanged: all {unchanged} users already are as the file says; nothing written."
+        )
     else:
-        print(
+        lines.append(
             f"Applied: {created} created, {updated} updated, {unchanged} unchanged, "
             "in one transaction."
         )
+    say_lines(lines)
     return 0

@@ -10,7 +10,8 @@ the forty-odd commands at all.
 
 Exit codes: 0 done (or "yes" for ``can``), 1 "no" for ``can`` and unexpected failures,
 2 refused or invalid input, with the store's message on stderr. ``--json`` prints one JSON
-object to stdout.
+object to stdout. Everything a command prints goes through ``tui.output``: stored names'
+control, bidi and zero-width characters reach the terminal as escapes (``\x1b``), never raw.
 
 A SQLite file that does not exist is created only by the console itself, ``sample`` and
 ``import`` (not ``--dry-run``), in an existing folder, and they say so on stderr with its
@@ -128,6 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     console, db_option = console_database(arguments)
     if console:
         return _start_console(db_option)
+    from .output import printable_streams
+
+    # Every line a command prints, stdout and stderr, argparse's errors and the servers' logs
+    # included, shows stored text's controls as escapes (``tui.output``).
+    with printable_streams():
+        return _command(arguments)
+
+
+def _command(arguments: list[str]) -> int:
+    """Parse and run a command; its refusals and failures become one line on stderr."""
     args = _parser().parse_args(arguments)
     if args.command is None:
         return _start_console(getattr(args, "db", None))
@@ -170,7 +181,9 @@ def _start_console(db_option: str | None) -> int:
     new = path is not None and not path.exists()
     code = run_console(url)
     if new and path is not None and path.exists():  # the console created it (in a worker)
-        print(f"lhc-console: created a new database at {path}", file=sys.stderr)
+        from .output import say
+
+        say(f"lhc-console: created a new database at {path}", err=True)
     return code
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,17 +20,20 @@ from store.lookup import UserRef, names_of, user_named
 
 from . import reports
 from .cli import EXIT_NO, EXIT_OK, EXIT_REFUSED
+from .output import say_json, say_lines
 
 
 def _user(username: str) -> UserRef:
     return user_named(username)
 
 
-def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], str]) -> int:
+def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], list[str]]) -> int:
+    """``--json``: the report; otherwise the lines ``text`` makes (only then: names are looked
+    up for them). Both through ``tui.output``: names never reach the terminal raw."""
     if args.json:
-        print(json.dumps(report, ensure_ascii=False, sort_keys=False))
+        say_json(report)
     else:
-        print(text())
+        say_lines(text())
     return EXIT_OK
 
 
@@ -52,7 +54,7 @@ def perms_command(args: argparse.Namespace, db: Database) -> int:
         for r in permissions.rows
     }
 
-    def text() -> str:
+    def text() -> list[str]:
         lines = [
             f"{p['module']}/{p['function']}"
             + (f"  {json.dumps(p['limitation'])}" if p["limitation"] else "")
@@ -66,7 +68,7 @@ def perms_command(args: argparse.Namespace, db: Database) -> int:
             for p in report["permissions"]
         ]
         lines += [f"excluded: {e['module']}/{e['function']}" for e in report["excluded"]]
-        return "\n".join(lines) or "(no permissions)"
+        return lines or ["(no permissions)"]
 
     return _emit(args, report, text)
 
@@ -75,14 +77,14 @@ def who_grants_command(args: argparse.Namespace, db: Database) -> int:
     user = _user(args.username)
     report = reports.who_grants_report(user, who_grants(user.id, args.module, args.function))
 
-    def text() -> str:
+    def text() -> list[str]:
         head = f"{args.module}/{args.function}: {'granted' if report['granted'] else 'not granted'}"
         rows = [
             f"  {r['type']:7} {r['module']}/{r['function']} via group '{r['group_name']}' "
             f"role '{r['role_name']}'" + (" — " + r["note"])
             for r in report["rows"]
         ]
-        return "\n".join([head, *rows])
+        return [head, *rows]
 
     return _emit(args, report, text)
 
@@ -90,7 +92,7 @@ def who_grants_command(args: argparse.Namespace, db: Database) -> int:
 def can_command(args: argparse.Namespace, db: Database) -> int:
     user = _user(args.username)
     allowed = PermissionSet.for_user(user.id).has(args.module, args.function)
-    print("yes" if allowed else "no")
+    say_lines(["yes" if allowed else "no"])
     return EXIT_OK if allowed else EXIT_NO
 
 
@@ -99,14 +101,14 @@ def access_command(args: argparse.Namespace, db: Database) -> int:
     access = chat_access(user.id)
     report = reports.access_report(user, access)
 
-    def text() -> str:
+    def text() -> list[str]:
         if not access.departments:
-            return "reads no department" + (" (account disabled)" if access.disabled else "")
-        return "\n".join(
+            return ["reads no department" + (" (account disabled)" if access.disabled else "")]
+        return [
             f"{d.name} (#{d.department_id}): {'read/write' if d.write else 'read only'}"
             f" — {'; '.join(d.sources)}"
             for d in access.departments
-        )
+        ]
 
     return _emit(args, report, text)
 
@@ -118,12 +120,15 @@ def sample_command(args: argparse.Namespace, db: Database) -> int:
     # Whoever holds the database (its file or its URL's password) may replace it.
     report = load_sample(db, replace=args.replace, by=Authority.LOCAL)
     if args.json:
-        print(json.dumps(report.as_json()))
+        say_json(report.as_json())
     else:
-        print("Loaded the sample configuration:")
-        for table, count in report.counts.items():
-            print(f"  {table:36} {count:>6}")
-        print("Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).")
+        say_lines(
+            [
+                "Loaded the sample configuration:",
+                *(f"  {table:36} {count:>6}" for table, count in report.counts.items()),
+                "Log in as admin/admin, or 'Teamleader US'/demo (sample passwords only).",
+            ]
+        )
     return EXIT_OK
 
 
@@ -135,22 +140,23 @@ def import_command(args: argparse.Namespace, db: Database) -> int:
         db, args.file, replace=args.replace, dry_run=args.dry_run, by=Authority.LOCAL
     )
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False))
+        say_json(report.as_json())
         return EXIT_REFUSED if report.conflicts else EXIT_OK
     verb = "Would import" if args.dry_run else "Imported"
-    print(f"{verb} {report.total_rows} rows from {args.file}:")
-    for table, count in report.counts.items():
-        print(f"  {table:36} {count:>8}")
-    for table, columns in report.ignored_columns.items():
-        print(f"  (ignored columns of {table} the console does not know: {', '.join(columns)})")
+    lines = [f"{verb} {report.total_rows} rows from {args.file}:"]
+    lines += [f"  {table:36} {count:>8}" for table, count in report.counts.items()]
+    lines += [
+        f"  (ignored columns of {table} the console does not know: {', '.join(columns)})"
+        for table, columns in report.ignored_columns.items()
+    ]
     if report.usernames:
-        print("Users: " + ", ".join(report.usernames))
+        lines.append("Users: " + ", ".join(report.usernames))
     if report.group_names:
-        print("Groups: " + ", ".join(report.group_names))
-    for conflict in report.conflicts:
-        print(f"Conflict: {conflict}", file=sys.stderr)
+        lines.append("Groups: " + ", ".join(report.group_names))
+    say_lines(lines)
+    say_lines((f"Conflict: {conflict}" for conflict in report.conflicts), err=True)
     if args.dry_run:
-        print("Dry run: nothing was changed.")
+        say_lines(["Dry run: nothing was changed."])
     return EXIT_REFUSED if report.conflicts else EXIT_OK
 
 
@@ -162,9 +168,9 @@ def export_command(args: argparse.Namespace, db: Database) -> int:
     except OSError as error:
         raise StoreError(f"Cannot write {args.file}: {error.strerror or error}") from error
     if args.json:
-        print(json.dumps({"file": args.file, "counts": counts}))
+        say_json({"file": args.file, "counts": counts})
     else:
-        print(f"Exported {sum(counts.values())} rows of {len(counts)} tables to {args.file}")
+        say_lines([f"Exported {sum(counts.values())} rows of {len(counts)} tables to {args.file}"])
     return EXIT_OK
 
 
@@ -177,7 +183,7 @@ def lint_command(args: argparse.Namespace, db: Database) -> int:
     return _emit(args, report.as_json(), lambda: reports.risk_text(report))
 
 
-def _lines(report: dict[str, Any]) -> str:
+def _lines(report: dict[str, Any]) -> list[str]:
     """The scope as text: each object by name with its id, as ``who-grants`` names its rows."""
     named = _scope_names(report)
     lines = []
@@ -188,7 +194,7 @@ def _lines(report: dict[str, Any]) -> str:
             names = named[key]
             value = ", ".join(f"{names.get(i, '?')} (#{i})" for i in value) or "none"
         lines.append(f"{key}: {value}")
-    return "\n".join(lines)
+    return lines
 
 
 SCOPE_KINDS = {
@@ -220,10 +226,8 @@ def unlock_command(args: argparse.Namespace, db: Database) -> int:
     from store.auth import unlock
 
     user, settled = unlock(args.username)
-    print(
-        f"Unlocked {user.username!r} (#{user.id}): enabled, "
-        f"{settled} failed login(s) no longer count"
-    )
+    done = f"Unlocked {user.username!r} (#{user.id}): enabled, "
+    say_lines([done + f"{settled} failed login(s) no longer count"])
     return EXIT_OK
 
 

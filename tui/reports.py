@@ -77,18 +77,20 @@ def access_report(user: UserRef, access: ChatAccess) -> dict[str, Any]:
     return report
 
 
-def risk_text(report: RiskReport) -> str:
-    """The risk report for a terminal: one block per finding, most urgent first."""
+def risk_text(report: RiskReport) -> list[str]:
+    """The risk report's lines for a terminal: one block per finding, most urgent first, a
+    blank line between blocks (each line one line, whatever the names in it hold)."""
     if not report.findings:
-        return "No risks found."
+        return ["No risks found."]
     counts = ", ".join(f"{n} {severity}" for severity, n in report.counts().items() if n)
-    blocks = [f"{len(report.findings)} findings ({counts})"]
+    lines = [f"{len(report.findings)} findings ({counts})"]
     for finding in report.findings:
         objects = ", ".join(f"{o.type} {o.name} (#{o.id})" for o in finding.objects)
-        blocks.append(
-            f"[{finding.severity}] {finding.rule}: {finding.title}\n"
-            f"  objects: {objects}\n"
-            f"  why: {finding.message}\n"
-            f"  fix: {finding.fix}"
-        )
-    return "\n\n".join(blocks)
+        lines += [
+            "",
+            f"[{finding.severity}] {finding.rule}: {finding.title}",
+            f"  objects: {objects}",
+            f"  why: {finding.message}",
+            f"  fix: {finding.fix}",
+        ]
+    return lines

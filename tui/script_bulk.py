@@ -10,14 +10,13 @@ exits 2 naming every refused user with the reason.
 from __future__ import annotations
 
 import argparse
-import os
-import stat
 import sys
 from typing import Any
 
 from store import Session
 from store.bulk import BULK_LIMIT, BulkEdit, BulkOutcome, BulkReport
 from store.errors import NotFoundError, StoreError
+from store.regular_files import open_for_reading
 
 from .actor import CommandError
 from .script_output import emit
@@ -53,15 +52,12 @@ def _read_names(path: str) -> list[str]:
     else:
         where = repr(path)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with open_for_reading(path) as handle:  # a pipe or a device: refused, not waited on
+                data = handle.read(MAX_USERS_FILE + 1)
         except OSError as error:
             raise CommandError(
                 f"Cannot read the users file {where}: {error.strerror or error}"
             ) from error
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise CommandError(f"The users file {where} is not a regular file")
-            data = handle.read(MAX_USERS_FILE + 1)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:

@@ -7,7 +7,6 @@ command; the text names everything, so a person reading the output does not look
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,14 +22,16 @@ from store.views import (
     UserRow,
 )
 
+from .output import say_json, say_lines
+
 
 def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) -> int:
-    """``--json``: one JSON object on stdout; otherwise the lines a person reads. Exit 0."""
+    """``--json``: one JSON object on stdout; otherwise the lines a person reads, each one
+    line whatever the names in it hold (``tui.output``). Exit 0."""
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        say_json(report)
     else:
-        for line in text:
-            print(line)
+        say_lines(text)
     return 0
 
 

@@ -36,6 +36,7 @@ from store import AuthenticationError, StoreError
 from store.auth import authenticate
 from store.errors import UnrecordedLoginError
 from store.lookup import UserRef
+from store.regular_files import open_for_reading
 from store.remote_login import enabled_account, record_key_login
 from store.source_throttle import SOURCE_REFUSED, SourceThrottle, ThrottleSettings
 
@@ -120,7 +121,8 @@ def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:
                 f"run: chmod 600 '{path}'"
             )
         try:
-            return asyncssh.read_private_key(str(path)), False
+            with open_for_reading(path) as handle:  # a pipe is refused, never waited on
+                return asyncssh.import_private_key(handle.read()), False
         except (OSError, asyncssh.KeyImportError) as error:
             raise ServeError(f"cannot read the host key {path}: {error}") from error
     key = asyncssh.generate_private_key("ssh-ed25519")
@@ -162,7 +164,8 @@ def read_user_keys(keys_dir: Path, username: str) -> asyncssh.SSHAuthorizedKeys 
         _warn(f"ignoring {path}: writable by others (mode {mode & 0o777:o}); chmod 600 it")
         return None
     try:
-        return asyncssh.read_authorized_keys(str(path))
+        with open_for_reading(path) as handle:  # a pipe would stop the server, not only one login
+            return asyncssh.import_authorized_keys(handle.read().decode("utf-8"))
     except (OSError, ValueError) as error:
         _warn(f"ignoring {path}: {error}")
         return None

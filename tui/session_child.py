@@ -107,6 +107,7 @@ def main() -> int:
     from store.remote_login import account_for_session
 
     from .app import NO_USERS_MESSAGE, run_console
+    from .output import say
 
     try:
         db = open_database(handoff.database_url)
@@ -114,13 +115,13 @@ def main() -> int:
             with database_errors():
                 empty = is_empty()
             if empty:  # emptied since the server started: no first run from afar
-                print(f"lhc-console: {NO_USERS_MESSAGE}", file=sys.stderr)
+                say(f"lhc-console: {NO_USERS_MESSAGE}", err=True)
                 return EXIT_REFUSED
             account_for_session(handoff.actor_id)
         finally:
             db.close()
     except StoreError as error:
-        print(f"lhc-console: {error}", file=sys.stderr)
+        say(f"lhc-console: {error}", err=True)  # it may quote a name: its controls escaped
         return EXIT_REFUSED
     # Never local: a visitor over SSH is not offered the first-run screen, whatever happens.
     return run_console(handoff.database_url, actor_id=handoff.actor_id, local=False)

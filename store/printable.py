@@ -1,0 +1,36 @@
+"""Stored text made safe to show on a terminal: every character that would act is written out.
+
+Names are typed by people with less privilege than the people who read them, and a terminal
+obeys what it receives: ESC starts a sequence (colours, cursor moves, an OSC that retitles the
+window or plants a link), BEL rings, C1 controls such as ``\\x9b`` (CSI) act on many terminals,
+bidi overrides reorder the line, zero-width characters hide text. So every character Python does
+not call printable (C0/C1 controls, ESC, DEL, bidi overrides and isolates, zero-width and other
+format characters, line and paragraph separators, surrogates, unassigned code points, spaces
+other than the plain space) becomes its visible escape, ``\\x1b``, ``\\u202e``, as ``repr``
+writes it.
+
+Pure and dependency-free, so the console's screens (``screens.text``, which adds markup-safe
+Rich/Textual wrappers) and the command line (``tui.output``, which loads no Textual) share it.
+"""
+
+from __future__ import annotations
+
+
+def escape_char(char: str) -> str:
+    """One character as its Python escape (``\\x1b``, ``\\u202e``, ``\\U000e0001``)."""
+    return char.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    """``text`` with every non-printable character written as its escape (``\\x1b``).
+
+    ``lines``: keep line feeds (for messages of several lines); otherwise they show as ``\\n``,
+    so a name cannot start a line of its own.
+    """
+    text = text if isinstance(text, str) else str(text)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or (lines and char == "\n") else escape_char(char)
+        for char in text
+    )
