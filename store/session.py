@@ -107,6 +107,7 @@ class Session:
         from .audit_log import AuditService
         from .departments import DepartmentService
         from .groups import GroupService
+        from .impact import ImpactService
         from .insight import PermissionService
         from .risk import RiskService
         from .roles import RoleService
@@ -124,6 +125,7 @@ class Session:
         self.permissions = PermissionService(self)
         self.audit = AuditService(self)
         self.risk = RiskService(self)
+        self.impact = ImpactService(self)  # who gains and loses what: dry runs, previews
 
     @classmethod
     def login(cls, db: Database, identifier: str, password: str, *, ip: str = "console") -> Session:
