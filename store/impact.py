@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from peewee import fn
@@ -163,6 +163,7 @@ class Impact:
 
     entries: tuple[ImpactEntry, ...] = ()
     hidden: int = 0
+    department_names: dict[int, str] = field(default_factory=dict)  # those entries mention
 
     @property
     def affects_nobody(self) -> bool:
@@ -525,7 +526,7 @@ class _Measure:
                     writes_lost,
                 )
             )
-        return Impact(tuple(entries), len(affected) - len(shown))
+        return Impact(tuple(entries), len(affected) - len(shown), _department_names(entries))
 
     def _names(self, user_ids: IdSet) -> dict[int, str]:
         """Usernames now (a user the change deleted: as it was named before)."""
@@ -657,6 +658,20 @@ def _dep_rows_where(condition: Any) -> dict[int, list[tuple[int, int, int]]]:
     for user_id, dep_id, ro, dep_group_id in _rows(query.where(condition)):
         rows[user_id].append((int(dep_id), int(ro or 0), int(dep_group_id or 0)))
     return dict(rows)
+
+
+def _department_names(entries: list[ImpactEntry]) -> dict[int, str]:
+    mentioned = {
+        d
+        for e in entries
+        for ids in (e.reads_gained, e.reads_lost, e.writes_gained, e.writes_lost)
+        for d in ids
+    }
+    names: dict[int, str] = {}
+    for chunk in _chunks(mentioned):
+        query = Department.select(Department.id, Department.name).where(Department.id.in_(chunk))
+        names.update(_rows(query))
+    return names
 
 
 def _departments() -> IdSet:
