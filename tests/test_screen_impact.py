@@ -1,0 +1,120 @@
+"""The impact of a save in the console's confirmations (issue 19, point 2), driven with Pilot.
+
+The count comes from the store's preview (``session.impact.preview``), worked out in a worker
+while the question is on screen; the list (``i``, or Enter on the impact line) names the users
+and what each gains and loses; nothing is written until the person confirms.
+"""
+
+from __future__ import annotations
+
+from pilot import SIZE, log_in, settle
+from test_screen_users import highlight, open_users
+from textual.pilot import Pilot
+from textual.widgets import Button, Static
+
+from screens.impact import ImpactConfirmScreen
+from screens.insight_detail import InsightDetailScreen
+from screens.role_editor import RoleEditorScreen
+from store.dump import all_rows
+from store.models import RoleFunction, User
+from tui.app import LhcConsole
+
+OPERATOR_US = 2
+REST_API_ROLE, OPERATORS_US_ROLE = 4, 6
+
+
+def impact_line(app: LhcConsole) -> str:
+    return str(app.screen.query_one("#confirm-impact", Button).label)
+
+
+def detail_body(app: LhcConsole) -> str:
+    return str(app.screen.query_one("#detail-body", Static).render())
+
+
+async def test_disabling_a_user_says_who_loses_which_chats_and_lists_them(
+    sample_url: str,
+) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        users = await open_users(pilot, "admin", "admin")
+        await highlight(pilot, users, OPERATOR_US)
+        rows = all_rows()
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        assert impact_line(app) == "Impact: 0 users gain, 1 loses · i lists them"
+        assert all_rows() == rows  # the preview was rolled back
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, InsightDetailScreen)
+        body = detail_body(app)
+        assert "Operator US (#2)" in body
+        assert "reads -Departments US (#2)" in body
+        assert "writes -Departments US (#2)" in body
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        await pilot.press("enter")  # Cancel is focused
+        await settle(pilot)
+        assert app.screen is users
+        assert User.get_by_id(OPERATOR_US).disabled == 0
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Disable
+        await settle(pilot)
+        assert User.get_by_id(OPERATOR_US).disabled == 1
+
+
+async def open_role(pilot: Pilot, role_id: int, module: str, function: str) -> None:
+    await settle(pilot)
+    await log_in(pilot, "admin", "admin")
+    await pilot.app.push_screen(RoleEditorScreen(pilot.app.session, role_id))
+    await settle(pilot)
+    editor = pilot.app.screen
+    table = editor.query_one("#policies")
+    wanted = RoleFunction.get(
+        (RoleFunction.role_id == role_id)
+        & (RoleFunction.module == module)
+        & (RoleFunction.function == function)
+    )
+    table.move_cursor(row=table.get_row_index(str(wanted.id)))
+    table.focus()
+    await settle(pilot)
+
+
+async def test_removing_a_policy_of_a_role_no_group_carries_affects_nobody(
+    sample_url: str,
+) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_role(pilot, REST_API_ROLE, "lhdepartment", "list")
+        await pilot.press("x")
+        await settle(pilot)
+        assert impact_line(app) == "Impact: affects nobody"
+        assert app.screen.query_one("#confirm-impact", Button).disabled
+        await pilot.press("i")  # nothing to list: the dialog stays
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+
+
+async def test_removing_a_policy_lists_who_loses_it_on_enter(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_role(pilot, OPERATORS_US_ROLE, "lhdepartment", "see_all")
+        await pilot.press("x")
+        await settle(pilot)
+        assert impact_line(app) == "Impact: 0 users gain, 1 loses · i lists them"
+        await pilot.press("shift+tab", "enter")  # onto the impact line, Enter
+        await settle(pilot)
+        assert isinstance(app.screen, InsightDetailScreen)
+        assert "Operator US (#2)\n  loses lhdepartment/see_all" in detail_body(app)
+
+
+def test_impact_confirmation_snapshot(snap_compare, sample_url: str) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        users = await open_users(pilot, "admin", "admin")
+        await highlight(pilot, users, OPERATOR_US)
+        await pilot.press("d")
+        await settle(pilot)
+
+    assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=run_before)
