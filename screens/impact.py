@@ -36,7 +36,11 @@ class ImpactConfirmScreen(ConfirmScreen):
     CSS_PATH = ["confirm.tcss", "impact.tcss"]
     BINDINGS = [Binding("i", "show_impact", "Who is affected")]
 
-    def __init__(self, question: str, action_label: str, preview: Callable[[], Impact]) -> None:
+    def __init__(
+        self, question: str, action_label: str, preview: Callable[[], Impact] | Impact
+    ) -> None:
+        """``preview`` is worked out in a worker; an ``Impact`` (a form that previewed its
+        save to show a refusal in place) is shown as it is."""
         super().__init__(question, action_label)
         self.preview = preview
         self.impact: Impact | None = None
@@ -51,9 +55,13 @@ class ImpactConfirmScreen(ConfirmScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.run_worker(self._work_out, thread=True, group="impact", exclusive=True)
+        if isinstance(self.preview, Impact):
+            self._known(self.preview)
+        else:
+            self.run_worker(self._work_out, thread=True, group="impact", exclusive=True)
 
     def _work_out(self) -> None:
+        assert not isinstance(self.preview, Impact)
         try:
             impact = self.preview()
         except StoreError as error:

@@ -305,6 +305,9 @@ async def test_admin_adds_a_limited_grant_and_an_exclusion(sample_url: str) -> N
         assert app.screen.query_one("#limitation", Input).has_focus
         await pilot.press(*'{"group":[2]}', "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # with the impact (test_screen_impact)
+        await pilot.press("tab", "enter")  # Add
+        await settle(pilot)
         assert app.screen is editor
 
         await pilot.press("a")
@@ -312,6 +315,8 @@ async def test_admin_adds_a_limited_grant_and_an_exclusion(sample_url: str) -> N
         await pilot.press(*"lhuser", "enter", *"deleteuser", "enter")
         app.screen.query_one("#exclude", Checkbox).focus()
         await pilot.press("space", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Add
         await settle(pilot)
         assert app.screen is editor
 

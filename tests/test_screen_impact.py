@@ -20,7 +20,7 @@ from store.models import RoleFunction, User
 from tui.app import LhcConsole
 
 OPERATOR_US = 2
-REST_API_ROLE, OPERATORS_US_ROLE = 4, 6
+REST_API_ROLE, OPERATORS_US_ROLE, MANAGERS_ROLE = 4, 6, 7
 
 
 def impact_line(app: LhcConsole) -> str:
@@ -118,3 +118,36 @@ def test_impact_confirmation_snapshot(snap_compare, sample_url: str) -> None:
         await settle(pilot)
 
     assert snap_compare(LhcConsole(sample_url), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_adding_a_policy_asks_with_who_gains_it_and_cancel_adds_nothing(
+    sample_url: str,
+) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await app.push_screen(RoleEditorScreen(app.session, MANAGERS_ROLE))
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        rows = all_rows()
+        await pilot.press(*"lhuser", "enter", *"assign_to_own_department_group", "enter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        question = str(app.screen.query_one("#confirm-question", Static).render())
+        assert question == "Add the grant lhuser/assign_to_own_department_group to role 'Managers'?"
+        # Only the Managers group carries the role, and it carries Teamleader's, which has it.
+        assert impact_line(app) == "Impact: affects nobody"
+        await pilot.press("enter")  # Cancel: back to the form, nothing added
+        await settle(pilot)
+        assert app.screen is form
+        assert all_rows() == rows
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"lhfaq", "enter", *"*", "enter", "enter")
+        await settle(pilot)
+        assert impact_line(app) == "Impact: 1 user gains, 0 lose · i lists them"  # lhfaq/*
