@@ -20,9 +20,11 @@ from textual.widgets import DataTable, Static
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
 from screens.department_group_form import DepartmentGroupForm, DepartmentGroupInput
+from screens.impact import ask_with_impact
 from screens.text import literal
 from screens.widgets import SafeTable
 from store import ScopeError
+from store.impact import Touches
 from store.views import DepartmentGroupInfo, Ref
 
 ACTION_CAPABILITY = {
@@ -220,7 +222,19 @@ class DepartmentsScreen(ConsoleScreen):
                     info = session.departments.set_group_departments(group.id, entered.departments)
                 return info
 
-            self.call_store(save, self._saved, failed=self._save_failed)
+            if not change:  # a new name changes no one's chats
+                self.call_store(save, self._saved, failed=self._save_failed)
+                return
+            ask_with_impact(
+                self,
+                f"Save department group '{group.name}'? Its departments change for the users "
+                "assigned to it.",
+                "Save",
+                Touches.of(department_groups=[group.id]),
+                save,
+                self._saved,
+                self._save_failed,
+            )
 
         self.app.push_screen(
             DepartmentGroupForm(

@@ -11,6 +11,7 @@ change the store would refuse says so on the line: the refusal is the preview's 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -24,7 +25,12 @@ from screens.errors import record, short_message
 from screens.insight_detail import InsightDetailScreen
 from screens.text import literal, printable
 from store import StoreError
-from store.impact import Impact
+from store.impact import Impact, Touches
+
+if TYPE_CHECKING:
+    from screens.base import ConsoleScreen
+
+T = TypeVar("T")
 
 LISTED = 300
 """Users the list shows at most; the rest are counted (``--dry-run --json`` lists them all)."""
@@ -96,6 +102,42 @@ class ImpactConfirmScreen(ConfirmScreen):
             self.app.push_screen(
                 InsightDetailScreen(f"Impact: {self.impact.summary()}", impact_text(self.impact))
             )
+
+
+def ask_with_impact(
+    screen: ConsoleScreen,
+    question: str,
+    action_label: str,
+    touches: Touches,
+    change: Callable[[], T],
+    done: Callable[[T], None],
+    failed: Callable[[str], None],
+    cancelled: Callable[[], None] | None = None,
+) -> None:
+    """Preview ``change`` in a worker; a refusal goes to ``failed`` at once (nothing asked),
+    an accepted change is asked with its impact and made (``done``) only on a yes.
+
+    The preview is the change itself, made and rolled back by the same services, so the form
+    learns of a refusal exactly as a save would tell it, before anyone is asked anything.
+    """
+    session = screen.session
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            screen.call_store(change, done, failed=failed, group="write", exclusive=False)
+        elif cancelled is not None:
+            cancelled()
+
+    def previewed(impact: Impact) -> None:
+        screen.app.push_screen(ImpactConfirmScreen(question, action_label, impact), answered)
+
+    screen.call_store(
+        lambda: session.impact.preview(touches, change),
+        previewed,
+        failed=failed,
+        group="write",
+        exclusive=False,
+    )
 
 
 def impact_text(impact: Impact, limit: int = LISTED) -> Text:

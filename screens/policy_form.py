@@ -21,12 +21,12 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
-from screens.impact import ImpactConfirmScreen
+from screens.impact import ask_with_impact
 from screens.text import clip, literal, markup
 from screens.widgets import TextInput
 from store import Session
 from store.catalogue import describe, functions_of, modules
-from store.impact import Impact, Touches
+from store.impact import Touches
 from store.views import RoleInfo
 
 WILDCARD = "*"
@@ -219,26 +219,20 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
                 role_id, module, function, limitation=limitation, exclude=exclude
             )
 
-        def answered(yes: bool | None) -> None:
-            if not yes:
-                self.busy = False
-                return
-            self.call_store(add, self._added, failed=self._refused, group="write", exclusive=False)
+        def cancelled() -> None:
+            self.busy = False
 
-        def previewed(impact: Impact) -> None:
-            kind = "exclusion" if exclude else "grant"
-            shown = f" {limitation}" if limitation else ""
-            question = f"Add the {kind} {module}/{function}{shown} to role {self.role_name!r}?"
-            self.app.push_screen(ImpactConfirmScreen(question, "Add", impact), answered)
-
-        # The preview makes the change and rolls it back: a refusal shows here, in the form,
-        # and an accepted change is confirmed with who gains and loses what.
-        self.call_store(
-            lambda: session.impact.preview(Touches.of(roles=[role_id]), add),
-            previewed,
-            failed=self._refused,
-            group="write",
-            exclusive=False,
+        kind = "exclusion" if exclude else "grant"
+        shown = f" {limitation}" if limitation else ""
+        ask_with_impact(
+            self,
+            f"Add the {kind} {module}/{function}{shown} to role {self.role_name!r}?",
+            "Add",
+            Touches.of(roles=[role_id]),
+            add,
+            self._added,
+            self._refused,
+            cancelled,
         )
 
     def _added(self, role: RoleInfo) -> None:

@@ -163,6 +163,10 @@ async def test_admin_creates_a_group_sets_work_with_and_required_and_attaches_a_
         select_option(roles, "Operators")
         await pilot.press("space")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # with the impact: nobody, no members
+        assert str(app.screen.query_one("#confirm-impact").label) == "Impact: affects nobody"
+        await pilot.press("tab", "enter")  # Attach
+        await settle(pilot)
         assert [r.name for r in app.session.groups.get(created.id).roles] == ["Operators"]
         assert roles.selected == [OPERATORS_ROLE]
 

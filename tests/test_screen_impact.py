@@ -10,16 +10,18 @@ from __future__ import annotations
 from pilot import SIZE, log_in, settle
 from test_screen_users import highlight, open_users
 from textual.pilot import Pilot
-from textual.widgets import Button, Static
+from textual.widgets import Button, Checkbox, SelectionList, Static
 
+from screens.group_form import GroupFormScreen
 from screens.impact import ImpactConfirmScreen
 from screens.insight_detail import InsightDetailScreen
 from screens.role_editor import RoleEditorScreen
 from store.dump import all_rows
-from store.models import RoleFunction, User
+from store.models import Group, GroupRole, RoleFunction, User
 from tui.app import LhcConsole
 
 OPERATOR_US = 2
+OPERATORS_GROUP, US_OPERATORS_GROUP = 2, 4
 REST_API_ROLE, OPERATORS_US_ROLE, MANAGERS_ROLE = 4, 6, 7
 
 
@@ -151,3 +153,57 @@ async def test_adding_a_policy_asks_with_who_gains_it_and_cancel_adds_nothing(
         await pilot.press(*"lhfaq", "enter", *"*", "enter", "enter")
         await settle(pilot)
         assert impact_line(app) == "Impact: 1 user gains, 0 lose · i lists them"  # lhfaq/*
+
+
+async def test_saving_a_group_as_disabled_asks_with_who_loses_and_cancel_keeps_it(
+    sample_url: str,
+) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await app.push_screen(GroupFormScreen(app.session, OPERATORS_GROUP))
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#disabled", Checkbox).value = True
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        assert impact_line(app) == "Impact: 0 users gain, 2 lose · i lists them"
+        await pilot.press("enter")  # Cancel: the form keeps the unsaved change
+        await settle(pilot)
+        assert app.screen is form
+        assert Group.get_by_id(OPERATORS_GROUP).disabled == 0
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Save
+        await settle(pilot)
+        assert app.screen is form
+        assert Group.get_by_id(OPERATORS_GROUP).disabled == 1
+
+
+async def test_detaching_a_role_cancelled_shows_the_role_still_attached(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await log_in(pilot, "admin", "admin")
+        await app.push_screen(GroupFormScreen(app.session, US_OPERATORS_GROUP))
+        await settle(pilot)
+        form = app.screen
+        roles = form.query_one("#roles-list", SelectionList)
+        roles.focus()
+        roles.highlighted = next(
+            i
+            for i in range(roles.option_count)
+            if roles.get_option_at_index(i).value == OPERATORS_US_ROLE
+        )
+        await pilot.press("space")
+        await settle(pilot)
+        question = str(app.screen.query_one("#confirm-question", Static).render())
+        assert question == "Detach role 'Operators US' from group 'US Operators'?"
+        assert impact_line(app) == "Impact: 0 users gain, 1 loses · i lists them"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form
+        assert OPERATORS_US_ROLE in roles.selected
+        assert GroupRole.get_or_none(group_id=US_OPERATORS_GROUP, role_id=OPERATORS_US_ROLE)
