@@ -113,9 +113,13 @@ def ask_with_impact(
     done: Callable[[T], None],
     failed: Callable[[str], None],
     cancelled: Callable[[], None] | None = None,
+    previewed_change: Callable[[], object] | None = None,
 ) -> None:
     """Preview ``change`` in a worker; a refusal goes to ``failed`` at once (nothing asked),
     an accepted change is asked with its impact and made (``done``) only on a yes.
+
+    ``previewed_change`` is the change for the preview when ``change`` reports a refusal in
+    its result instead of raising it (the preview needs the ``StoreError``).
 
     The preview is the change itself, made and rolled back by the same services, so the form
     learns of a refusal exactly as a save would tell it, before anyone is asked anything.
@@ -132,7 +136,7 @@ def ask_with_impact(
         screen.app.push_screen(ImpactConfirmScreen(question, action_label, impact), answered)
 
     screen.call_store(
-        lambda: session.impact.preview(touches, change),
+        lambda: session.impact.preview(touches, previewed_change or change),
         previewed,
         failed=failed,
         group="write",

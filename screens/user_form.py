@@ -23,10 +23,12 @@ from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.impact import ask_with_impact
 from screens.text import literal, markup
 from screens.widgets import TextInput
 from store import Session, StoreError, validation
 from store.errors import ValidationError
+from store.impact import Touches
 from store.users import validated_user_fields
 from store.views import Assignment, Ref, UserDetail, UserForm
 
@@ -563,7 +565,40 @@ class UserFormScreen(ConsoleScreen):
 
         self._saving = True
         self._banner("Saving…", "")
-        self.call_store(call, done, failed=self._refused, group="form-save")
+        changed = [
+            what
+            for what, on in (
+                ("groups", add or remove),
+                ("department groups", dg_now != dg_before),
+                ("departments", dep_now != dep_before),
+            )
+            if on
+        ]
+        if not changed:  # account fields alone change no permission and no chat access
+            self.call_store(call, done, failed=self._refused, group="form-save")
+            return
+
+        def previewed() -> object:
+            saved, error = call()
+            if error:
+                raise StoreError(error)
+            return saved
+
+        def cancelled() -> None:
+            self._saving = False
+            self._banner("", "")
+
+        ask_with_impact(
+            self,
+            f"Save user {user.username!r}? Their {' and '.join(changed)} change.",
+            "Save",
+            Touches.of(users=[user_id]),
+            call,
+            done,
+            self._refused,
+            cancelled,
+            previewed,
+        )
 
     def _show_problems(self, problems: dict[str, str]) -> None:
         """Each problem next to its field, all of them in the banner; the first field in error

@@ -8,7 +8,7 @@ and what each gains and loses; nothing is written until the person confirms.
 from __future__ import annotations
 
 from pilot import SIZE, log_in, settle
-from test_screen_users import highlight, open_users
+from test_screen_users import highlight, open_tab, open_users
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, SelectionList, Static
 
@@ -207,3 +207,20 @@ async def test_detaching_a_role_cancelled_shows_the_role_still_attached(sample_u
         assert app.screen is form
         assert OPERATORS_US_ROLE in roles.selected
         assert GroupRole.get_or_none(group_id=US_OPERATORS_GROUP, role_id=OPERATORS_US_ROLE)
+
+
+async def test_a_user_save_the_store_would_refuse_says_so_without_asking(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        users = await open_users(pilot, "Teamleader US")
+        await highlight(pilot, users, OPERATOR_US)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        await open_tab(pilot, "tab-groups", "#groups")
+        await pilot.press("down", "space")  # US Teamleaders
+        User.update(cache_version=User.cache_version + 1).where(User.id == OPERATOR_US).execute()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # the preview was refused: nothing to confirm
+        assert "changed by someone else" in str(form.query_one("#form-banner", Static).render())
