@@ -18,13 +18,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
 from screens.department_group_form import DepartmentGroupForm, DepartmentGroupInput
-from screens.impact import ask_with_impact
+from screens.impact import ImpactConfirmScreen, ask_with_impact
 from screens.text import literal
 from screens.widgets import SafeTable
 from store import ScopeError
-from store.impact import Touches
+from store.impact import Impact, Touches
 from store.views import DepartmentGroupInfo, Ref
 
 ACTION_CAPABILITY = {
@@ -266,17 +265,26 @@ class DepartmentsScreen(ConsoleScreen):
             else ""
         )
 
+        session = self.session
+
         def confirmed(answer: bool | None) -> None:
             if not answer:
                 return
-            session = self.session
             self.call_store(
                 lambda: session.departments.delete_group(group.id),
                 lambda _: self._deleted(group),
             )
 
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(department_groups=[group.id]),
+                lambda: session.departments.delete_group(group.id),
+            )
+
         self.app.push_screen(
-            ConfirmScreen(f"Delete department group '{group.name}'?{users}", "Delete"),
+            ImpactConfirmScreen(
+                f"Delete department group '{group.name}'?{users}", "Delete", preview
+            ),
             confirmed,
         )
 

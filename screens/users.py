@@ -22,7 +22,6 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
 from screens.impact import ImpactConfirmScreen
 from screens.password import PasswordScreen
 from screens.text import cell, markup
@@ -538,11 +537,17 @@ class UsersScreen(ConsoleScreen):
             if answer:
                 self.call_store(lambda: session.users.delete(row.id), done)
 
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(users=[row.id]), lambda: session.users.delete(row.id)
+            )
+
         self.app.push_screen(
-            ConfirmScreen(
+            ImpactConfirmScreen(
                 f"Delete user {row.username!r} (#{row.id})?\nTheir group memberships and "
                 "department assignments go with them. This cannot be undone.",
                 "Delete",
+                preview,
             ),
             confirmed,
         )
