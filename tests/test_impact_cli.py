@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from peewee import Database
 from test_impact import expected, truth
+from test_script_commands import without_logins
 
 from store.dump import all_rows
 from tui.cli import main
@@ -34,14 +35,6 @@ def run(
         return code, out, err
 
     return call
-
-
-def without_logins(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    return {
-        **rows,
-        "lh_users_login": [],
-        "lh_users": [{**r, "llogin": 0} for r in rows["lh_users"]],
-    }
 
 
 COMMANDS = {

@@ -7,7 +7,8 @@ and what each gains and loses; nothing is written until the person confirms.
 
 from __future__ import annotations
 
-from pilot import SIZE, log_in, settle
+from pilot import SIZE, settle
+from test_screen_groups_roles import open_as
 from test_screen_users import highlight, open_tab, open_users
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, SelectionList, Static
@@ -68,10 +69,7 @@ async def test_disabling_a_user_says_who_loses_which_chats_and_lists_them(
 
 
 async def open_role(pilot: Pilot, role_id: int, module: str, function: str) -> None:
-    await settle(pilot)
-    await log_in(pilot, "admin", "admin")
-    await pilot.app.push_screen(RoleEditorScreen(pilot.app.session, role_id))
-    await settle(pilot)
+    await open_as(pilot, "admin", "admin", lambda s: RoleEditorScreen(s, role_id))
     editor = pilot.app.screen
     table = editor.query_one("#policies")
     wanted = RoleFunction.get(
@@ -127,10 +125,7 @@ async def test_adding_a_policy_asks_with_who_gains_it_and_cancel_adds_nothing(
 ) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await log_in(pilot, "admin", "admin")
-        await app.push_screen(RoleEditorScreen(app.session, MANAGERS_ROLE))
-        await settle(pilot)
+        await open_as(pilot, "admin", "admin", lambda s: RoleEditorScreen(s, MANAGERS_ROLE))
         await pilot.press("a")
         await settle(pilot)
         form = app.screen
@@ -160,10 +155,7 @@ async def test_saving_a_group_as_disabled_asks_with_who_loses_and_cancel_keeps_i
 ) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await log_in(pilot, "admin", "admin")
-        await app.push_screen(GroupFormScreen(app.session, OPERATORS_GROUP))
-        await settle(pilot)
+        await open_as(pilot, "admin", "admin", lambda s: GroupFormScreen(s, OPERATORS_GROUP))
         form = app.screen
         form.query_one("#disabled", Checkbox).value = True
         await pilot.press("ctrl+s")
@@ -185,10 +177,7 @@ async def test_saving_a_group_as_disabled_asks_with_who_loses_and_cancel_keeps_i
 async def test_detaching_a_role_cancelled_shows_the_role_still_attached(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await log_in(pilot, "admin", "admin")
-        await app.push_screen(GroupFormScreen(app.session, US_OPERATORS_GROUP))
-        await settle(pilot)
+        await open_as(pilot, "admin", "admin", lambda s: GroupFormScreen(s, US_OPERATORS_GROUP))
         form = app.screen
         roles = form.query_one("#roles-list", SelectionList)
         roles.focus()
