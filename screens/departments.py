@@ -19,12 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
 from screens.department_group_form import DepartmentGroupForm, DepartmentGroupInput
+from screens.impact import ImpactConfirmScreen, ask_with_impact
 from screens.roster import RosterScreen
 from screens.text import literal
 from screens.widgets import SafeTable
 from store import ScopeError
+from store.impact import Impact, Touches
 from store.views import DepartmentGroupInfo, Ref
 
 ACTION_CAPABILITY = {
@@ -260,7 +261,19 @@ class DepartmentsScreen(ConsoleScreen):
                     info = session.departments.set_group_departments(group.id, entered.departments)
                 return info
 
-            self.call_store(save, self._saved, failed=self._save_failed)
+            if not change:  # a new name changes no one's chats
+                self.call_store(save, self._saved, failed=self._save_failed)
+                return
+            ask_with_impact(
+                self,
+                f"Save department group '{group.name}'? Its departments change for the users "
+                "assigned to it.",
+                "Save",
+                Touches.of(department_groups=[group.id]),
+                save,
+                self._saved,
+                self._save_failed,
+            )
 
         self.app.push_screen(
             DepartmentGroupForm(
@@ -292,17 +305,26 @@ class DepartmentsScreen(ConsoleScreen):
             else ""
         )
 
+        session = self.session
+
         def confirmed(answer: bool | None) -> None:
             if not answer:
                 return
-            session = self.session
             self.call_store(
                 lambda: session.departments.delete_group(group.id),
                 lambda _: self._deleted(group),
             )
 
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(department_groups=[group.id]),
+                lambda: session.departments.delete_group(group.id),
+            )
+
         self.app.push_screen(
-            ConfirmScreen(f"Delete department group '{group.name}'?{users}", "Delete"),
+            ImpactConfirmScreen(
+                f"Delete department group '{group.name}'?{users}", "Delete", preview
+            ),
             confirmed,
         )
 

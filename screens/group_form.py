@@ -6,6 +6,9 @@ change at once: type a username and Enter to add a member, ``x`` removes the hig
 (only members the actor may change), Space on a role attaches or detaches it (offered only to
 actors with ``lhuser/editgroup`` and ``lhpermission/edit``). A new group (``group_id`` None)
 gets members and roles once it is saved.
+
+Attaching or detaching a role, removing a member and saving a change of the disabled flag ask
+first, with the change's impact: who gains and who loses what (issue 19, ``screens.impact``).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.impact import ImpactConfirmScreen, ask_with_impact
 from screens.text import cell, literal, markup
 from screens.widgets import SafeTable, TextInput
 from store import Session
+from store.impact import Impact, Touches
 from store.views import GroupInfo, Ref
 
 
@@ -262,18 +267,31 @@ class GroupFormScreen(ConsoleScreen):
             }
         session, group_id = self.session, self.group_id
         self._busy(True)
-        self.call_store(
-            lambda: session.groups.save(
+
+        def save() -> GroupInfo:
+            return session.groups.save(
                 group_id,
                 **changes,
                 works_with=now.works_with if works_changed else None,
                 withhold_from_members=now.withheld if works_changed else None,
-            ),
-            self._saved,
-            failed=self._refused,
-            group="write",
-            exclusive=False,
-        )
+            )
+
+        if group_id is not None and "disabled" in changes:
+            # Of the form's settings only this one changes what members may do: ask first,
+            # with who loses (or gains) what.
+            state = "disabled: its roles give nothing" if now.disabled else "enabled again"
+            ask_with_impact(
+                self,
+                f"Save group {now.name!r}? It will be {state}.",
+                "Save",
+                Touches.of(groups=[group_id]),
+                save,
+                self._saved,
+                self._refused,
+                lambda: self._busy(False),
+            )
+            return
+        self.call_store(save, self._saved, failed=self._refused, group="write", exclusive=False)
 
     def _saved(self, info: GroupInfo) -> None:
         self._busy(False)
@@ -359,20 +377,28 @@ class GroupFormScreen(ConsoleScreen):
         data = self.data
         if member is None or data is None or data.info is None:
             return
-        group_id, group_name = data.info.id, data.info.name
+        group_id, group_name, session = data.info.id, data.info.name, self.session
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.call_store(
-                    lambda: self.session.groups.remove_member(group_id, member.id),
+                    lambda: session.groups.remove_member(group_id, member.id),
                     lambda _: self._member_removed(member),
                     failed=self._refused,
                     group="write",
                     exclusive=False,
                 )
 
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(groups=[group_id], users=[member.id]),
+                lambda: session.groups.remove_member(group_id, member.id),
+            )
+
         self.app.push_screen(
-            ConfirmScreen(f"Remove {member.name} from group {group_name!r}?", "Remove"),
+            ImpactConfirmScreen(
+                f"Remove {member.name} from group {group_name!r}?", "Remove", preview
+            ),
             answered,
         )
 
@@ -429,7 +455,19 @@ class GroupFormScreen(ConsoleScreen):
             self._refused(message)
             self._fill_roles()  # show what the group really carries
 
-        self.call_store(call, done, failed=failed, group="write", exclusive=False)
+        name = next((r.name for r in data.role_choices if r.id == role_id), f"#{role_id}")
+        verb = "Attach" if attach else "Detach"
+        where = "to" if attach else "from"
+        ask_with_impact(
+            self,
+            f"{verb} role {name!r} {where} group {data.info.name!r}?",
+            verb,
+            Touches.of(groups=[group_id]),
+            call,
+            done,
+            failed,
+            self._fill_roles,  # not done: show what the group really carries
+        )
 
     # -- leaving -------------------------------------------------------------------------
 

@@ -5,7 +5,9 @@ Both lists come from the catalogue (plus ``*``) and filter as you type; Up/Down 
 moves through its list, Enter in a filter takes the highlighted entry and moves on. The
 limitation is JSON such as ``{"group":[2]}``; the store validates it, and when it refuses (bad
 JSON, a duplicate, ``*/*`` by a non-administrator) the form stays open with its message and
-nothing is added. On success the form closes with the updated role.
+nothing is added. The store is asked first with a preview (the policy added, measured, rolled
+back): a refusal shows in the form, an accepted policy is confirmed with its impact, who gains
+and loses what (issue 19). Once confirmed the form closes with the updated role.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
+from screens.impact import ask_with_impact
 from screens.text import clip, literal, markup
 from screens.widgets import TextInput
 from store import Session
 from store.catalogue import describe, functions_of, modules
+from store.impact import Touches
 from store.views import RoleInfo
 
 WILDCARD = "*"
@@ -209,14 +213,26 @@ class PolicyFormScreen(ConsoleScreen, ModalScreen[RoleInfo | None]):
         session, role_id = self.session, self.role_id
         self.busy = True
         self._error("")
-        self.call_store(
-            lambda: session.roles.add_policy(
+
+        def add() -> RoleInfo:
+            return session.roles.add_policy(
                 role_id, module, function, limitation=limitation, exclude=exclude
-            ),
+            )
+
+        def cancelled() -> None:
+            self.busy = False
+
+        kind = "exclusion" if exclude else "grant"
+        shown = f" {limitation}" if limitation else ""
+        ask_with_impact(
+            self,
+            f"Add the {kind} {module}/{function}{shown} to role {self.role_name!r}?",
+            "Add",
+            Touches.of(roles=[role_id]),
+            add,
             self._added,
-            failed=self._refused,
-            group="write",
-            exclusive=False,
+            self._refused,
+            cancelled,
         )
 
     def _added(self, role: RoleInfo) -> None:

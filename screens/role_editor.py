@@ -19,11 +19,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
+from screens.impact import ImpactConfirmScreen
 from screens.text import fit, literal, markup
 from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.catalogue import catalogue, describe
+from store.impact import Impact, Touches
 from store.views import PolicyInfo, RoleInfo
 
 NOT_IN_CATALOGUE = "(not in catalogue)"
@@ -249,18 +250,23 @@ class RoleEditorScreen(ConsoleScreen):
             f"Remove the {kind} {policy.module}/{policy.function}{limitation} "
             f"from role {data.role.name!r}?"
         )
-        role_id = data.role.id
+        role_id, session = data.role.id, self.session
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.call_store(
-                    lambda: self.session.roles.remove_policy(role_id, policy.id),
+                    lambda: session.roles.remove_policy(role_id, policy.id),
                     lambda role: self._removed(role, policy),
                     group="write",
                     exclusive=False,
                 )
 
-        self.app.push_screen(ConfirmScreen(question, "Remove"), answered)
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(roles=[role_id]), lambda: session.roles.remove_policy(role_id, policy.id)
+            )
+
+        self.app.push_screen(ImpactConfirmScreen(question, "Remove", preview), answered)
 
     def _removed(self, role: RoleInfo, policy: PolicyInfo) -> None:
         self.notify(

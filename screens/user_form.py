@@ -23,10 +23,12 @@ from textual.widgets.selection_list import Selection
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.impact import ask_with_impact
 from screens.text import literal, markup
 from screens.widgets import TextInput
 from store import Session, validation
 from store.errors import ValidationError
+from store.impact import Touches
 from store.user_save import SavedUser, WantedUser
 from store.users import validated_user_fields
 from store.views import Assignment, Ref, UserDetail, UserForm
@@ -527,7 +529,33 @@ class UserFormScreen(ConsoleScreen):
 
         self._saving = True
         self._banner("Saving…", "")
-        self.call_store(call, done, failed=self._refused, group="form-save")
+        changed = [
+            what
+            for what, on in (
+                ("groups", state.groups != base.groups),
+                ("department groups", state.department_groups != base.department_groups),
+                ("departments", state.departments != base.departments),
+            )
+            if on
+        ]
+        if not changed:  # account fields alone change no permission and no chat access
+            self.call_store(call, done, failed=self._refused, group="form-save")
+            return
+
+        def cancelled() -> None:
+            self._saving = False
+            self._banner("", "")
+
+        ask_with_impact(
+            self,
+            f"Save user {user.username!r}? Their {' and '.join(changed)} change.",
+            "Save",
+            Touches.of(users=[user.id]),
+            call,
+            done,
+            self._refused,
+            cancelled,
+        )
 
     def _show_problems(self, problems: dict[str, str]) -> None:
         """Each problem next to its field, all of them in the banner; the first field in error

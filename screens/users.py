@@ -22,12 +22,13 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
+from screens.impact import ImpactConfirmScreen
 from screens.password import PasswordScreen
 from screens.text import cell, markup
 from screens.user_form import UserFormScreen
 from screens.widgets import OpenTable, TextInput
 from store import Session
+from store.impact import Impact, Touches
 from store.views import UserPage, UserRow
 
 PAGE_SIZE = 50
@@ -474,11 +475,19 @@ class UsersScreen(ConsoleScreen):
             if answer:
                 self._set_disabled(row, True)
 
+        session = self.session
+
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(users=[row.id]), lambda: session.users.set_disabled(row.id, True)
+            )
+
         self.app.push_screen(
-            ConfirmScreen(
+            ImpactConfirmScreen(
                 f"Disable user {row.username!r}?\nThey can no longer log in; their department "
                 "assignments are parked until the account is enabled again.",
                 "Disable",
+                preview,
             ),
             confirmed,
         )
@@ -512,11 +521,17 @@ class UsersScreen(ConsoleScreen):
             if answer:
                 self.call_store(lambda: session.users.delete(row.id), done)
 
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(users=[row.id]), lambda: session.users.delete(row.id)
+            )
+
         self.app.push_screen(
-            ConfirmScreen(
+            ImpactConfirmScreen(
                 f"Delete user {row.username!r} (#{row.id})?\nTheir group memberships and "
                 "department assignments go with them. This cannot be undone.",
                 "Delete",
+                preview,
             ),
             confirmed,
         )

@@ -109,6 +109,7 @@ class Session:
         from .bulk import BulkService
         from .departments import DepartmentService
         from .groups import GroupService
+        from .impact import ImpactService
         from .insight import PermissionService
         from .review import ReviewService
         from .risk import RiskService
@@ -133,6 +134,7 @@ class Session:
         self.bulk = BulkService(self)
         self.rosters = RosterService(self)
         self.review = ReviewService(self)
+        self.impact = ImpactService(self)  # who gains and loses what: dry runs, previews
 
     @classmethod
     def login(

@@ -24,6 +24,7 @@ from peewee import Database
 from seed.exporter import export_dump
 from seed.importer import import_dump
 from store import Session
+from store.impact import Touches
 from store.models import Audit, RoleFunction
 
 ADMIN, OPERATOR_US, OPERATOR_AU = 1, 2, 3
@@ -50,7 +51,14 @@ def first_policy(role_id: int) -> int:
     )
 
 
+def measured_policy_add(session: Session) -> Any:
+    """A measured real change (a ``--json`` command): the change's own row, nothing more."""
+    with session.impact.measuring(Touches.of(roles=[4])):
+        return session.roles.add_policy(4, "lhchat", "use")
+
+
 WRITES: dict[str, list[Write]] = {
+    "impact.measuring": [Write("role.policy.add", measured_policy_add)],
     "users.create": [
         Write(
             "user.create",

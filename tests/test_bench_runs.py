@@ -17,6 +17,7 @@ REQUIRED = (
     "scope_ms",
     "access_ms",
     "who_can_read_ms",
+    "impact_ms",
     "lint_ms",
     "import_sample_s",
     "import_generated_s",

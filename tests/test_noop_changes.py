@@ -25,6 +25,7 @@ from textual.widgets import Input
 
 from store import Session
 from store.dump import all_rows
+from store.impact import Touches
 from store.models import User
 from tui.app import LhcConsole
 from tui.cli import main
@@ -52,7 +53,14 @@ def same_fields(user_id: int, *fields: str) -> Callable[[Session], Any]:
     return call
 
 
+def measured_noop(s: Session) -> Any:
+    """A measured command (``--json``, ``--dry-run``) around a change that changes nothing."""
+    with s.impact.measuring(Touches.of(users=[OPERATOR_US])):
+        return s.users.set_disabled(OPERATOR_US, False)
+
+
 NOOPS: dict[str, list[NoOp]] = {
+    "impact.measuring": [NoOp(measured_noop)],
     "users.update": [
         NoOp(same_fields(OPERATOR_US, "email")),
         NoOp(same_fields(OPERATOR_US, "username", "email", "name", "surname", "job_title")),

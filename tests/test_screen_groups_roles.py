@@ -163,6 +163,10 @@ async def test_admin_creates_a_group_sets_work_with_and_required_and_attaches_a_
         select_option(roles, "Operators")
         await pilot.press("space")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # with the impact: nobody, no members
+        assert str(app.screen.query_one("#confirm-impact").label) == "Impact: affects nobody"
+        await pilot.press("tab", "enter")  # Attach
+        await settle(pilot)
         assert [r.name for r in app.session.groups.get(created.id).roles] == ["Operators"]
         assert roles.selected == [OPERATORS_ROLE]
 
@@ -305,6 +309,9 @@ async def test_admin_adds_a_limited_grant_and_an_exclusion(sample_url: str) -> N
         assert app.screen.query_one("#limitation", Input).has_focus
         await pilot.press(*'{"group":[2]}', "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # with the impact (test_screen_impact)
+        await pilot.press("tab", "enter")  # Add
+        await settle(pilot)
         assert app.screen is editor
 
         await pilot.press("a")
@@ -312,6 +319,8 @@ async def test_admin_adds_a_limited_grant_and_an_exclusion(sample_url: str) -> N
         await pilot.press(*"lhuser", "enter", *"deleteuser", "enter")
         app.screen.query_one("#exclude", Checkbox).focus()
         await pilot.press("space", "ctrl+s")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Add
         await settle(pilot)
         assert app.screen is editor
 

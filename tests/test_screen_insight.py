@@ -271,6 +271,10 @@ async def test_manager_us_edits_a_group_and_adds_a_department(sample_url: str) -
         form.query_one("#dgform-name", Input).value = "US desk"
         await pilot.press("enter", "space", "ctrl+s")  # adds Departments AU (first in the list)
         await settle(pilot)
+        impact = str(app.screen.query_one("#confirm-impact").label)  # asked with the impact
+        assert impact == "Impact: 3 users gain, 0 lose · i lists them"
+        await pilot.press("tab", "enter")  # Save
+        await settle(pilot)
         assert app.screen is screen
         assert ["US desk", "Departments US, Departments AU", "3"] in _rows(table)
         access = app.session.permissions.access(2)

@@ -507,6 +507,10 @@ async def test_manager_us_assigns_departments_us_to_operator_au_in_the_departmen
         assert "read-only" in str(dep_groups.get_option_at_index(1).prompt)
         await pilot.press("ctrl+s")
         await settle(pilot)
+        impact = str(app.screen.query_one("#confirm-impact").label)  # asked with the impact
+        assert impact == "Impact: 1 user gains, 0 lose · i lists them"
+        await pilot.press("tab", "enter")  # Save
+        await settle(pilot)
         assert app.screen is users
         assert department_groups_of(OPERATOR_AU) == {DEPARTMENTS_AU: 0, DEPARTMENTS_US: 1}
         derived = {
@@ -528,6 +532,10 @@ async def test_teamleader_us_edits_operator_us_fields_and_groups(sample_url: str
         await open_tab(pilot, "tab-groups", "#groups")
         await pilot.press("down", "space")  # US Teamleaders
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        question = str(app.screen.query_one("#confirm-question", Static).render())
+        assert question == "Save user 'Operator US'? Their groups change."
+        await pilot.press("tab", "enter")  # Save
         await settle(pilot)
         assert app.screen is users, str(form.query_one("#form-banner", Static).render())
         assert User.get_by_id(OPERATOR_US).job_title == "Nights"

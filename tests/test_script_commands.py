@@ -42,9 +42,15 @@ def run(url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monkey
 
 
 def ok(result: tuple[int, str, str]) -> dict[str, Any]:
+    """The object a command printed; a write command's impact (``test_impact_cli.py``
+    holds it to reality) is checked for its shape and left out."""
     code, out, err = result
     assert code == 0, err
-    return json.loads(out)
+    report = json.loads(out)
+    if "impact" in report:
+        assert report.pop("dry_run") is False
+        assert isinstance(report.pop("impact"), list)
+    return report
 
 
 def refused(result: tuple[int, str, str], *mentions: str) -> str:

@@ -118,7 +118,11 @@ class NewPassword:
 
 
 def new_password(args: argparse.Namespace, username: str) -> NewPassword:
-    """The new password for ``username`` from the command's chosen source."""
+    """The new password for ``username`` from the command's chosen source (read once: a
+    measured command reads it before its transaction, ``tui.script.measured``)."""
+    prepared: NewPassword | None = getattr(args, "prepared_password", None)
+    if prepared is not None:
+        return prepared
     if getattr(args, "generate_password", False):
         return NewPassword(generate_password(), True)
     path = getattr(args, "new_password_file", None)

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from store import NotFoundError, Session, StoreError, ValidationError, lookup, validation
+from store.impact import Impact
 from store.regular_files import open_for_reading
 from store.user_save import WantedUser
 from store.views import UserDetail
 
 from .actor import CommandError, generate_password, read_password_file
 from .output import say_json, say_lines
-from .script_output import user_json
+from .script_output import impact_json, impact_lines, user_json
 
 TEXT_KEYS = ("email", "name", "surname", "job_title")
 LIST_KEYS = ("groups", "department_groups", "read_only_department_groups")
@@ -73,10 +74,6 @@ class Outcome:
     user: UserDetail
     changes: list[str] = field(default_factory=list)
     generated_password: str | None = None
-
-
-class _DryRun(Exception):
-    """Raised inside the transaction to roll a dry run back."""
 
 
 # -- reading and checking the file ------------------------------------------------------
@@ -255,19 +252,17 @@ def _resolve(plan: Plan) -> list[_Resolved]:
 
 
 def run(args: argparse.Namespace, session: Session, plan: Plan) -> int:
-    """Apply the plan in one transaction (rolled back for ``--dry-run``) and report it."""
+    """Apply the plan in one transaction (rolled back for ``--dry-run``) and report it, with
+    who gains and loses what (``store.impact``)."""
+    from .script_impact import plan_touches
+
     resolved = _resolve(plan)
     outcomes: list[Outcome] = []
-    try:
-        with session.action():
-            for entry, refs in zip(plan.entries, resolved, strict=True):
-                with _about(plan, entry):
-                    outcomes.append(_apply_one(session, entry, refs))
-            if args.dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    return _report(args, outcomes)
+    with session.impact.measuring(plan_touches(plan), dry_run=args.dry_run) as measurement:
+        for entry, refs in zip(plan.entries, resolved, strict=True):
+            with _about(plan, entry):
+                outcomes.append(_apply_one(session, entry, refs))
+    return _report(args, outcomes, measurement.impact)
 
 
 @contextmanager
@@ -381,10 +376,10 @@ def _delta(label: str, after: Any, before: Any, added: list[int], removed: list[
     return f"{label} {' '.join(parts)}"
 
 
-def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
+def _report(args: argparse.Namespace, outcomes: list[Outcome], impact: Impact) -> int:
     if args.json:
         report = {
-            "dry_run": args.dry_run,
+            **impact_json(impact, dry_run=args.dry_run),
             "users": [
                 {
                     "username": o.user.username,
@@ -420,6 +415,7 @@ def _report(args: argparse.Namespace, outcomes: list[Outcome]) -> int:
     updated = sum(o.action == "update" for o in outcomes)
     unchanged = len(outcomes) - created - updated
     if args.dry_run:
+        lines.extend(impact_lines(impact))
         lines.append(
             f"Dry run: {created} to create, {updated} to update, {unchanged} unchanged; "
             "nothing was changed."

@@ -21,7 +21,13 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .actor import add_actor_options, add_new_password_options, check_new_password_source, login
+from .actor import (
+    add_actor_options,
+    add_new_password_options,
+    check_new_password_source,
+    login,
+    new_password,
+)
 
 if TYPE_CHECKING:
     from store import Session
@@ -47,6 +53,9 @@ scope are kept. Passwords are set for new users only (password_file is relative 
 file; generated passwords are printed once).
 """
 
+
+READING_ACTIONS = ("show", "list")
+"""Subcommands that write nothing; every other one takes ``--dry-run``."""
 
 YES = ("yes", "y", "true", "1", "on")
 NO = ("no", "n", "false", "0", "off")
@@ -138,6 +147,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         """A subcommand whose ``handler`` is named ``module.function`` (a module of ``tui``)."""
         p = actions.add_parser(name, help=help_text, description=help_text, parents=[common, actor])
         p.set_defaults(handler=handler)
+        if name not in READING_ACTIONS:
+            p.add_argument(
+                "--dry-run",
+                action="store_true",
+                help="do it, report it and who gains or loses what, then roll it back",
+            )
         return p
 
     def many(p: argparse.ArgumentParser, flag: str, what: str, *, replace: bool = False) -> None:
@@ -326,7 +341,26 @@ def run(args: argparse.Namespace, db: Database) -> int:
     if hasattr(args, "generate_password"):
         check_new_password_source(args, args.username)
     session = login(args, db, f"'lhc-console {args.command} {args.action}'")
-    return _resolve(args.handler)(args, session)
+    handler = _resolve(args.handler)
+    if not getattr(args, "dry_run", False) and not (hasattr(args, "dry_run") and args.json):
+        return handler(args, session)
+    return measured(args, session, handler)
+
+
+def measured(args: argparse.Namespace, session: Session, handler: Handler) -> int:
+    """A write command with its impact: ``--dry-run`` (rolled back) or ``--json`` (kept).
+
+    One transaction around the whole command, its service calls nested in it; the command's
+    output (``script_output.emit``) adds the impact while the transaction is open. A new
+    password is read first, so that no prompt holds the transaction open.
+    """
+    from .script_impact import touches
+
+    if hasattr(args, "generate_password"):
+        args.prepared_password = new_password(args, args.username)
+    with session.impact.measuring(touches(args, session), dry_run=args.dry_run) as measurement:
+        args.impact_measurement = measurement
+        return handler(args, session)
 
 
 def _resolve(name: str) -> Handler:

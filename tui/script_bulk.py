@@ -26,7 +26,11 @@ MAX_USERS_FILE = 1 << 20
 
 
 def usernames(args: argparse.Namespace) -> list[str]:
-    """The usernames of the command line and of ``--users-from``, each once, in order."""
+    """The usernames of the command line and of ``--users-from``, each once, in order (read
+    once: the impact preview and the command both ask, and stdin cannot be read twice)."""
+    cached: list[str] | None = getattr(args, "resolved_usernames", None)
+    if cached is not None:
+        return cached
     names = list(args.usernames or [])
     if args.users_from is not None:
         names += _read_names(args.users_from)
@@ -37,6 +41,7 @@ def usernames(args: argparse.Namespace) -> list[str]:
         raise CommandError(
             f"{len(unique)} users is more than one command may change ({BULK_LIMIT})"
         )
+    args.resolved_usernames = unique
     return unique
 
 

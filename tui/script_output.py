@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Iterable
 from typing import Any
 
+from store.impact import Impact, Measurement
 from store.rosters import Roster
 from store.views import (
     Assignment,
@@ -27,7 +28,15 @@ from .output import say_json, say_lines
 
 def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) -> int:
     """``--json``: one JSON object on stdout; otherwise the lines a person reads, each one
-    line whatever the names in it hold (``tui.output``). Exit 0."""
+    line whatever the names in it hold (``tui.output``). Exit 0.
+
+    A measured write command (``--dry-run``, or ``--json``: see ``tui.script.run``) adds its
+    impact, read here while its transaction is still open."""
+    measurement: Measurement | None = getattr(args, "impact_measurement", None)
+    if measurement is not None:
+        impact = measurement.finish()
+        report = {**report, **impact_json(impact, dry_run=args.dry_run)}
+        text = [*text, *impact_lines(impact), *([DRY_RUN] if args.dry_run else [])]
     if args.json:
         say_json(report)
     else:
@@ -36,6 +45,44 @@ def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) 
 
 
 UNCHANGED = "Unchanged: it already was so; nothing was written"
+DRY_RUN = "Dry run: nothing was changed (rolled back)."
+
+
+def impact_json(impact: Impact, *, dry_run: bool) -> dict[str, Any]:
+    """``"impact"`` (the issue's list), ``"dry_run"``, and ``"impact_hidden"`` when some
+    affected users are outside the actor's sight (counted, never named)."""
+    report: dict[str, Any] = {"impact": impact.as_json(), "dry_run": dry_run}
+    if impact.hidden:
+        report["impact_hidden"] = impact.hidden
+    return report
+
+
+def impact_lines(impact: Impact) -> list[str]:
+    """``Impact: 2 users gain, 1 loses`` and one line per user: what they gain and lose,
+    departments by name (``+`` read or written now, ``-`` no longer)."""
+    lines = [f"Impact: {impact.summary()}"]
+
+    def departments(gained: Iterable[int], lost: Iterable[int]) -> str:
+        named = impact.department_names
+        return " ".join(
+            [
+                *(f"+{named.get(d, '?')!r} (#{d})" for d in gained),
+                *(f"-{named.get(d, '?')!r} (#{d})" for d in lost),
+            ]
+        )
+
+    for e in impact.entries:
+        parts = []
+        if e.gains:
+            parts.append("gains " + ", ".join(e.gains))
+        if e.loses:
+            parts.append("loses " + ", ".join(e.loses))
+        if e.reads_gained or e.reads_lost:
+            parts.append("reads " + departments(e.reads_gained, e.reads_lost))
+        if e.writes_gained or e.writes_lost:
+            parts.append("writes " + departments(e.writes_gained, e.writes_lost))
+        lines.append(f"  {e.username!r} (#{e.user_id}): " + "; ".join(parts))
+    return lines
 
 
 def emit_change(

@@ -52,7 +52,7 @@ def _changed(
     change and wrote nothing), and a generated password once."""
     report: dict[str, Any] = user_json(user)
     lines = user_lines(user)
-    if password is not None and password.generated:
+    if password is not None and password.generated and not getattr(args, "dry_run", False):
         report["generated_password"] = password.value
         lines.append(f"Generated password for {user.username!r} (shown once): {password.value}")
     heading = f"{done} {user.username!r} (#{user.id})"

@@ -32,6 +32,10 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs; starts:
   manager; ``review_flag_max_ms``: the slowest first page of the five flag filters (``--only``)
   for any of the three; ``review_summary_ms``: the slowest of their counts per flag
   (``Session.review.summary``, which visits every user they may edit, shown after the page).
+- ``impact_ms``: the impact preview (issue 19) of adding a policy to the base Operators role,
+  which the Operators group carries to nearly every user, as the administrator
+  (``Session.impact.preview``: the change made, every affected user's permissions compared,
+  rolled back); ``impact_users`` is how many users it lists.
 - ``lint_ms``: the risk report (``store.risk.risk_report``, as ``lhc-console lint`` runs it: one
   read transaction) over the whole database; ``lint_findings`` is how many findings it made.
 - ``import_sample_s``: importing ``../shared/data/livehelperchat_install.sql`` into a fresh
@@ -95,6 +99,7 @@ KEYS = (
     "review_page_manager_ms",
     "review_flag_max_ms",
     "review_summary_ms",
+    "impact_ms",
     "lint_ms",
     "import_sample_s",
     "import_generated_s",
@@ -116,6 +121,7 @@ NOTES = {
     "filter_settled_ms": "the same to the last paint before the process went idle (the total)",
     "users_count_wide_ms": "the total, shown after the first page (grows with the scope)",
     "lint_ms": "risk report (lhc-console lint) over the whole database",
+    "impact_ms": "preview: a policy added to the role of the group of nearly every user",
     "peak_rss_mb": "VmHWM of the console process (ru_maxrss inherits the parent's peak)",
 }
 
@@ -456,6 +462,22 @@ def review_figures(
         "review_flag_max_ms": max(page_ms(a, only=f) or 0.0 for a in actors for f in FLAGS),
         "review_summary_ms": max(summary_ms(a) for a in actors),
     }
+def impact_figures(db: Any, info: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """``impact_ms``: the impact preview of a policy added to the base Operators role (carried
+    by the Operators group, which holds nearly every user), as the administrator; each run
+    makes the change, compares, and rolls back, so every run sees the same database."""
+    from store.impact import Touches
+    from store.session import Session
+
+    admin, role = Session(db, info["admin"]), info["operators_role"]
+    touches = Touches.of(roles=[role])
+
+    def preview() -> Any:
+        return admin.impact.preview(
+            touches, lambda: admin.roles.add_policy(role, "lhbench", "impact")
+        )
+
+    return {"impact_ms": timed_ms(preview, repeat), "impact_users": len(preview().entries)}
 
 
 def run_benchmark(
@@ -515,6 +537,7 @@ def run_benchmark(
         result["who_can_read_count"] = len(readers_of(department))
 
         result.update(review_figures(db, leader, wide, manager, repeat))
+        result.update(impact_figures(db, info, repeat))
 
         def lint() -> int:
             with read_transaction(db):
@@ -558,7 +581,14 @@ def run_benchmark(
         result["import_generated_s"] = import_seconds(dump, tmpdir, import_repeat)
     result["counts"] = info["counts"]
     result["notes"] = NOTES
-    extras = ("who_can_read_count", "lint_findings", "counts", "notes", *INSTRUCTION_KEYS)
+    extras = (
+        "who_can_read_count",
+        "impact_users",
+        "lint_findings",
+        "counts",
+        "notes",
+        *INSTRUCTION_KEYS,
+    )
     return {key: result.get(key) for key in (*KEYS, *extras)}
 
 

@@ -457,6 +457,7 @@ def generate(
         "manager": MANAGER_USER,
         "team_leader": team_leader,
         "team_leader_wide": wide[0] if wide else None,
+        "operators_role": operator_role,  # carried by the Operators group: nearly everyone
         "usernames": {
             "admin": "admin",
             "manager": "manager",
