@@ -14,6 +14,8 @@ from backends import (
     server_url,
 )
 from peewee import Database
+from pilot import steady_cursor
+from quick_idle import install as install_quick_idle
 
 from seed.report import Authority
 from seed.sample import load_sample
@@ -24,6 +26,9 @@ from store.models import User
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """Reference data beside the project root (``../shared/data``); tests needing it skip without."""
 
+
+install_quick_idle()  # Pilot sleeps in 5 ms steps and waits for a quiet app (see quick_idle)
+steady_cursor()  # snapshots do not depend on the cursor's blink phase
 
 BACKEND = selected_backend()
 BACKEND_FIXTURES = frozenset({"db", "sample_db", "as_user", "sample_url", "backend_url"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 SIZE = (80, 24)
 
@@ -23,3 +24,18 @@ async def log_in(pilot: Pilot, username: str, password: str) -> None:
     await pilot.press(*password)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def steady_cursor() -> None:
+    """Keep a focused Input's cursor shown instead of blinking every 0.5 s (installed by conftest).
+
+    A snapshot of a focused field otherwise depends on how long the steps before it took: past
+    0.5 s (a loaded machine, or tests running side by side) the cursor is in its hidden phase and
+    the SVG differs from the stored one by that one cell. Focus still shows the cursor and blur
+    still hides it, as in the console; only the toggling stops. No test is about the blink.
+    """
+
+    def _toggle_cursor(self: Input) -> None:
+        self._cursor_visible = True
+
+    Input._toggle_cursor = _toggle_cursor  # type: ignore[method-assign]
