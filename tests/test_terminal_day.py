@@ -169,7 +169,9 @@ def test_a_team_leaders_day_in_a_real_terminal(terminal: Terminal, sample_file: 
     t.type("Day-pass-2026!")
     t.keys("Tab")
     t.type("Day-pass-2026!")
-    t.keys("Tab", "Right")  # wraps to the tab bar: the Groups tab
+    for key in ("Tab", "Right"):  # wraps to the tab bar, then the Groups tab
+        t.keys(key)
+        t.settle()
     t.wait_for("US Oper", "Operators")  # "US Oper…" at 60 columns
     t.keys("Tab", "Space", "Tab", "Space")  # US Operators; required: Operators
     t.settle()
