@@ -42,6 +42,7 @@ from peewee import fn
 
 from .models import (
     Department,
+    DepartmentGroupMember,
     DepartmentGroupUser,
     Group,
     GroupRole,
@@ -54,6 +55,7 @@ from .models import (
 from .permissions import EXCLUDE
 from .schema import policy_type_column
 from .userdeps import ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER
+from .users import shown_department_groups, shown_departments
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
@@ -492,8 +494,13 @@ class _Measure:
 
     # -- the difference --------------------------------------------------------------------
 
-    def impact(self, visible: Callable[[IdSet], IdSet] | None = None) -> Impact:
-        """Read the state after the change and compare; ``visible`` filters whom to name."""
+    def impact(
+        self,
+        visible: Callable[[IdSet], IdSet] | None = None,
+        told: Callable[[int, tuple[int, ...]], tuple[int, ...]] | None = None,
+    ) -> Impact:
+        """Read the state after the change and compare; ``visible`` filters whom to name, and
+        ``told`` which of a named user's departments the actor may be told about (rule 7)."""
         after = self.after()
         before = self.before
         permissions: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
@@ -509,11 +516,16 @@ class _Measure:
         names = self._names(shown)
         entries = []
         empty: tuple[Any, ...] = ()
+        untold = 0
         for user_id in sorted(shown):
             gains, loses = permissions.get(user_id, (empty, empty))
-            reads_gained, reads_lost, writes_gained, writes_lost = access.get(
-                user_id, (empty, empty, empty, empty)
+            reads_gained, reads_lost, writes_gained, writes_lost = (
+                departments if told is None else told(user_id, departments)
+                for departments in access.get(user_id, (empty, empty, empty, empty))
             )
+            if not (gains or loses or reads_gained or reads_lost or writes_gained or writes_lost):
+                untold += 1  # changed only in departments the actor may not be told about
+                continue
             entries.append(
                 ImpactEntry(
                     user_id,
@@ -526,7 +538,8 @@ class _Measure:
                     writes_lost,
                 )
             )
-        return Impact(tuple(entries), len(affected) - len(shown), _department_names(entries))
+        hidden = len(affected) - len(shown) + untold
+        return Impact(tuple(entries), hidden, _department_names(entries))
 
     def _names(self, user_ids: IdSet) -> dict[int, str]:
         """Usernames now (a user the change deleted: as it was named before)."""
@@ -704,8 +717,36 @@ class Measurement:
 
     def finish(self) -> Impact:
         if self._impact is None:
-            self._impact = self._measure.impact(self._visible)
+            self._impact = self._measure.impact(self._visible, self._told())
         return self._impact
+
+    def _told(self) -> Callable[[int, tuple[int, ...]], tuple[int, ...]] | None:
+        """SPEC §3 rule 7: of another user's departments, the actor is told only those of the
+        department groups and departments they may be told about (``users.shown_*``: all with
+        ``see_user_assigned_departments_groups`` and ``…_departments``, else the assignable
+        ones); their own are theirs to see. None: nothing to hold back."""
+        ctx = self._ctx
+        groups, departments = shown_department_groups(ctx), shown_departments(ctx)
+        if ctx.installing or (groups is None and departments is None):
+            return None
+        told = set(departments or ())
+        if groups is None:
+            told.update(d for (d,) in _rows(Department.select(Department.id)))
+        elif groups:
+            told.update(
+                d
+                for (d,) in _rows(
+                    DepartmentGroupMember.select(DepartmentGroupMember.dep_id).where(
+                        DepartmentGroupMember.dep_group_id.in_(sorted(groups))
+                    )
+                )
+            )
+        actor = ctx.actor_id
+
+        def filtered(user_id: int, ids: tuple[int, ...]) -> tuple[int, ...]:
+            return ids if user_id == actor else tuple(d for d in ids if d in told)
+
+        return filtered
 
     @property
     def impact(self) -> Impact:
