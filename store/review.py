@@ -225,7 +225,14 @@ def _dense(column: Any, descending: bool, bound: Expression | None, condition: E
     head = User.select(User.id).order_by(*order).limit(WALK_SAMPLE)
     if bound is not None:
         head = head.where(bound)
-    hits = User.select(SQL("1")).where(User.id.in_(head) & condition).limit(WALK_SAMPLE_HITS)
+    # Joined, not ``IN (… LIMIT …)``: MariaDB refuses a LIMIT inside an IN subquery.
+    head = head.alias("head")
+    hits = (
+        User.select(SQL("1"))
+        .join(head, on=(User.id == head.c.id))
+        .where(condition)
+        .limit(WALK_SAMPLE_HITS)
+    )
     return hits.count() >= WALK_SAMPLE_HITS
 
 

@@ -520,7 +520,7 @@ async def test_every_hostile_name_is_painted_as_text_in_the_review_and_its_dialo
 ) -> None:
     """The hostile sample of ``test_hostile_names``: the table, the detail line, the
     confirmation and the notification paint each name literally, no link, action or control."""
-    from test_hostile_names import CLICK, CLOSE, LONG, TEAMLEADER, Painted, make_names_hostile
+    from test_hostile_names import CLICK, CLOSE, TEAMLEADER, Painted, make_names_hostile
     from test_hostile_names import SIZE as WIDE
 
     make_names_hostile()
@@ -529,7 +529,9 @@ async def test_every_hostile_name_is_painted_as_text_in_the_review_and_its_dialo
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         paint = Painted(app)
         screen = await open_review(pilot)
-        paint.shows(CLOSE, CLICK, TEAMLEADER, "Long name", LONG[-22:])  # wrapped, not cut
+        # Wrapped, not cut (a server's username column keeps its first 80 characters).
+        stored = User.select(User.username).where(User.username.startswith("Long name")).scalar()
+        paint.shows(CLOSE, CLICK, TEAMLEADER, "Long name", stored[-22:])
         table = table_of(screen)
         for user_id, name in (
             (OPERATOR_US, CLOSE),
