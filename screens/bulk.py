@@ -155,13 +155,18 @@ def preview_order(outcome: BulkOutcome) -> tuple[int, str, int]:
     return rank, outcome.username.lower(), outcome.user_id
 
 
+def users(count: int) -> str:
+    """``1 user``, ``1,000 users``."""
+    return f"{count:,} user{'' if count == 1 else 's'}"
+
+
 def summary(report: BulkReport) -> Content:
     """``5 change · 2 unchanged · 1 refused``."""
     return markup(
         "[b]$changed[/b] change · $unchanged unchanged · [b]$refused[/b] refused",
-        changed=len(report.changed),
-        unchanged=len(report.unchanged),
-        refused=len(report.refused),
+        changed=f"{len(report.changed):,}",
+        unchanged=f"{len(report.unchanged):,}",
+        refused=f"{len(report.refused):,}",
     )
 
 
@@ -324,12 +329,7 @@ class BulkPreviewScreen(ConsoleScreen):
     def on_mount(self) -> None:
         count = len(self.user_ids)
         self.query_one("#bulk-title", Static).update(
-            markup(
-                "Preview: [b]$title[/b] · $n $users",
-                title=self.title_text,
-                n=count,
-                users="user" if count == 1 else "users",
-            )
+            markup("Preview: [b]$title[/b] · $users", title=self.title_text, users=users(count))
         )
         self.query_one("#bulk-table", DataTable).focus()
         self._fill()
@@ -342,39 +342,44 @@ class BulkPreviewScreen(ConsoleScreen):
         """Check every user in the store and write nothing."""
         self.report = None
         self.refresh_bindings()
-        count = len(self.user_ids)
-        self._say(markup("Checking $n $users…", n=count, users="user" if count == 1 else "users"))
+        self._say(markup("Checking $users…", users=users(len(self.user_ids))))
+        self._run(dry_run=True)
+
+    def _run(self, *, dry_run: bool) -> None:
+        """The store's bulk change in a worker: the preview (nothing written), or the change."""
         session, ids, edit = self.session, self.user_ids, self.edit
         self.call_store(
-            lambda: session.bulk.run(ids, edit, dry_run=True),
-            self._previewed,
-            failed=self._not_previewed,
-            group="bulk-preview",
+            lambda: session.bulk.run(ids, edit, dry_run=dry_run),
+            self._previewed if dry_run else self.dismiss,
+            failed=self._not_previewed if dry_run else self._not_written,
+            group="bulk-preview" if dry_run else "bulk-write",
         )
 
     def _previewed(self, report: BulkReport) -> None:
+        if not self.is_attached:  # cancelled while the store was checking (1,000 users: seconds)
+            return
         self.report = report
         self.outcomes = {o.user_id: o for o in sorted(report.outcomes, key=preview_order)}
         self._fill()
         refused, changed = report.refused, report.changed
         if refused:
             how = markup(
-                "[b red]Nothing can be written:[/] $n $users refused, and it is all or nothing.",
-                n=len(refused),
-                users="user" if len(refused) == 1 else "users",
+                "[b red]Nothing can be written:[/] $users refused, and it is all or nothing.",
+                users=users(len(refused)),
             )
         elif not changed:
             how = Content.from_markup("Nothing to change: every user is already so. Esc goes back.")
         else:
             how = markup(
-                "[b]⏎[/b] or [b]y[/b] changes $n $users in one transaction · esc cancels",
-                n=len(changed),
-                users="user" if len(changed) == 1 else "users",
+                "[b]⏎[/b] or [b]y[/b] changes $users in one transaction · esc cancels",
+                users=users(len(changed)),
             )
         self._say(Content("\n").join([summary(report), how]))
         self.refresh_bindings()
 
     def _not_previewed(self, message: str) -> None:
+        if not self.is_attached:
+            return
         self._say(markup("[b red]Not checked:[/] $message", message=message))
 
     def _say(self, text: Content) -> None:
@@ -455,21 +460,8 @@ class BulkPreviewScreen(ConsoleScreen):
             return
         self.writing = True
         self.refresh_bindings()
-        count = len(self.user_ids)
-        self._say(
-            markup(
-                "Writing the change for $n $users…",
-                n=count,
-                users="user" if count == 1 else "users",
-            )
-        )
-        session, ids, edit = self.session, self.user_ids, self.edit
-        self.call_store(
-            lambda: session.bulk.run(ids, edit, dry_run=False),
-            self.dismiss,
-            failed=self._not_written,
-            group="bulk-write",
-        )
+        self._say(markup("Writing the change for $users…", users=users(len(self.user_ids))))
+        self._run(dry_run=False)
 
     def _not_written(self, message: str) -> None:
         """Someone changed a user meanwhile (or a rule now refuses): nothing was written; the

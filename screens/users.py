@@ -38,6 +38,7 @@ from screens.bulk import (
     target_choices,
     target_names,
     targets,
+    users,
 )
 from screens.confirm import ConfirmScreen
 from screens.password import PasswordScreen
@@ -750,7 +751,6 @@ class UsersScreen(ConsoleScreen):
         """Written: say how many changed, clear the marks, show the users as they are now."""
         if report is None:
             return
-        changed = len(report.changed)
-        self.notify(f"Changed {changed:,} user{'' if changed == 1 else 's'}", title="Done")
+        self.notify(f"Changed {users(len(report.changed))}", title="Done")
         self.marks = set()
         self._reload(with_capabilities=True)

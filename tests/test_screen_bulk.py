@@ -12,8 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from peewee import Database
-from pilot import SIZE, log_in, settle
+from pilot import SIZE, settle
 from test_hostile_names import CLICK, CLOSE, TEAMLEADER, Painted, make_names_hostile
+from test_screen_users import (
+    add_us_operators,
+    department_groups_of,
+    groups_of,
+    highlight,
+    open_users,
+    status,
+)
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static
 
@@ -23,7 +31,7 @@ from screens.users import MARK, UsersScreen
 from store import Session
 from store.bulk import BULK_LIMIT
 from store.dump import all_rows
-from store.models import Audit, DepartmentGroupUser, GroupUser, User
+from store.models import Audit
 from tui.app import LhcConsole
 
 AsUser = Callable[[str], Session]
@@ -33,41 +41,10 @@ OPERATORS, US_OPERATORS, AU_OPERATORS = 2, 4, 5
 DEPARTMENTS_AU, DEPARTMENTS_US = 1, 2
 
 
-def department_groups_of(user_id: int) -> dict[int, int]:
-    return {
-        a.dep_group_id: a.read_only
-        for a in DepartmentGroupUser.select().where(DepartmentGroupUser.user_id == user_id)
-    }
-
-
-def groups_of(user_id: int) -> set[int]:
-    return {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user_id)}
-
-
-async def open_users(pilot: Pilot, username: str, password: str = "demo") -> UsersScreen:
-    await settle(pilot)
-    await log_in(pilot, username, password)
-    await pilot.app.push_screen(UsersScreen(pilot.app.session))
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, UsersScreen)
-    return screen
-
-
 async def press(pilot: Pilot, *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(pilot)
-
-
-async def highlight(pilot: Pilot, screen: UsersScreen, user_id: int) -> None:
-    table = screen.query_one("#users-table", DataTable)
-    table.move_cursor(row=table.get_row_index(str(user_id)))
-    await settle(pilot)
-
-
-def status(screen: UsersScreen) -> str:
-    return str(screen.query_one("#users-status", Static).render())
 
 
 def mark_shown(screen: UsersScreen, user_id: int) -> bool:
@@ -164,27 +141,10 @@ async def test_star_marks_every_user_the_filter_matches(sample_url: str) -> None
         assert screen.marks == set()
 
 
-def add_us_operators(count: int) -> None:
-    """``count`` users in US Operators, cheaply (Teamleader US sees them)."""
-    User.insert_many(
-        [
-            {
-                "username": f"bulk {i:04d}",
-                "password": "x",
-                "email": f"bulk{i:04d}@example.com",
-                "departments_ids": "-1",
-            }
-            for i in range(count)
-        ]
-    ).execute()
-    new = [u.id for u in User.select(User.id).where(User.username.startswith("bulk "))]
-    GroupUser.insert_many([{"group_id": US_OPERATORS, "user_id": uid} for uid in new]).execute()
-
-
 async def test_star_over_the_limit_marks_none_and_says_how_many_match(
     sample_db: Database, sample_url: str
 ) -> None:
-    add_us_operators(BULK_LIMIT + 1)
+    add_us_operators(*(f"bulk {i:04d}" for i in range(BULK_LIMIT + 1)))
     sample_db.close()
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
@@ -256,8 +216,14 @@ async def test_without_marks_a_acts_on_the_highlighted_user_and_esc_cancels(
         preview = app.screen
         assert isinstance(preview, BulkPreviewScreen)
         assert preview_rows(preview) == [("Operator AU", "+US Operators")]
+        report = preview.report
         await press(pilot, "escape")
         assert app.screen is screen
+        assert report is not None
+        preview._previewed(report)  # a check that ends after Esc (1,000 users take seconds)
+        preview._not_previewed("late")
+        await settle(pilot)
+        assert app.screen is screen and not notifications(app)
         assert US_OPERATORS not in groups_of(OPERATOR_AU)
 
 

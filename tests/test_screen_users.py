@@ -745,11 +745,23 @@ NARROW = (60, 20)
 
 
 def add_us_operators(*usernames: str) -> None:
-    """Users in US Operators, so Teamleader US sees (and may change) them."""
-    for username in usernames:
-        email = username.lower().replace(" ", ".") + "@example.com"
-        user = User.create(username=username, password="x", email=email)
-        GroupUser.create(group_id=US_OPERATORS, user_id=user.id)
+    """Users in US Operators, so Teamleader US sees (and may change) them; in two statements,
+    so that a thousand cost little."""
+    User.insert_many(
+        [
+            {
+                "username": username,
+                "password": "x",
+                "email": username.lower().replace(" ", ".") + "@example.com",
+                "departments_ids": "-1",
+            }
+            for username in usernames
+        ]
+    ).execute()
+    added = User.select(User.id).where(User.username.in_(usernames))
+    GroupUser.insert_many(
+        [{"group_id": US_OPERATORS, "user_id": user.id} for user in added]
+    ).execute()
 
 
 def column_widths(screen: UsersScreen) -> dict[str, int]:
