@@ -4,6 +4,13 @@ Rows the actor may not change (``UserRow.editable`` False) are dimmed and marked
 that change a user (``d``, ``x``, ``p``) are offered only on rows and to actors the store would
 accept (capabilities loaded with the data, ``check_action`` on the highlighted row). The store
 refuses anyway.
+
+Bulk changes (issue 19): Space marks the highlighted user (✓ in the first column), ``*`` marks
+every user the filter matches (asked of the store, since the list holds only the pages seen; at
+most ``BULK_LIMIT``), ``u`` or Esc clears the marks, and ``a`` opens the action menu for the
+marked users (or the highlighted one): the action, its target, then a per-user preview
+(``screens.bulk``) before anything is written. Marks are kept while the filter or the sort
+changes, so the status line counts them.
 """
 
 from __future__ import annotations
@@ -22,14 +29,26 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from screens.base import ConsoleScreen
+from screens.bulk import (
+    ACTION_BY_KEY,
+    BulkAction,
+    BulkPreviewScreen,
+    ChoiceScreen,
+    action_choices,
+    target_choices,
+    target_names,
+    targets,
+    users,
+)
 from screens.impact import ImpactConfirmScreen
 from screens.password import PasswordScreen
 from screens.text import cell, markup
 from screens.user_form import UserFormScreen
 from screens.widgets import OpenTable, TextInput
 from store import Session
+from store.bulk import BULK_LIMIT, BulkReport
 from store.impact import Impact, Touches
-from store.views import UserPage, UserRow
+from store.views import Ref, UserForm, UserPage, UserRow
 
 PAGE_SIZE = 50
 PREFETCH = 5  # fetch the next page when the cursor is this close to the last loaded row
@@ -46,11 +65,14 @@ SORTS: tuple[tuple[str, str], ...] = (
 KEY_WIDTH = 24
 """Usernames up to this many characters are never cut (at 80 columns and wider); the detail
 line under the table shows a longer one in full."""
+MARK = "✓"
+"""The glyph of a marked user, in the first column (readable without colour)."""
 
 
 @dataclass(frozen=True)
 class Column:
-    """A users-table column: ``priority`` 0 is kept longest; ``least``/``most`` bound its width."""
+    """A users-table column: ``priority`` 0 (the key) is kept longest, below 0 (the one-cell
+    mark) is served even before it; ``least``/``most`` bound its width."""
 
     key: str
     label: str
@@ -60,6 +82,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (  # in display order; k9s-style, the key column is never cut
+    Column("mark", "", -1, 1, 1),  # served before the key: one cell, at every width
     Column("id", "id", 6, 2, 6),
     Column("username", "username", 0, 8, KEY_WIDTH),
     Column("name", "name", 2, 6, 20),
@@ -110,14 +133,21 @@ def fit_columns(wanted: dict[str, int], available: int) -> list[tuple[Column, in
     return [(column, widths[column.key]) for column in COLUMNS if column.key in widths]
 
 
-def row_cells(row: UserRow, keys: list[str] | None = None) -> list[Text]:
-    """The table cells of a user: dim with an ``ro`` mark when the actor may not change them."""
-    values = row_values(row)
+def row_cells(row: UserRow, keys: list[str] | None = None, *, marked: bool = False) -> list[Text]:
+    """The table cells of a user: dim with an ``ro`` mark when the actor may not change them;
+    ``marked`` puts ``MARK`` in the first column."""
+    values = {**row_values(row), "mark": MARK if marked else ""}
     style = "" if row.editable else "dim"
     return [
-        cell(values[key], style=style, no_wrap=True, overflow="ellipsis")
+        mark_cell(marked)
+        if key == "mark"
+        else cell(values[key], style=style, no_wrap=True, overflow="ellipsis")
         for key in (keys if keys is not None else [c.key for c in COLUMNS])
     ]
+
+
+def mark_cell(marked: bool) -> Text:
+    return Text(MARK if marked else "", style="bold")
 
 
 def detail_line(row: UserRow) -> Content:
@@ -137,7 +167,8 @@ def detail_line(row: UserRow) -> Content:
 
 
 class UsersScreen(ConsoleScreen):
-    """The users table: ``/`` filter, ``s``/``S`` sort, Enter opens, n/d/x/p change."""
+    """The users table: ``/`` filter, ``s``/``S`` sort, Enter opens, n/d/x/p change; Space and
+    ``*`` mark, ``a`` acts on the marked users."""
 
     CSS_PATH = "users.tcss"
     FILTER_ID = "users-filter"
@@ -152,6 +183,18 @@ class UsersScreen(ConsoleScreen):
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse sort", show=False),
         Binding("r", "refresh", "Refresh", show=False),
+        # Bulk changes: in help and the status line; the footer shows them only once users are
+        # marked (``check_action``), since ten keys already fill it at 80 columns.
+        Binding("space", "mark", "Mark or unmark, next row", show=False),
+        Binding("asterisk", "mark_matching", "Mark all matching the filter", show=False),
+        Binding("a", "actions_marked", "Actions"),
+        Binding("a", "actions", "Actions on this user", show=False),
+        Binding("u", "unmark", "Unmark all", show=False),
+        # Esc: Back gives way to Unmark while marks exist (a subclass's key replaces the base
+        # class's bindings of that key, so Back is named again). Unmark is in the status line's
+        # hint, not the footer, which "a Actions" fills at 80 columns.
+        Binding("escape", "back", "Back"),
+        Binding("escape", "unmark", "Unmark all", show=False),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -166,6 +209,7 @@ class UsersScreen(ConsoleScreen):
         self._loading_more = False
         self._loaded = False
         self._layout: tuple[tuple[str, int], ...] = ()  # the columns shown, with their widths
+        self.marks: set[int] = set()  # ids of the marked users, shown on the list or not
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -222,7 +266,7 @@ class UsersScreen(ConsoleScreen):
             table.add_column(labels[key], width=width, key=key)
         keys = [key for key, _ in layout]
         for row in self.rows.values():
-            table.add_row(*row_cells(row, keys), key=str(row.id))
+            table.add_row(*row_cells(row, keys, marked=row.id in self.marks), key=str(row.id))
         if keep is not None and keep.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
 
@@ -305,7 +349,8 @@ class UsersScreen(ConsoleScreen):
             if row.id in self.rows:  # a user changed meanwhile can reappear; show them once
                 continue
             self.rows[row.id] = row
-            table.add_row(*row_cells(row, self.shown_columns), key=str(row.id))
+            cells = row_cells(row, self.shown_columns, marked=row.id in self.marks)
+            table.add_row(*cells, key=str(row.id))
         self._fit_columns()  # a longer name on this page widens its column
         self._next_after = page.next_after
         if page.next_after is None:  # everything is loaded: the total needs no query
@@ -364,21 +409,29 @@ class UsersScreen(ConsoleScreen):
             parts = [
                 markup("[b]$n[/b] $users", n=f"{total:,}", users="users" if total != 1 else "user")
             ]
+        if self.marks:
+            parts.append(markup("[b]$n marked[/b]", n=f"{len(self.marks):,}"))
         parts.append(markup("sort: $label $arrow", label=label, arrow=arrow))
         if total is not None and loaded < total:
             parts.append(markup("$n loaded", n=f"{loaded:,}"))
         if self.filter_text:
             parts.append(markup("filter: $text", text=self.filter_text))
-        # One line, never cut mid-word: the legend gives way first, and what still does not fit
-        # ends in "…".
+        # One line, never cut mid-word: the keys' hint gives way first, then the legend (the
+        # other way round while users are marked: then the hint says what to do with them),
+        # and what still does not fit ends in "…".
         status = self.query_one("#users-status", Static)
         status.styles.text_wrap = "nowrap"
         status.styles.text_overflow = "ellipsis"
         width = (status.content_region.width or self.app.size.width - 2) - 1
+        hint = Content.from_markup(
+            "[dim]a actions, esc unmark[/dim]" if self.marks else "[dim]space/* mark[/dim]"
+        )
         legend = Content.from_markup("[dim]ro = read-only for you, off = disabled[/dim]")
-        line = Content(" · ").join([*parts, legend])
-        if line.cell_length > width:
-            line = Content(" · ").join(parts)
+        first, second = (hint, legend) if self.marks else (legend, hint)
+        for extra in ([first, second], [first], []):
+            line = Content(" · ").join([*parts, *extra])
+            if line.cell_length <= width:
+                break
         status.update(line)
 
     # -- the highlighted row and what it offers ------------------------------------------
@@ -401,6 +454,19 @@ class UsersScreen(ConsoleScreen):
             return "users.create" in caps
         if action == "open":
             return row is not None
+        if action == "back":  # Esc clears the marks first (as it leaves a mode in lazygit)
+            return not self.marks
+        if action == "unmark":
+            return bool(self.marks)
+        if action == "mark":
+            return row is not None
+        if action == "mark_matching":
+            return self._loaded
+        if action in ("actions", "actions_marked"):
+            may = "users.edit" in caps
+            if action == "actions_marked":
+                return may and bool(self.marks)
+            return may and not self.marks and row is not None
         if action in ("disable", "enable", "delete", "password"):
             if row is None or not row.editable:
                 return False
@@ -557,3 +623,149 @@ class UsersScreen(ConsoleScreen):
 
         modal = PasswordScreen(row.username, submit)
         self.app.push_screen(modal)
+
+    # -- marks and bulk changes (issue 19) -----------------------------------------------
+
+    def _show_marks(self, user_ids: set[int] | None = None) -> None:
+        """Redraw the mark cell of the loaded rows among ``user_ids`` (all when None)."""
+        if "mark" not in self.shown_columns:
+            return
+        table = self.query_one("#users-table", DataTable)
+        for user_id in self.rows if user_ids is None else user_ids & set(self.rows):
+            table.update_cell(str(user_id), "mark", mark_cell(user_id in self.marks))
+        self._show_status()
+        self.refresh_bindings()
+
+    def action_mark(self) -> None:
+        """Space: mark or unmark the highlighted user, then move to the next row (as in mc
+        and ranger, so that holding Space marks a run of users)."""
+        row = self.highlighted_user()
+        if row is None:
+            return
+        if row.id in self.marks:
+            self.marks.discard(row.id)
+        elif len(self.marks) >= BULK_LIMIT:
+            self.notify(
+                f"At most {BULK_LIMIT:,} users can be marked for one change",
+                title="Not marked",
+                severity="warning",
+            )
+            return
+        else:
+            self.marks.add(row.id)
+        self._show_marks({row.id})
+        self.query_one("#users-table", DataTable).action_cursor_down()
+
+    def action_mark_matching(self) -> None:
+        """``*``: mark every user the filter matches (the store lists them: the table holds only
+        the pages seen), or none if more than ``BULK_LIMIT`` match."""
+        session, text = self.session, self.filter_text
+
+        def call() -> tuple[list[int], int]:
+            ids = session.users.ids(text=text, limit=BULK_LIMIT + 1)
+            total = session.users.count(text=text) if len(ids) > BULK_LIMIT else len(ids)
+            return ids, total
+
+        self.call_store(call, lambda found: self._mark_matching(*found), group="users-mark")
+
+    def _mark_matching(self, ids: list[int], total: int) -> None:
+        if total > BULK_LIMIT:
+            self.notify(
+                f"{total:,} users match; at most {BULK_LIMIT:,} can be marked, narrow the filter",
+                title="Not marked",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        marks = self.marks | set(ids)
+        if len(marks) > BULK_LIMIT:
+            self.notify(
+                f"That would make {len(marks):,} marked; at most {BULK_LIMIT:,} can be "
+                "marked, unmark some or narrow the filter",
+                title="Not marked",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        if not ids:
+            self.notify("No user matches the filter", title="Not marked", severity="warning")
+            return
+        added = set(ids) - self.marks
+        self.marks = marks
+        self._show_marks(added)  # the status line counts them
+
+    def action_unmark(self) -> None:
+        """``u``, or Esc while users are marked: clear every mark."""
+        unmarked, self.marks = self.marks, set()
+        self._show_marks(unmarked)
+
+    def action_actions_marked(self) -> None:
+        self.action_actions()
+
+    def action_actions(self) -> None:
+        """``a``: the action menu for the marked users, or the highlighted one if none is.
+
+        The choices come from the store's form for one of them: what the actor may hand out
+        (the same for every user); the preview asks the store about each user."""
+        row = self.highlighted_user()
+        ids = sorted(self.marks) if self.marks else ([row.id] if row is not None else [])
+        if not ids:
+            return
+        who = (
+            f"{len(ids):,} marked users"
+            if self.marks and len(ids) != 1
+            else repr(self.rows[ids[0]].username)
+            if ids[0] in self.rows
+            else f"user #{ids[0]}"
+        )
+        session = self.session
+        self.call_store(
+            lambda: session.users.form(ids[0]),
+            lambda form: self._choose_action(ids, who, form),
+            group="users-actions",
+        )
+
+    def _choose_action(self, ids: list[int], who: str, form: UserForm) -> None:
+        def chosen(key: str | None) -> None:
+            action = ACTION_BY_KEY.get(key or "")
+            if action is not None:
+                self._choose_target(ids, form, action)
+
+        self.app.push_screen(ChoiceScreen(f"Actions for {who}", action_choices(form)), chosen)
+
+    def _choose_target(self, ids: list[int], form: UserForm, action: BulkAction) -> None:
+        if not action.target:
+            self._preview(ids, form, action, None)
+            return
+        offered = {str(ref.id): ref for ref in targets(form, action.target)}
+
+        def chosen(key: str | None) -> None:
+            if key in offered:
+                self._preview(ids, form, action, offered[key])
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"{action.label}: which {action.target}?",
+                target_choices(form, action),
+                filtered=True,
+                empty=f"No {action.target}s you may hand out.",
+            ),
+            chosen,
+        )
+
+    def _preview(
+        self, ids: list[int], form: UserForm, action: BulkAction, target: Ref | None
+    ) -> None:
+        edit = action.edit(target.id if target is not None else None)
+        preview = BulkPreviewScreen(
+            self.session, ids, edit, action.title(target), names=target_names(form)
+        )
+        self.app.push_screen(preview, self._bulk_done)
+
+    def _bulk_done(self, report: BulkReport | None) -> None:
+        """Written: say how many changed, clear the marks, show the users as they are now."""
+        if report is None:
+            return
+        self.notify(f"Changed {users(len(report.changed))}", title="Done")
+        self.marks = set()
+        self._reload(with_capabilities=True)

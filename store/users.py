@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .session import ActionContext, Session
 
 PROTECTED_USER_ID = 1
+MAX_IDS = 10_000
+"""The most ids ``UserService.ids`` returns: room above a bulk change's limit, never a table."""
 SORT_COLUMNS = {
     "id": User.id,
     "username": User.username,
@@ -164,6 +166,22 @@ class UserService:
         with self._session.reading() as ctx:
             ctx.require("lhuser", "userlist", "list users")
             return count_users(ctx.scope.visible_users_condition() & text_filter(text))
+
+    def ids(self, *, text: str = "", limit: int = 1001) -> list[int]:
+        """Ids of the visible users matching ``text`` (the list's filter), by id, at most
+        ``limit`` (1 to ``MAX_IDS``).
+
+        For marking every user the filter matches: the list pages from the database, so the
+        screen cannot collect them from its rows. A caller that gets ``limit`` ids knows there
+        may be more (ask for one more than it takes); ``count`` says how many.
+        """
+        limit = max(1, min(int(limit), MAX_IDS))
+        with self._session.reading() as ctx:
+            ctx.require("lhuser", "userlist", "list users")
+            walk = walk_in_order(ctx, User.id)
+            condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
+            query = User.select(User.id).where(condition).order_by(User.id).limit(limit)
+            return [user_id for (user_id,) in query.tuples()]
 
     def get(self, user_id: int) -> UserDetail:
         """A visible user with their groups and department assignments."""
