@@ -42,7 +42,6 @@ from peewee import fn
 
 from .models import (
     Department,
-    DepartmentGroupMember,
     DepartmentGroupUser,
     Group,
     GroupRole,
@@ -166,6 +165,9 @@ class Impact:
     entries: tuple[ImpactEntry, ...] = ()
     hidden: int = 0
     department_names: dict[int, str] = field(default_factory=dict)  # those entries mention
+    withheld: bool = False
+    """Other users' chat access was left out: the actor may not be told all their assignments
+    (SPEC §3 rule 7), and any part of it could tell how a user holds a department."""
 
     @property
     def affects_nobody(self) -> bool:
@@ -184,19 +186,22 @@ class Impact:
     def summary(self) -> str:
         """One line for a confirmation: ``3 users gain, 1 loses`` or ``affects nobody``."""
         if self.affects_nobody:
-            return "affects nobody"
+            return "affects nobody" + (WITHHELD if self.withheld else "")
         parts = [
             f"{_users(self.gaining)} gain{'s' if self.gaining == 1 else ''}",
             f"{self.losing} lose{'s' if self.losing == 1 else ''}",
         ]
         if self.hidden:
             parts.append(f"{_users(self.hidden)} you do not see affected")
-        return ", ".join(parts)
+        return ", ".join(parts) + (WITHHELD if self.withheld else "")
 
     def as_json(self) -> list[dict[str, Any]]:
         """The issue's shape: a list sorted by user id of ``{"user": {"id", "username"},
         "gains", "loses", "reads_gained", "reads_lost", "writes_gained", "writes_lost"}``."""
         return [e.as_json() for e in self.entries]
+
+
+WITHHELD = " (other users' chat access not shown: you may not see all their assignments)"
 
 
 def _users(count: int) -> str:
@@ -509,14 +514,16 @@ class _Measure:
         access: dict[int, tuple[tuple[int, ...], ...]] = {}
         if before.deps is not None or after.deps is not None:
             access = _access_changes(before, after)
+        # Said whenever chats could change, not only when they did: that they did is itself
+        # an answer about the ways the actor may not see.
+        withheld = told is not None and (before.deps is not None or after.deps is not None)
         affected = frozenset(permissions) | frozenset(access)
         if not affected:
-            return Impact()
+            return Impact(withheld=withheld)
         shown = affected if visible is None else visible(affected)
         names = self._names(shown)
         entries = []
         empty: tuple[Any, ...] = ()
-        untold = 0
         for user_id in sorted(shown):
             gains, loses = permissions.get(user_id, (empty, empty))
             reads_gained, reads_lost, writes_gained, writes_lost = (
@@ -524,8 +531,7 @@ class _Measure:
                 for departments in access.get(user_id, (empty, empty, empty, empty))
             )
             if not (gains or loses or reads_gained or reads_lost or writes_gained or writes_lost):
-                untold += 1  # changed only in departments the actor may not be told about
-                continue
+                continue  # changed only in chats withheld from the actor: not even counted
             entries.append(
                 ImpactEntry(
                     user_id,
@@ -538,8 +544,8 @@ class _Measure:
                     writes_lost,
                 )
             )
-        hidden = len(affected) - len(shown) + untold
-        return Impact(tuple(entries), hidden, _department_names(entries))
+        hidden = len(affected) - len(shown)
+        return Impact(tuple(entries), hidden, _department_names(entries), withheld)
 
     def _names(self, user_ids: IdSet) -> dict[int, str]:
         """Usernames now (a user the change deleted: as it was named before)."""
@@ -721,30 +727,26 @@ class Measurement:
         return self._impact
 
     def _told(self) -> Callable[[int, tuple[int, ...]], tuple[int, ...]] | None:
-        """SPEC §3 rule 7: of another user's departments, the actor is told only those of the
-        department groups and departments they may be told about (``users.shown_*``: all with
-        ``see_user_assigned_departments_groups`` and ``…_departments``, else the assignable
-        ones); their own are theirs to see. None: nothing to hold back."""
+        """SPEC §3 rule 7: an actor who may not be told all of another user's department
+        assignments (no ``see_user_assigned_departments_groups`` or no
+        ``see_user_assigned_departments``) is told nothing of other users' chat access here.
+
+        Rule 7 is about the way a user holds a department (directly or through a department
+        group), and a change in what someone reads can hang on a way the actor may not see: a
+        department removed from a group changes nothing for a user who also holds it directly.
+        Naming some departments, or counting the users changed only there, would answer "does
+        X hold D directly?". Their own chats are theirs to see. None: nothing to hold back.
+        """
         ctx = self._ctx
         groups, departments = shown_department_groups(ctx), shown_departments(ctx)
         if ctx.installing or (groups is None and departments is None):
             return None
-        told = set(departments or ())
-        if groups is None:
-            told.update(d for (d,) in _rows(Department.select(Department.id)))
-        elif groups:
-            told.update(
-                d
-                for (d,) in _rows(
-                    DepartmentGroupMember.select(DepartmentGroupMember.dep_id).where(
-                        DepartmentGroupMember.dep_group_id.in_(sorted(groups))
-                    )
-                )
-            )
-        actor = ctx.actor_id
+        actor, highest = ctx.actor_id, self._measure.highest_user
 
         def filtered(user_id: int, ids: tuple[int, ...]) -> tuple[int, ...]:
-            return ids if user_id == actor else tuple(d for d in ids if d in told)
+            # One's own chats, and those of a user the change creates (every assignment of
+            # theirs is the actor's own doing), are told; nobody else's.
+            return ids if user_id == actor or user_id > highest else ()
 
         return filtered
 

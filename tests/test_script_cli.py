@@ -66,6 +66,8 @@ def ok(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     if "impact" in report:
         assert report.pop("dry_run") is False
         assert isinstance(report.pop("impact"), list)
+        assert report.pop("impact_withheld", True) is True  # rule 7: other users' chats
+        assert isinstance(report.pop("impact_hidden", 0), int)
     return report
 
 

@@ -54,6 +54,8 @@ def impact_json(impact: Impact, *, dry_run: bool) -> dict[str, Any]:
     report: dict[str, Any] = {"impact": impact.as_json(), "dry_run": dry_run}
     if impact.hidden:
         report["impact_hidden"] = impact.hidden
+    if impact.withheld:
+        report["impact_withheld"] = True  # other users' chat access left out (rule 7)
     return report
 
 
