@@ -160,7 +160,13 @@ class UserSaveService:
         users, assignments = session.users, session.assignments
         with session.together(action):
             user = users.get(user_id)
-            difference = user_difference(user, users.form(user_id), wanted)
+            form = users.form(user_id)
+            if form.read_only:
+                # Refused even when nothing would change: "unchanged" would tell the caller
+                # the file matches a user they may not edit (what is kept is kept for them).
+                with session.reading() as ctx:
+                    ctx.refuse(f"change user {user.username!r}", form.read_only_reason)
+            difference = user_difference(user, form, wanted)
             # The first write checks the caller's version (or the one just read, which the
             # difference was computed from) under the row lock; each later one the one before's.
             version = (

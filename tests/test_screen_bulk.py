@@ -257,7 +257,7 @@ async def test_a_refusal_in_the_middle_shows_in_the_preview_and_nothing_is_writt
         assert isinstance(preview, BulkPreviewScreen)
         rows = preview_rows(preview)
         assert rows[0][0] == "Operator AU"  # refusals first
-        assert rows[0][1].startswith("refused: may not change the department groups of user")
+        assert rows[0][1].startswith("refused: may not change user")
         assert sorted(rows[1:]) == [
             ("Operator US", "+Departments US (read-only)"),
             ("Teamleader US", "+Departments US (read-only)"),

@@ -149,3 +149,18 @@ def test_a_save_lands_whole_or_not_at_all(
         assert all_rows() == rows
         return
     assert session.user_save.difference(target, wanted).empty
+
+
+def test_a_user_the_actor_may_not_edit_is_refused_even_when_nothing_would_change(
+    sample_db: Database,
+) -> None:
+    """Operator AU is outside Teamleader US's work-with list: a wanted state that matches him
+    is refused, not reported unchanged (which would tell the caller what he holds)."""
+    leader = Session(sample_db, TEAMLEADER_US)
+    current = Session(sample_db, ADMIN).users.get(OPERATOR_AU)
+    rows = all_rows()
+    with pytest.raises(ScopeError, match="they belong to 'AU Operators'"):
+        leader.user_save.save(
+            OPERATOR_AU, WantedUser(groups=frozenset(g.id for g in current.groups))
+        )
+    assert all_rows() == rows
