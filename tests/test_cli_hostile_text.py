@@ -218,3 +218,26 @@ def test_say_lines_prints_one_line_per_item_whatever_it_holds(
     say_lines([FEED, OSC, "plain Zürich"])
     out, _ = capsys.readouterr()
     assert out == "two\\nlines\n\\x1b]0;pwned\\x07\nplain Zürich\n"
+
+
+def test_an_argument_that_is_not_utf8_is_a_refusal_not_an_internal_error(
+    sample_url: str, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates ('\\udcff'); the database
+    driver cannot encode them. A refusal (exit 2), with nothing written (red team, round 2)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LHC_CONSOLE_PASSWORD": "demo"}
+    args = [sys.executable, "-m", "tui", "user", "show", b"\xff".decode("utf-8", "surrogateescape")]
+    done = subprocess.run(
+        [*args, "--as", "Teamleader US", "--db", sample_url],
+        capture_output=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert b"not UTF-8" in done.stderr and b"internal error" not in done.stderr

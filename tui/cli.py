@@ -153,6 +153,15 @@ def _command(arguments: list[str]) -> int:
     except StoreError as error:
         print(f"lhc-console: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except UnicodeEncodeError as error:  # a name typed as bytes that are not UTF-8
+        if "surrogate" not in str(error):
+            raise
+        print(
+            "lhc-console: an argument is not UTF-8 text (a name or value with bytes that are "
+            "not UTF-8); nothing was changed",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
     except BrokenPipeError:  # the reader (head, less) went away: nothing left to say
         sys.stderr.close()
         return EXIT_OK
