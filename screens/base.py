@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -45,6 +45,12 @@ class ConsoleScreen(GuardedDispatch, Screen[Any]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+
+    @on(events.Mount)
+    def _clear_earlier_notifications(self) -> None:
+        """A screen opened on top starts clean: a notification of the screen below (say
+        "Disabled user …") would sit over the new screen's fields for seconds."""
+        self.app.clear_notifications()
 
     def compose_frame(self) -> ComposeResult:
         """Header first; subclasses yield their body, then ``Footer`` via ``compose_footer``."""

@@ -6,6 +6,7 @@ import re
 import stringprep
 import unicodedata
 
+from . import printable
 from .errors import ValidationError
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -18,12 +19,8 @@ holding one is shown in another order than it is stored (``Evil\u202egnp.exe``).
 BIDI_MARKS = frozenset("\u200e\u200f\u061c")
 """Left-to-right, right-to-left and Arabic letter marks: invisible, and they move neutral
 characters around them."""
-INVISIBLE = frozenset(
-    "\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062"
-    "\u2063\u2064\u3164\ufeff\uffa0"
-)
-"""Characters that show as nothing (zero-width space, joiners, word joiner, byte-order mark,
-soft hyphen, Hangul fillers...); every other format character (``Cf``) counts too."""
+INVISIBLE = printable.INVISIBLE
+"""Characters that show as nothing (``store.printable``, which writes them out as escapes)."""
 
 
 def text(value: object, label: str, max_length: int, *, required: bool = True) -> str:
@@ -157,6 +154,9 @@ def skeleton(value: str) -> str:
     folded = folded.translate(CONFUSABLES).casefold()
     folded = unicodedata.normalize("NFKD", folded).translate(CONFUSABLES)
     folded = "".join(ch for ch in folded if not _ignorable(ch))
+    # A dot above an i or j adds nothing to the dot it has: 'İ' folds to 'i' + U+0307, which
+    # looks like the plain 'i' of 'admin' ('ADMİN').
+    folded = folded.replace("i\u0307", "i").replace("j\u0307", "j")
     return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", folded).strip())
 
 
