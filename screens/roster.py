@@ -62,7 +62,7 @@ def detail_line(person: RosterPerson) -> Content:
     may = ", ".join(person.actions) if person.actions else "nothing (read-only for you)"
     return markup(
         "[b]$username[/b] $full_name· #$id$state · you may: $may\n"
-        "[dim]how:[/dim] $how$hidden\n"
+        "[dim]how:[/dim] $how\n"
         "[dim]max chats:[/dim] $max · [dim]auto-assignment:[/dim] $auto",
         username=person.username,
         full_name=f"{person.full_name} " if person.full_name else "",
@@ -70,7 +70,6 @@ def detail_line(person: RosterPerson) -> Content:
         state=" · disabled" if person.disabled else "",
         may=may,
         how=how(person) or "—",
-        hidden=" (and ways hidden from you)" if person.partly_hidden else "",
         max=person.max_chats,
         auto="excluded" if person.exclude_autoassign else "yes",
     )
@@ -277,6 +276,8 @@ class RosterScreen(ConsoleScreen):
             parts.append(markup("$n loaded", n=f"{loaded:,}"))
         if roster.hidden:
             parts.append(markup("[b yellow]$n hidden from you[/]", n=f"{roster.hidden:,}"))
+        if roster.ways_hidden:
+            parts.append(markup("some ways hidden from you"))
         if roster.filter_text:
             parts.append(markup("filter: $text", text=roster.filter_text))
         status = self.query_one("#roster-status", Static)

@@ -121,7 +121,8 @@ class RosterPerson:
     exclude_autoassign: bool
     max_chats: int
     editable: bool  # the actor may edit the account (the user form opens read-only otherwise)
-    partly_hidden: bool = False  # ways the actor may not be told of were left out
+    partly_hidden: bool = False  # ways the actor may not be told of were left out: never
+    # shown per person (that would say who holds it in a hidden way), only ``Roster.ways_hidden``
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -154,7 +155,6 @@ class RosterPerson:
             "read_only": self.read_only,
             "exclude_autoassign": self.exclude_autoassign,
             "max_chats": self.max_chats,
-            "partly_hidden": self.partly_hidden,
             "actions": list(self.actions),
         }
 
@@ -178,11 +178,18 @@ class Roster:
     filter_text: str = ""
     departments: tuple[Ref, ...] = ()  # a department group's departments
 
+    @property
+    def ways_hidden(self) -> bool:
+        """Some people shown may hold it in ways the actor may not be told of (SPEC §3 rule
+        7): said of the page, never of a person."""
+        return any(p.partly_hidden for p in self.people)
+
     def as_json(self) -> dict[str, Any]:
         return {
             "people": [p.as_json() for p in self.people],
             "total": self.total,
             "hidden": self.hidden,
+            "ways_hidden": self.ways_hidden,
             "next_after": self.next_after,
         }
 

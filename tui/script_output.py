@@ -274,8 +274,6 @@ def roster_lines(roster: Roster, indent: str = "  ") -> list[str]:
             notes.append("excluded from auto-assignment")
         if person.disabled:
             notes.append("disabled")
-        if person.partly_hidden:
-            notes.append("other ways hidden from you")
         full_name = f" {person.full_name!r}" if person.full_name else ""
         lines.append(
             f"{indent}{person.username!r} (#{person.user_id}){full_name}: "
@@ -288,6 +286,8 @@ def roster_lines(roster: Roster, indent: str = "  ") -> list[str]:
     summary = f"{indent}{shown} of {roster.total} people{matching}"
     if roster.hidden:
         summary += f"; {roster.hidden} more hidden from you (outside your scope)"
+    if roster.ways_hidden:
+        summary += "; some may also hold it in ways hidden from you"
     if roster.next_after is not None:
         summary += f"; more with --after {roster.next_after}"
     return [*lines, summary]
