@@ -12,12 +12,13 @@ when anything was refused, and committed otherwise, with one audit row per user 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import StoreError, ValidationError
 from .user_save import UserDifference, WantedUser, user_difference
-from .views import UserDetail, UserForm
+from .views import EditChoices, UserDetail
 
 if TYPE_CHECKING:
     from .session import Session
@@ -74,22 +75,22 @@ class BulkEdit:
             expected_version=user.cache_version,
         )
 
-    def kept_against_the_change(self, user: UserDetail, form: UserForm) -> str:
+    def kept_against_the_change(self, user: UserDetail, choices: EditChoices) -> str:
         """Why a removal asked for cannot be made for this user ("" if every one can).
 
         The wanted state keeps what the actor may not hand out; a bulk change that asks to
         take it away must say so instead of reporting the user as unchanged.
         """
-        assignable_groups = {r.id for r in (*form.groups, *form.required_groups)}
+        assignable_groups = choices.groups
         held = {g.id: g.name for g in user.groups}
         for group in self.remove_groups:
             if group in held and group not in assignable_groups:
                 return f"group {held[group]!r} is not one you may hand out"
-        offered = {r.id for r in form.department_groups}
+        offered = choices.department_groups
         for assignment in user.department_groups:
             if assignment.id in self.unassign_department_groups and assignment.id not in offered:
                 return f"department group {assignment.name!r} is not one you may assign"
-        offered = {r.id for r in form.departments}
+        offered = choices.departments
         for assignment in user.departments:
             if assignment.id in self.unassign_departments and assignment.id not in offered:
                 return f"department {assignment.name!r} is not one you may assign"
@@ -185,8 +186,11 @@ class BulkService:
             raise ValidationError("Nothing to change")
         session = self._session
         outcomes: list[BulkOutcome] = []
+        # The actor's own permissions and scope are read once, unless the change touches the
+        # actor (their own groups would change what they may do for the users after them).
+        once = session.same_scope() if session.actor_id not in ids else nullcontext()
         try:
-            with session.action():
+            with session.action(), once:
                 for user_id in ids:
                     outcomes.append(self._one(user_id, edit))
                 if dry_run or any(o.refused for o in outcomes):
@@ -206,12 +210,12 @@ class BulkService:
             with session.db.atomic():
                 user = session.users.get(user_id)
                 username = user.username
-                form = session.users.form(user_id)
-                kept = edit.kept_against_the_change(user, form)
+                choices = session.users.choices(user_id)
+                kept = edit.kept_against_the_change(user, choices)
                 if kept:
                     return BulkOutcome(user_id, username, refusal=kept)
                 wanted = edit.wanted_for(user)
-                if user_difference(user, form, wanted).empty:
+                if user_difference(user, choices, wanted).empty:
                     return BulkOutcome(user_id, username, difference=UserDifference())
                 saved = session.user_save.save(user_id, wanted, action="user.bulk")
                 return BulkOutcome(user_id, username, difference=saved.difference)

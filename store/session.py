@@ -194,6 +194,18 @@ class Session:
 
     def context(self) -> ActionContext:
         """Read the actor's permissions and scope now; refuse if the account is gone or off."""
+        frozen: tuple[str, PermissionSet, Scope] | None = getattr(self._local, "frozen", None)
+        if frozen is not None:
+            name, permissions, scope = frozen
+            return ActionContext(
+                actor_id=self.actor_id,
+                actor_name=name,
+                permissions=permissions,
+                scope=scope,
+                installing=self._system,
+                steps=getattr(self._local, "steps", None),
+                audited=self._audited,
+            )
         if self._system:
             permissions = PermissionSet(
                 SYSTEM_ACTOR_ID,
@@ -221,6 +233,22 @@ class Session:
             steps=getattr(self._local, "steps", None),
             audited=self._audited,
         )
+
+    @contextmanager
+    def same_scope(self) -> Iterator[None]:
+        """Inside it, every service call uses the permissions and scope read once at its start.
+
+        For one transaction that changes many *other* users (``store.bulk``): reading the
+        actor's permissions and scope again for each of a thousand users cost seconds, and
+        nothing such a change does can alter them (the caller keeps the actor out of it). The
+        checks themselves still read the users as they are now.
+        """
+        ctx = self.context()
+        self._local.frozen = (ctx.actor_name, ctx.permissions, ctx.scope)
+        try:
+            yield
+        finally:
+            self._local.frozen = None
 
     @contextmanager
     def action(self) -> Iterator[ActionContext]:

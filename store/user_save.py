@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .views import UserDetail, UserForm
+from .views import EditChoices, UserDetail
 
 if TYPE_CHECKING:
     from .session import Session
@@ -80,8 +80,8 @@ def _comparable(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def user_difference(user: UserDetail, form: UserForm, wanted: WantedUser) -> UserDifference:
-    """The changes that take ``user`` to ``wanted``, within what ``form`` lets the actor hand out.
+def user_difference(user: UserDetail, choices: EditChoices, wanted: WantedUser) -> UserDifference:
+    """The changes that take ``user`` to ``wanted``, within what the actor may hand out.
 
     Fields compare as the store will store them (surrounding spaces do not count); the store
     validates them again when it writes.
@@ -102,17 +102,17 @@ def user_difference(user: UserDetail, form: UserForm, wanted: WantedUser) -> Use
     removed: tuple[int, ...] = ()
     if wanted.groups is not None:
         current = {g.id for g in user.groups}
-        assignable = {r.id for r in (*form.groups, *form.required_groups)}
+        assignable = choices.groups
         added = tuple(sorted(set(wanted.groups) - current))
         removed = tuple(sorted((current & assignable) - set(wanted.groups)))
     dg_assigned, dg_unassigned = _assignments(
         {a.id: a.read_only for a in user.department_groups},
-        {r.id for r in form.department_groups},
+        choices.department_groups,
         wanted.department_groups,
     )
     dep_assigned, dep_unassigned = _assignments(
         {a.id: a.read_only for a in user.departments},
-        {r.id for r in form.departments},
+        choices.departments,
         wanted.departments,
     )
     return UserDifference(
@@ -128,7 +128,7 @@ def user_difference(user: UserDetail, form: UserForm, wanted: WantedUser) -> Use
 
 
 def _assignments(
-    current: dict[int, bool], assignable: set[int], wanted: Mapping[int, bool] | None
+    current: dict[int, bool], assignable: frozenset[int], wanted: Mapping[int, bool] | None
 ) -> tuple[tuple[tuple[int, bool], ...], tuple[int, ...]]:
     """(assign: id and read-only flag, new or with the flag changed; unassign: ids)."""
     if wanted is None:
@@ -148,7 +148,7 @@ class UserSaveService:
         """What ``save`` would change now (read only; the save computes it again)."""
         users = self._session.users
         with self._session.reading():
-            return user_difference(users.get(user_id), users.form(user_id), wanted)
+            return user_difference(users.get(user_id), users.choices(user_id), wanted)
 
     def save(self, user_id: int, wanted: WantedUser, *, action: str = "user.save") -> SavedUser:
         """Apply the difference between the stored user and ``wanted``; nothing if none.
@@ -160,13 +160,13 @@ class UserSaveService:
         users, assignments = session.users, session.assignments
         with session.together(action):
             user = users.get(user_id)
-            form = users.form(user_id)
-            if form.read_only:
+            choices = users.choices(user_id)
+            if choices.read_only:
                 # Refused even when nothing would change: "unchanged" would tell the caller
                 # the file matches a user they may not edit (what is kept is kept for them).
                 with session.reading() as ctx:
-                    ctx.refuse(f"change user {user.username!r}", form.read_only_reason)
-            difference = user_difference(user, form, wanted)
+                    ctx.refuse(f"change user {user.username!r}", choices.read_only_reason)
+            difference = user_difference(user, choices, wanted)
             # The first write checks the caller's version (or the one just read, which the
             # difference was computed from) under the row lock; each later one the one before's.
             version = (

@@ -28,7 +28,7 @@ from .models import (
 )
 from .password_policy import load_policy
 from .scope import count_users, would_be_administrator
-from .views import Assignment, Ref, UserDetail, UserForm, UserPage, UserRow
+from .views import Assignment, EditChoices, Ref, UserDetail, UserForm, UserPage, UserRow
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
@@ -196,6 +196,19 @@ class UserService:
             if user is None or not ctx.scope.is_visible(user.id):
                 raise NotFoundError(f"No user named {username!r} among the users you can see")
             return _detail(ctx, user)
+
+    def choices(self, user_id: int) -> EditChoices:
+        """What the actor may hand out to this visible user (ids only) and whether they may
+        edit the account at all: the form's answer, cheaply, for the one user-save path."""
+        with self._session.reading() as ctx:
+            scope = ctx.scope
+            user = _visible_user(ctx, user_id)
+            return EditChoices(
+                read_only_reason=_edit_refusal(ctx, user, allow_self=True) or "",
+                groups=frozenset(scope.assignable_groups),
+                department_groups=frozenset(scope.assignable_department_groups),
+                departments=frozenset(scope.assignable_departments),
+            )
 
     def form(self, user_id: int | None = None) -> UserForm:
         """What the create form (``user_id`` None) or the edit form of a user offers the actor.

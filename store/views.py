@@ -167,6 +167,21 @@ class ScopeSummary:
 
 
 @dataclass(frozen=True)
+class EditChoices:
+    """What the actor may hand out to one user, as ids: the user form's choices without the
+    names, which a save or a bulk change of a thousand users does not need."""
+
+    read_only_reason: str  # "" when the actor may edit the account
+    groups: frozenset[int]
+    department_groups: frozenset[int]
+    departments: frozenset[int]
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)
+
+
+@dataclass(frozen=True)
 class UserForm:
     """What the create/edit form offers the actor for one user (``user`` None: a new one).
 
