@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-WAIT = 15.0  # seconds for one screen to show what it should (a loaded CI box is slow)
+WAIT = 40.0  # seconds for one screen to show what it should (a loaded CI box is slow)
 
 
 class Terminal:
