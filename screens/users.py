@@ -559,9 +559,32 @@ class UsersScreen(ConsoleScreen):
         )
 
     def action_enable(self) -> None:
+        """Enabling gives the account back its chats and permissions: asked with its impact,
+        like disabling (issue 19: every change of what people may do shows it first)."""
         row = self.highlighted_user()
-        if row is not None:
-            self._set_disabled(row, False)
+        if row is None:
+            return
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self._set_disabled(row, False)
+
+        session = self.session
+
+        def preview() -> Impact:
+            return session.impact.preview(
+                Touches.of(users=[row.id]), lambda: session.users.set_disabled(row.id, False)
+            )
+
+        self.app.push_screen(
+            ImpactConfirmScreen(
+                f"Enable user {row.username!r}?\nThey can log in again; their department "
+                "assignments come back.",
+                "Enable",
+                preview,
+            ),
+            confirmed,
+        )
 
     def _set_disabled(self, row: UserRow, disabled: bool) -> None:
         session = self.session

@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, SelectionList, Static, TabbedContent
 
 from screens.confirm import ConfirmScreen
+from screens.impact import ImpactConfirmScreen
 from screens.password import PasswordScreen
 from screens.user_form import AssignmentList, UserFormScreen
 from screens.users import PAGE_SIZE, UsersScreen
@@ -618,7 +619,7 @@ async def test_delete_asks_first_and_cancel_keeps_the_user(sample_url: str) -> N
         assert OPERATOR_US not in shown_ids(users)
 
 
-async def test_disable_asks_first_then_enable_is_offered(sample_url: str) -> None:
+async def test_disable_and_enable_ask_first_with_their_impact(sample_url: str) -> None:
     app = LhcConsole(sample_url)
     async with app.run_test(size=SIZE) as pilot:
         users = await open_users(pilot, "Teamleader US")
@@ -633,7 +634,12 @@ async def test_disable_asks_first_then_enable_is_offered(sample_url: str) -> Non
         assert str(table_of(users).get_row(str(OPERATOR_US))[-1]) == "off"
         await highlight(pilot, users, OPERATOR_US)
         assert users.check_action("disable", ()) is False
-        await pilot.press("d")  # enable: no question
+        await pilot.press("d")  # enable: asked too, with its impact
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert isinstance(app.screen, ImpactConfirmScreen) and app.screen.impact is not None
+        assert app.screen.impact.gaining == 0  # a team leader is told no one else's chats
+        await pilot.press("tab", "enter")
         await settle(pilot)
         assert User.get_by_id(OPERATOR_US).disabled == 0
 
