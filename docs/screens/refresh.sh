@@ -14,4 +14,6 @@ user-form-groups.svg  test_screen_users/test_new_user_form_groups_tab_snapshot_f
 role-editor.svg       test_screen_groups_roles/test_role_editor_snapshot_for_teamleader_role.svg
 access-explorer.svg   test_screen_insight/test_access_explorer_snapshot_operator_au_as_admin.svg
 access-review.svg     test_review/test_review_screen_snapshot_for_manager_us.svg
+bulk-marks.svg        test_screen_bulk/test_users_list_with_marks_snapshot.svg
+bulk-preview.svg      test_screen_bulk/test_bulk_preview_with_a_refusal_snapshot.svg
 LIST
