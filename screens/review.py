@@ -28,11 +28,12 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from screens.base import ConsoleScreen
-from screens.confirm import ConfirmScreen
+from screens.impact import ImpactConfirmScreen
 from screens.text import markup, printable
 from screens.user_form import UserFormScreen
 from screens.widgets import OpenTable, TextInput
 from store import Session
+from store.impact import Impact, Touches
 from store.review import FLAGS, ReviewPage, ReviewRow, ReviewSummary
 
 PAGE_SIZE = 50
@@ -398,16 +399,36 @@ class ReviewScreen(ConsoleScreen):
             "assignments are parked until the account is enabled again."
         )
 
-        def confirmed(answer: bool | None) -> None:
-            if answer:
-                self._set_disabled(rows, True)
-
-        self.app.push_screen(ConfirmScreen(question, "Disable"), confirmed)
+        self._ask(rows, question, "Disable", disabled=True)
 
     def action_enable(self) -> None:
+        """Enabling (which also unlocks) gives chats and permissions back: asked with its
+        impact, like disabling (issue 19: every change of what people may do shows it)."""
         rows = self.targets()
-        if rows:
-            self._set_disabled(rows, False)
+        if not rows:
+            return
+        names = ", ".join(repr(row.username) for row in rows)
+        question = (
+            f"Enable user {names}?\nThey can log in again; their department assignments come back."
+        )
+        self._ask(rows, question, "Enable", disabled=False)
+
+    def _ask(self, rows: list[ReviewRow], question: str, label: str, *, disabled: bool) -> None:
+        session = self.session
+        ids = [row.id for row in rows]
+
+        def preview() -> Impact:
+            def change() -> None:
+                for user_id in ids:
+                    session.users.set_disabled(user_id, disabled)
+
+            return session.impact.preview(Touches.of(users=ids), change)
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self._set_disabled(rows, disabled)
+
+        self.app.push_screen(ImpactConfirmScreen(question, label, preview), confirmed)
 
     def _set_disabled(self, rows: list[ReviewRow], disabled: bool) -> None:
         """Through the users service, one user at a time (each its own transaction and audit

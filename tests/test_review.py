@@ -466,10 +466,14 @@ async def test_enter_opens_the_user_and_d_disables_after_asking(screen_url: str)
         await settle(pilot)
         assert User.get_by_id(TEAMLEADER_US).disabled == 1
         assert "disabled" in screen.rows[TEAMLEADER_US].flags
-        # On a disabled row ``d`` enables (the locked operator too: that unlocks him).
+        # On a disabled row ``d`` enables (the locked operator too: that unlocks him), after
+        # asking with its impact.
         table.move_cursor(row=table.get_row_index(str(OPERATOR_US)))
         await settle(pilot)
         await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")  # from Cancel to Enable
         await settle(pilot)
         assert User.get_by_id(OPERATOR_US).disabled == 0
         assert screen.rows[OPERATOR_US].flags == ("idle",)  # no longer locked nor disabled
