@@ -30,10 +30,13 @@ from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
 from screens.errors import GuardedDispatch
+from screens.impact import impact_text
+from screens.insight_detail import InsightDetailScreen
 from screens.text import cell, literal, markup
 from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.bulk import BulkEdit, BulkOutcome, BulkReport
+from store.impact import Impact
 from store.user_save import UserDifference
 from store.views import Ref, UserForm
 
@@ -170,6 +173,16 @@ def summary(report: BulkReport) -> Content:
     )
 
 
+def impact_line(impact: Impact | None) -> Content:
+    """``Impact: 3 users gain, 1 loses · i lists them``: the preview's effect on what the
+    users may do and which chats they read (of the users not refused)."""
+    if impact is None:
+        return Content("Impact: not known")
+    if impact.affects_nobody:
+        return markup("Impact: $what", what=impact.summary())
+    return markup("Impact: $what · [b]i[/b] lists them", what=impact.summary())
+
+
 # -- the modal list: the action, then its target ---------------------------------------------
 
 
@@ -299,6 +312,7 @@ class BulkPreviewScreen(ConsoleScreen):
         Binding("escape", "back", "Cancel"),
         Binding("enter", "confirm", "Confirm", key_display="⏎", priority=True),
         Binding("y", "confirm", "Confirm", show=False),
+        Binding("i", "show_impact", "Who is affected"),
     ]
 
     def __init__(
@@ -349,7 +363,7 @@ class BulkPreviewScreen(ConsoleScreen):
         """The store's bulk change in a worker: the preview (nothing written), or the change."""
         session, ids, edit = self.session, self.user_ids, self.edit
         self.call_store(
-            lambda: session.bulk.run(ids, edit, dry_run=dry_run),
+            lambda: session.bulk.run(ids, edit, dry_run=dry_run, with_impact=dry_run),
             self._previewed if dry_run else self.dismiss,
             failed=self._not_previewed if dry_run else self._not_written,
             group="bulk-preview" if dry_run else "bulk-write",
@@ -374,7 +388,7 @@ class BulkPreviewScreen(ConsoleScreen):
                 "[b]⏎[/b] or [b]y[/b] changes $users in one transaction · esc cancels",
                 users=users(len(changed)),
             )
-        self._say(Content("\n").join([summary(report), how]))
+        self._say(Content("\n").join([summary(report), impact_line(report.impact), how]))
         self.refresh_bindings()
 
     def _not_previewed(self, message: str) -> None:
@@ -453,7 +467,21 @@ class BulkPreviewScreen(ConsoleScreen):
             )
         if action == "back":
             return not self.writing
+        if action == "show_impact":
+            report = self.report
+            return report is not None and report.impact is not None and not (
+                report.impact.affects_nobody
+            )
         return True
+
+    def action_show_impact(self) -> None:
+        """Every user of the change who gains or loses a permission or a department's chats."""
+        impact = self.report.impact if self.report is not None else None
+        if impact is None or impact.affects_nobody:
+            return
+        self.app.push_screen(
+            InsightDetailScreen(f"Impact: {impact.summary()}", impact_text(impact))
+        )
 
     def action_confirm(self) -> None:
         if not self.check_action("confirm", ()):

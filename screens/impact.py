@@ -164,6 +164,7 @@ def impact_text(impact: Impact, limit: int = LISTED) -> Text:
             ("loses", ", ".join(entry.loses), "red"),
             ("reads", departments(entry.reads_gained, entry.reads_lost), ""),
             ("writes", departments(entry.writes_gained, entry.writes_lost), ""),
+            ("limitation changes", ", ".join(entry.limitations_changed), "yellow"),
         ):
             if value:
                 text.append(f"  {label} ", style=style)

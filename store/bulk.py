@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import StoreError, ValidationError
+from .impact import Impact, Touches
 from .user_save import UserDifference, WantedUser, user_difference
 from .views import EditChoices, UserDetail
 
@@ -131,6 +132,7 @@ class BulkReport:
 
     outcomes: tuple[BulkOutcome, ...]
     written: bool
+    impact: Impact | None = None  # who gains and loses what, when the preview measured it
 
     @property
     def refused(self) -> tuple[BulkOutcome, ...]:
@@ -171,10 +173,22 @@ class BulkService:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def run(self, user_ids: Sequence[int], edit: BulkEdit, *, dry_run: bool) -> BulkReport:
+    def run(
+        self,
+        user_ids: Sequence[int],
+        edit: BulkEdit,
+        *,
+        dry_run: bool,
+        with_impact: bool = False,
+    ) -> BulkReport:
         """Check and make ``edit`` for every user; write only if not ``dry_run`` and nothing
         was refused. Raises ``BulkRefused`` (nothing written) when a real run has a refusal;
-        a preview returns the refusals in its report instead."""
+        a preview returns the refusals in its report instead.
+
+        ``with_impact`` also measures who gains and loses which permissions and chats (issue
+        19: the preview of a change of what people may do says so); the users refused are
+        rolled back in their savepoints, so it is the impact of the part that would be written.
+        """
         ids = list(dict.fromkeys(user_ids))  # each user once, in the order given
         if not ids:
             raise ValidationError("No users to change")
@@ -186,21 +200,26 @@ class BulkService:
             raise ValidationError("Nothing to change")
         session = self._session
         outcomes: list[BulkOutcome] = []
+        impact: Impact | None = None
         # The actor's own permissions and scope are read once, unless the change touches the
         # actor (their own groups would change what they may do for the users after them).
         once = session.same_scope() if session.actor_id not in ids else nullcontext()
         try:
             with session.action(), once:
-                for user_id in ids:
-                    outcomes.append(self._one(user_id, edit))
+                if with_impact:
+                    with session.impact.measuring(Touches.of(users=ids)) as measurement:
+                        outcomes.extend(self._one(user_id, edit) for user_id in ids)
+                    impact = measurement.finish()
+                else:
+                    outcomes.extend(self._one(user_id, edit) for user_id in ids)
                 if dry_run or any(o.refused for o in outcomes):
                     raise _RollBack
         except _RollBack:
-            report = BulkReport(tuple(outcomes), written=False)
+            report = BulkReport(tuple(outcomes), written=False, impact=impact)
             if not dry_run:
                 raise BulkRefused(report) from None
             return report
-        return BulkReport(tuple(outcomes), written=True)
+        return BulkReport(tuple(outcomes), written=True, impact=impact)
 
     def _one(self, user_id: int, edit: BulkEdit) -> BulkOutcome:
         """One user in a savepoint: a refusal takes back this user's writes only."""

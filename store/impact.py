@@ -32,6 +32,7 @@ Users the actor cannot see (SPEC §3: visible users) are counted, never named.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from peewee import fn
 
+from .limitations import merge, parse_stored
 from .models import (
     Department,
     DepartmentGroupUser,
@@ -63,6 +65,7 @@ IdSet = frozenset[int]
 GroupSet = tuple[int, ...]  # a user's groups, sorted: the key of a permission class
 Access = tuple[IdSet, IdSet]  # departments read, written
 NO_ACCESS: Access = (frozenset(), frozenset())
+PermissionChange = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # gained, lost, limited
 CHUNK = 500  # ids per IN (...) list: far below every backend's parameter limit
 
 
@@ -134,6 +137,9 @@ class ImpactEntry(NamedTuple):
     reads_lost: tuple[int, ...] = ()
     writes_gained: tuple[int, ...] = ()
     writes_lost: tuple[int, ...] = ()
+    limitations_changed: tuple[str, ...] = ()
+    """Functions held before and after whose merged limitation differs (``{"group":[2]}`` to
+    ``{"group":[2,5]}``): neither gained nor lost, but what they allow changed."""
 
     @property
     def gains_anything(self) -> bool:
@@ -152,6 +158,7 @@ class ImpactEntry(NamedTuple):
             "reads_lost": list(self.reads_lost),
             "writes_gained": list(self.writes_gained),
             "writes_lost": list(self.writes_lost),
+            "limitations_changed": list(self.limitations_changed),
         }
 
 
@@ -183,6 +190,11 @@ class Impact:
         """Listed users who lose a permission or a department's chats."""
         return sum(1 for e in self.entries if e.loses_anything)
 
+    @property
+    def limited(self) -> int:
+        """Listed users the limitation of a function they keep changes for."""
+        return sum(1 for e in self.entries if e.limitations_changed)
+
     def summary(self) -> str:
         """One line for a confirmation: ``3 users gain, 1 loses`` or ``affects nobody``."""
         if self.affects_nobody:
@@ -191,13 +203,16 @@ class Impact:
             f"{_users(self.gaining)} gain{'s' if self.gaining == 1 else ''}",
             f"{self.losing} lose{'s' if self.losing == 1 else ''}",
         ]
+        if self.limited:
+            parts.append(f"{self.limited:,} with a limitation changed")
         if self.hidden:
             parts.append(f"{_users(self.hidden)} you do not see affected")
         return ", ".join(parts) + (WITHHELD if self.withheld else "")
 
     def as_json(self) -> list[dict[str, Any]]:
         """The issue's shape: a list sorted by user id of ``{"user": {"id", "username"},
-        "gains", "loses", "reads_gained", "reads_lost", "writes_gained", "writes_lost"}``."""
+        "gains", "loses", "reads_gained", "reads_lost", "writes_gained", "writes_lost"}``,
+        and ``"limitations_changed"``: functions kept whose merged limitation changed."""
         return [e.as_json() for e in self.entries]
 
 
@@ -232,7 +247,7 @@ class _Policies:
 
     enabled: IdSet
     roles_of: dict[int, tuple[int, ...]]
-    grants: dict[int, frozenset[str]]
+    grants: dict[int, dict[str, tuple[str, ...]]]  # role -> key -> its rows' limitation texts
     exclusions: dict[int, frozenset[str]]
 
     @classmethod
@@ -252,37 +267,56 @@ class _Policies:
             ):
                 roles_of[group_id].append(role_id)
         role_ids = {r for roles in roles_of.values() for r in roles}
-        grants: dict[int, set[str]] = defaultdict(set)
+        grants: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         exclusions: dict[int, set[str]] = defaultdict(set)
         for chunk in _chunks(role_ids):
             query = RoleFunction.select(
                 RoleFunction.role_id,
                 RoleFunction.module,
                 RoleFunction.function,
+                RoleFunction.limitation,
                 policy_type_column(),
             ).where(RoleFunction.role_id.in_(chunk))
-            for role_id, module, function, kind in _rows(query):
+            for role_id, module, function, limitation, kind in _rows(query):
                 # As ``PermissionSet.entries`` and ``excluded`` read them (``perms --json``).
-                target = exclusions if int(kind or 0) == EXCLUDE else grants
-                target[role_id].add(f"{module}/{function}")
+                key = f"{module}/{function}"
+                if int(kind or 0) == EXCLUDE:
+                    exclusions[role_id].add(key)
+                else:
+                    grants[role_id][key].append(limitation or "")
         return cls(
             frozenset(enabled),
             {g: tuple(r) for g, r in roles_of.items()},
-            {r: frozenset(v) for r, v in grants.items()},
+            {r: {k: tuple(v) for k, v in keys.items()} for r, keys in grants.items()},
             {r: frozenset(v) for r, v in exclusions.items()},
         )
 
-    def effective(self, groups: GroupSet) -> frozenset[str]:
-        """The ``module/function`` keys of the class's grant rows, less its exclusion keys."""
-        granted: set[str] = set()
+    def effective(self, groups: GroupSet) -> dict[str, str]:
+        """The ``module/function`` keys of the class's grant rows, less its exclusion keys,
+        each with its merged limitation as canonical JSON ("" for none), as
+        ``PermissionSet.entries`` merges it."""
+        granted: dict[str, list[str]] = defaultdict(list)
         excluded: set[str] = set()
         for group_id in groups:
             if group_id not in self.enabled:
                 continue
             for role_id in self.roles_of.get(group_id, ()):
-                granted |= self.grants.get(role_id, frozenset())
+                for key, texts in self.grants.get(role_id, {}).items():
+                    granted[key].extend(texts)
                 excluded |= self.exclusions.get(role_id, frozenset())
-        return frozenset(granted - excluded)
+        return {
+            key: _merged_limitation(texts) for key, texts in granted.items() if key not in excluded
+        }
+
+
+def _merged_limitation(texts: list[str]) -> str:
+    """The limitation the rows of one key give together, as text that compares equal exactly
+    when the merged limitations do (an unreadable one compares as its own text)."""
+    if all(not text for text in texts):
+        return ""
+    parsed = [parse_stored(text) for text in texts]
+    merged = merge(parsed)
+    return "" if merged is None else json.dumps(merged, sort_keys=True, default=str)
 
 
 @dataclass
@@ -508,7 +542,7 @@ class _Measure:
         ``told`` which of a named user's departments the actor may be told about (rule 7)."""
         after = self.after()
         before = self.before
-        permissions: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        permissions: dict[int, PermissionChange] = {}
         if before.policies is not None or after.policies is not None:
             permissions = _permission_changes(before, after)
         access: dict[int, tuple[tuple[int, ...], ...]] = {}
@@ -525,12 +559,20 @@ class _Measure:
         entries = []
         empty: tuple[Any, ...] = ()
         for user_id in sorted(shown):
-            gains, loses = permissions.get(user_id, (empty, empty))
+            gains, loses, limited = permissions.get(user_id, (empty, empty, empty))
             reads_gained, reads_lost, writes_gained, writes_lost = (
                 departments if told is None else told(user_id, departments)
                 for departments in access.get(user_id, (empty, empty, empty, empty))
             )
-            if not (gains or loses or reads_gained or reads_lost or writes_gained or writes_lost):
+            if not (
+                gains
+                or loses
+                or limited
+                or reads_gained
+                or reads_lost
+                or writes_gained
+                or writes_lost
+            ):
                 continue  # changed only in chats withheld from the actor: not even counted
             entries.append(
                 ImpactEntry(
@@ -542,6 +584,7 @@ class _Measure:
                     reads_lost,
                     writes_gained,
                     writes_lost,
+                    limited,
                 )
             )
         hidden = len(affected) - len(shown)
@@ -560,24 +603,21 @@ class _Measure:
         return names
 
 
-def _permission_changes(
-    before: _State, after: _State
-) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Per user whose effective permissions differ: (gained, lost), each sorted.
+def _permission_changes(before: _State, after: _State) -> dict[int, PermissionChange]:
+    """Per user whose effective permissions differ: (gained, lost, limitation changed), each
+    sorted.
 
     Computed per pair of (class before, class after), which most users share.
     """
-    effective_before: dict[GroupSet, frozenset[str]] = {}
-    effective_after: dict[GroupSet, frozenset[str]] = {}
-    pairs: dict[
-        tuple[GroupSet | None, GroupSet | None], tuple[tuple[str, ...], tuple[str, ...]]
-    ] = {}
-    out: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
-    nothing: frozenset[str] = frozenset()
+    effective_before: dict[GroupSet, dict[str, str]] = {}
+    effective_after: dict[GroupSet, dict[str, str]] = {}
+    pairs: dict[tuple[GroupSet | None, GroupSet | None], PermissionChange] = {}
+    out: dict[int, PermissionChange] = {}
+    nothing: dict[str, str] = {}
 
     def effective(
-        state: _State, cache: dict[GroupSet, frozenset[str]], key: GroupSet | None
-    ) -> frozenset[str]:
+        state: _State, cache: dict[GroupSet, dict[str, str]], key: GroupSet | None
+    ) -> dict[str, str]:
         if key is None or state.policies is None:
             return nothing
         if key not in cache:
@@ -589,9 +629,13 @@ def _permission_changes(
         if pair not in pairs:
             old = effective(before, effective_before, pair[0])
             new = effective(after, effective_after, pair[1])
-            pairs[pair] = (tuple(sorted(new - old)), tuple(sorted(old - new)))
+            pairs[pair] = (
+                tuple(sorted(new.keys() - old.keys())),
+                tuple(sorted(old.keys() - new.keys())),
+                tuple(sorted(k for k in old.keys() & new.keys() if old[k] != new[k])),
+            )
         change = pairs[pair]
-        if change[0] or change[1]:
+        if any(change):
             out[user_id] = change
     return out
 

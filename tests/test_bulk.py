@@ -18,6 +18,7 @@ from store import Session
 from store.bulk import BULK_LIMIT, BulkEdit, BulkRefused
 from store.dump import all_rows
 from store.errors import ValidationError
+from store.impact import Touches
 from store.models import Audit, GroupUser, User
 from tui.cli import main
 
@@ -45,6 +46,49 @@ def test_a_preview_reports_each_user_and_writes_nothing(sample_db: Database) -> 
     assert not by_user[OPERATOR_US].changes  # already a member: no change
     assert by_user[OPERATOR_AU].difference.groups_added == (US_OPERATORS,)
     assert by_user[ADMIN].refused and "admin" in by_user[ADMIN].username
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        BulkEdit(add_groups=(AU_OPERATORS,)),
+        BulkEdit(remove_groups=(US_OPERATORS,)),
+        BulkEdit(assign_department_groups={DEPARTMENTS_US: True}),
+        BulkEdit(unassign_department_groups=(DEPARTMENTS_US,)),
+        BulkEdit(disabled=True),
+    ],
+)
+def test_the_preview_measures_the_impact_the_written_change_has(
+    sample_db: Database, edit: BulkEdit
+) -> None:
+    """The preview's impact is what the same change, made for real, does to the users' chats
+    and permissions (``session.impact.preview`` is checked against reality in test_impact)."""
+    manager = Session(sample_db, MANAGER_US)
+    ids = [OPERATOR_US, OPERATOR_AU]
+    rows = all_rows()
+    previewed = manager.bulk.run(ids, edit, dry_run=True, with_impact=True)
+    assert all_rows() == rows
+    made = manager.impact.preview(
+        Touches.of(users=ids), lambda: manager.bulk.run(ids, edit, dry_run=False)
+    )
+    assert previewed.impact is not None
+    assert previewed.impact.as_json() == made.as_json()
+    assert not made.affects_nobody
+
+
+def test_the_impact_of_a_preview_leaves_out_the_users_refused(sample_db: Database) -> None:
+    """Manager US may not change the administrator: the preview's impact is that of the users
+    it would write, so it is Operator US's alone, and nothing is written."""
+    manager = Session(sample_db, MANAGER_US)
+    rows = all_rows()
+    report = manager.bulk.run(
+        [OPERATOR_US, ADMIN], BulkEdit(disabled=True), dry_run=True, with_impact=True
+    )
+    assert all_rows() == rows
+    assert [o.user_id for o in report.refused] == [ADMIN]
+    assert report.impact is not None
+    assert [e.user_id for e in report.impact.entries] == [OPERATOR_US]
+    assert report.impact.entries[0].reads_lost
 
 
 @pytest.mark.parametrize("refused_at", [0, 1, 2])

@@ -38,8 +38,17 @@ if str(PERF) not in sys.path:
 from generate import generate  # noqa: E402
 
 SCALE = max(1, int(os.environ.get("LHC_PROPERTY_SCALE", "1")))
-KEYS = ("gains", "loses", "reads_gained", "reads_lost", "writes_gained", "writes_lost")
-State = dict[int, tuple[frozenset[str], frozenset[int], frozenset[int], str]]
+KEYS = (
+    "gains",
+    "loses",
+    "reads_gained",
+    "reads_lost",
+    "writes_gained",
+    "writes_lost",
+    "limitations_changed",
+)
+# Per user: effective permission -> its merged limitation, chats read, chats written, name.
+State = dict[int, tuple[dict[str, object], frozenset[int], frozenset[int], str]]
 FAST_HASH = "$2y$10$" + "x" * 53
 
 
@@ -48,11 +57,11 @@ def truth() -> State:
     out: State = {}
     for user in User.select(User.id, User.username):
         permissions = PermissionSet.for_user(user.id)
-        granted = {f"{e.module}/{e.function}" for e in permissions.entries()}
+        granted = {f"{e.module}/{e.function}": e.limitation for e in permissions.entries()}
         excluded = {f"{m}/{f}" for m, f in permissions.excluded()}
         access = chat_access(user.id)
         out[user.id] = (
-            frozenset(granted - excluded),
+            {key: limitation for key, limitation in granted.items() if key not in excluded},
             frozenset(access.read),
             frozenset(access.write),
             user.username,
@@ -62,18 +71,26 @@ def truth() -> State:
 
 def expected(before: State, after: State) -> list[dict[str, Any]]:
     """The issue's JSON shape, from two states computed user by user."""
-    nothing = (frozenset(), frozenset(), frozenset(), "")
+    nothing: tuple[dict[str, object], frozenset[int], frozenset[int], str] = (
+        {},
+        frozenset(),
+        frozenset(),
+        "",
+    )
     out = []
     for user_id in sorted(before.keys() | after.keys()):
         old, new = before.get(user_id, nothing), after.get(user_id, nothing)
         entry: dict[str, Any] = {
             "user": {"id": user_id, "username": new[3] or old[3]},
-            "gains": sorted(new[0] - old[0]),
-            "loses": sorted(old[0] - new[0]),
+            "gains": sorted(new[0].keys() - old[0].keys()),
+            "loses": sorted(old[0].keys() - new[0].keys()),
             "reads_gained": sorted(new[1] - old[1]),
             "reads_lost": sorted(old[1] - new[1]),
             "writes_gained": sorted(new[2] - old[2]),
             "writes_lost": sorted(old[2] - new[2]),
+            "limitations_changed": sorted(
+                key for key in old[0].keys() & new[0].keys() if old[0][key] != new[0][key]
+            ),
         }
         if any(entry[k] for k in KEYS):
             out.append(entry)
@@ -144,6 +161,7 @@ def test_adding_a_policy_to_the_operators_role_shows_its_three_carriers_gaining_
         "reads_lost": [],
         "writes_gained": [],
         "writes_lost": [],
+        "limitations_changed": [],
     }
 
 
@@ -176,6 +194,27 @@ def test_a_policy_already_granted_by_another_role_affects_nobody(
     assert impact.affects_nobody
     assert impact.summary() == "affects nobody"
     assert impact.as_json() == []
+
+
+def test_a_function_kept_with_another_limitation_is_a_limitation_change(
+    as_user: Callable[[str], Session],
+) -> None:
+    """Operators AU's ``lhdepartment/see_all {"group":[1]}`` on top of Operator US's own
+    ``{"group":[2]}``: nothing gained or lost, yet the function now covers both groups."""
+    admin = as_user("admin")
+    impact = check(admin, Touches.of(users=[2]), lambda: admin.users.change_groups(2, add=[5]))
+    [entry] = [e for e in impact.entries if e.user_id == 2]
+    assert "lhdepartment/see_all" in entry.limitations_changed
+    assert "lhdepartment/see_all" not in entry.gains
+    assert "with a limitation changed" in impact.summary()
+    widened = check(
+        admin,
+        Touches.of(roles=[5]),
+        lambda: admin.roles.add_policy(5, "lhdepartment", "see_all", limitation='{"group":[2]}'),
+    )
+    assert [e.user_id for e in widened.entries] == [3]
+    assert widened.entries[0].limitations_changed == ("lhdepartment/see_all",)
+    assert widened.as_json()[0]["limitations_changed"] == ["lhdepartment/see_all"]
 
 
 def test_attaching_and_detaching_roles_and_disabling_and_deleting_groups(
@@ -320,8 +359,9 @@ def _change(kind: str, n: list[int], session: Session) -> tuple[Touches, Callabl
     if kind == "policy_add":
         pool = sorted({(p.module, p.function) for p in RoleFunction.select()} | {("lhx", "y")})
         module, function = pool[n[3] % len(pool)]
+        limitation = ("", '{"group":[2]}', '{"group":[1,2]}')[n[4] % 3] if not flag else ""
         return Touches.of(roles=[role]), lambda: session.roles.add_policy(
-            role, module, function, exclude=flag
+            role, module, function, limitation=limitation, exclude=flag
         )
     if kind == "policy_remove":
         policies = [p.id for p in RoleFunction.select().where(RoleFunction.role_id == role)]

@@ -83,6 +83,8 @@ def impact_lines(impact: Impact) -> list[str]:
             parts.append("reads " + departments(e.reads_gained, e.reads_lost))
         if e.writes_gained or e.writes_lost:
             parts.append("writes " + departments(e.writes_gained, e.writes_lost))
+        if e.limitations_changed:
+            parts.append("limitation changes " + ", ".join(e.limitations_changed))
         lines.append(f"  {e.username!r} (#{e.user_id}): " + "; ".join(parts))
     return lines
 
