@@ -179,8 +179,8 @@ def impact_line(impact: Impact | None) -> Content:
     if impact is None:
         return Content("Impact: not known")
     if impact.affects_nobody:
-        return markup("Impact: $what", what=impact.summary())
-    return markup("Impact: $what · [b]i[/b] lists them", what=impact.summary())
+        return markup("Impact: $what", what=impact.summary(brief=True))
+    return markup("Impact: $what · [b]i[/b] lists them", what=impact.summary(brief=True))
 
 
 # -- the modal list: the action, then its target ---------------------------------------------
@@ -388,7 +388,17 @@ class BulkPreviewScreen(ConsoleScreen):
                 "[b]⏎[/b] or [b]y[/b] changes $users in one transaction · esc cancels",
                 users=users(len(changed)),
             )
-        self._say(Content("\n").join([summary(report), impact_line(report.impact), how]))
+        # The impact of a change that cannot be written would not happen: the refusal is said.
+        lines = (
+            [summary(report), how]
+            if refused
+            else [
+                summary(report),
+                impact_line(report.impact),
+                how,
+            ]
+        )
+        self._say(Content("\n").join(lines))
         self.refresh_bindings()
 
     def _not_previewed(self, message: str) -> None:
@@ -469,8 +479,11 @@ class BulkPreviewScreen(ConsoleScreen):
             return not self.writing
         if action == "show_impact":
             report = self.report
-            return report is not None and report.impact is not None and not (
-                report.impact.affects_nobody
+            return (
+                report is not None
+                and not report.refused
+                and report.impact is not None
+                and not report.impact.affects_nobody
             )
         return True
 

@@ -30,7 +30,7 @@ from screens.text import cell, literal, markup
 from screens.widgets import SafeTable, TextInput
 from store import Session
 from store.impact import Impact, Touches
-from store.views import GroupInfo, Ref
+from store.views import GroupInfo, Ref, UserDetail
 
 
 @dataclass(frozen=True)
@@ -351,19 +351,36 @@ class GroupFormScreen(ConsoleScreen):
 
     @on(Input.Submitted, "#add-member")
     def _add_member(self, event: Input.Submitted) -> None:
+        """Find the user, then ask with the impact: the new member gains what the group's
+        roles give (issue 19); a refusal (not found, not assignable) is said at once."""
         username = event.value.strip()
         group_id = self.group_id
         if not username or group_id is None:
             return
         session = self.session
+        group_name = self.data.info.name if self.data is not None and self.data.info else ""
 
-        def add() -> tuple[str, list[Ref]]:
-            user = session.users.find(username)
-            session.groups.add_member(group_id, user.id)
-            return user.username, session.groups.members(group_id)
+        def found(user: UserDetail) -> None:
+            def add() -> tuple[str, list[Ref]]:
+                session.groups.add_member(group_id, user.id)
+                return user.username, session.groups.members(group_id)
+
+            ask_with_impact(
+                self,
+                f"Add {user.username} to group {group_name!r}?",
+                "Add",
+                Touches.of(groups=[group_id], users=[user.id]),
+                add,
+                self._member_added,
+                self._refused,
+            )
 
         self.call_store(
-            add, self._member_added, failed=self._refused, group="write", exclusive=False
+            lambda: session.users.find(username),
+            found,
+            failed=self._refused,
+            group="write",
+            exclusive=False,
         )
 
     def _member_added(self, result: tuple[str, list[Ref]]) -> None:

@@ -16,6 +16,7 @@ from screens.listing import FilteredListScreen
 from screens.text import fit
 from screens.widgets import OpenTable, TextInput
 from store import Session
+from store.impact import Touches
 from store.views import GroupInfo
 
 
@@ -94,3 +95,7 @@ class GroupsScreen(FilteredListScreen[GroupInfo]):
 
     def delete(self, session: Session, group: GroupInfo) -> object:
         return session.groups.delete(group.id)
+
+    def delete_touches(self, group: GroupInfo) -> Touches | None:
+        """Its members lose what its roles gave them (a group is nobody's only group)."""
+        return Touches.of(groups=[group.id])

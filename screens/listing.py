@@ -18,9 +18,11 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.base import ConsoleScreen
 from screens.confirm import ConfirmScreen
+from screens.impact import ask_with_impact
 from screens.text import literal
 from screens.widgets import OpenTable
 from store import Session
+from store.impact import Touches
 
 
 class Listed(Protocol):
@@ -79,6 +81,11 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
     def delete(self, session: Session, item: ItemT) -> object:
         """Delete through the store (runs in a worker; the store refuses with its message)."""
         raise NotImplementedError
+
+    def delete_touches(self, item: ItemT) -> Touches | None:
+        """What deleting ``item`` writes that can change what people may do, for the impact
+        in its confirmation (issue 19); ``None``: nobody's permissions or chats can change."""
+        return None
 
     # -- loading and the table ------------------------------------------------------------
 
@@ -183,6 +190,18 @@ class FilteredListScreen(ConsoleScreen, Generic[ItemT]):
                     exclusive=False,
                 )
 
+        touches = self.delete_touches(item)
+        if touches is not None:
+            ask_with_impact(
+                self,
+                self.delete_question(item),
+                "Delete",
+                touches,
+                lambda: self.delete(session, item),
+                lambda _: self._deleted(item),
+                lambda message: self._store_failed(message, None),
+            )
+            return
         self.app.push_screen(ConfirmScreen(self.delete_question(item), "Delete"), answered)
 
     def _deleted(self, item: ItemT) -> None:

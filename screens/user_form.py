@@ -487,9 +487,24 @@ class UserFormScreen(ConsoleScreen):
             self.notify(f"Created user {user.username!r} (#{user.id})", title="Saved")
             self.dismiss(True)
 
+        def cancelled() -> None:
+            self._saving = False
+            self._banner("", "")
+
         self._saving = True
         self._banner("Saving…", "")
-        self.call_store(call, done, failed=self._refused, group="form-save")
+        # A new user gets what their groups give and the chats of what they are assigned:
+        # asked with that impact (the store reads every user the change creates).
+        ask_with_impact(
+            self,
+            f"Create user {fields.get('username', '')!r}?",
+            "Create",
+            Touches(),
+            call,
+            done,
+            self._refused,
+            cancelled,
+        )
 
     def _update(self, state: FormState) -> None:
         assert self.form is not None and self.form.user is not None and self.baseline is not None

@@ -195,10 +195,12 @@ class Impact:
         """Listed users the limitation of a function they keep changes for."""
         return sum(1 for e in self.entries if e.limitations_changed)
 
-    def summary(self) -> str:
-        """One line for a confirmation: ``3 users gain, 1 loses`` or ``affects nobody``."""
+    def summary(self, *, brief: bool = False) -> str:
+        """One line for a confirmation: ``3 users gain, 1 loses`` or ``affects nobody``;
+        ``brief`` says that chats were withheld in a few words (a status line's width)."""
+        withheld = (WITHHELD_BRIEF if brief else WITHHELD) if self.withheld else ""
         if self.affects_nobody:
-            return "affects nobody" + (WITHHELD if self.withheld else "")
+            return "affects nobody" + withheld
         parts = [
             f"{_users(self.gaining)} gain{'s' if self.gaining == 1 else ''}",
             f"{self.losing} lose{'s' if self.losing == 1 else ''}",
@@ -207,7 +209,7 @@ class Impact:
             parts.append(f"{self.limited:,} with a limitation changed")
         if self.hidden:
             parts.append(f"{_users(self.hidden)} you do not see affected")
-        return ", ".join(parts) + (WITHHELD if self.withheld else "")
+        return ", ".join(parts) + withheld
 
     def as_json(self) -> list[dict[str, Any]]:
         """The issue's shape: a list sorted by user id of ``{"user": {"id", "username"},
@@ -217,6 +219,7 @@ class Impact:
 
 
 WITHHELD = " (other users' chat access not shown: you may not see all their assignments)"
+WITHHELD_BRIEF = " (others' chats not shown)"
 
 
 def _users(count: int) -> str:
@@ -548,9 +551,11 @@ class _Measure:
         access: dict[int, tuple[tuple[int, ...], ...]] = {}
         if before.deps is not None or after.deps is not None:
             access = _access_changes(before, after)
-        # Said whenever chats could change, not only when they did: that they did is itself
-        # an answer about the ways the actor may not see.
-        withheld = told is not None and (before.deps is not None or after.deps is not None)
+        # Said whenever existing users' chats could change, not only when they did: that they
+        # did is itself an answer about the ways the actor may not see. A change that touches
+        # no existing user, department group or department (a user created) changes only the
+        # new users' chats, which are told.
+        withheld = told is not None and self.touches.access_may_change
         affected = frozenset(permissions) | frozenset(access)
         if not affected:
             return Impact(withheld=withheld)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 SIZE = (80, 24)
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let database workers finish and the screen repaint."""
+    """Let database workers finish and the screen repaint.
+
+    A worker whose screen was dismissed meanwhile is cancelled, which is how a screen that
+    closes on its own write's answer ends (the write is done by then): ``wait`` raises
+    ``WorkerCancelled`` for it, and settling goes on.
+    """
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
         await pilot.pause()
 
 

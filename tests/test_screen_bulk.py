@@ -26,6 +26,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static
 
 from screens.bulk import BulkPreviewScreen, ChoiceScreen
+from screens.insight_detail import InsightDetailScreen
 from screens.text import printable
 from screens.users import MARK, UsersScreen
 from store import Session
@@ -190,6 +191,15 @@ async def test_manager_us_assigns_a_department_group_read_only_to_every_marked_u
             ("Operator US", "+Departments US (read-only)"),
         ]
         assert summary(preview).startswith("2 change · 0 unchanged · 0 refused")
+        # Operator AU starts reading US chats; Operator US stops writing them.
+        assert "Impact: 1 user gains, 1 loses · i lists them" in summary(preview)
+        await press(pilot, "i")
+        assert isinstance(app.screen, InsightDetailScreen)
+        body = str(app.screen.query_one("#detail-body", Static).render())
+        assert "Operator AU (#3)\n  reads +Departments US (#2)" in body
+        assert "Operator US (#2)\n  writes -Departments US (#2)" in body
+        await press(pilot, "escape")
+        assert app.screen is preview
         assert Audit.select().count() == audits  # the preview wrote nothing
         assert department_groups_of(OPERATOR_US) == {DEPARTMENTS_US: 0}
 

@@ -7,11 +7,12 @@ from collections.abc import Callable
 import pytest
 from pilot import SIZE, log_in, settle
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Input, SelectionList, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, SelectionList, Static
 
 from screens.confirm import ConfirmScreen
 from screens.group_form import GroupFormScreen
 from screens.groups import GroupsScreen
+from screens.impact import ImpactConfirmScreen
 from screens.policy_form import PolicyFormScreen
 from screens.role_editor import NOT_IN_CATALOGUE, RoleEditorScreen
 from screens.roles import RolesScreen
@@ -214,6 +215,12 @@ async def test_manager_adds_and_removes_a_member_by_username(sample_url: str) ->
         form.query_one("#add-member", Input).focus()
         await pilot.press(*"Operator AU", "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)  # he gains Operators US's see_all
+        assert str(app.screen.query_one("#confirm-impact", Button).label) == (
+            "Impact: 0 users gain, 0 lose, 1 with a limitation changed · i lists them"
+        )
+        await pilot.press("tab", "enter")  # Add
+        await settle(pilot)
         assert "Operator AU added to the group" in notes(app)
         names = [m.name for m in app.session.groups.members(US_OPERATORS)]
         assert names == ["Operator AU", "Operator US"]
@@ -279,8 +286,8 @@ async def test_deleting_the_first_group_shows_the_refusal_and_an_empty_group_goe
         table.move_cursor(row=table.get_row_index(str(ADMINISTRATORS)))
         await pilot.press("x")
         await settle(pilot)
-        await pilot.press("tab", "enter")
-        await settle(pilot)
+        # The impact preview is the delete itself, rolled back: the refusal is said at once.
+        assert isinstance(app.screen, GroupsScreen)
         assert any("protected first group" in n for n in notes(app)), notes(app)
         assert table.row_count == 10
         table.move_cursor(row=table.get_row_index("6"))  # AU Teamleaders, no members
@@ -289,6 +296,29 @@ async def test_deleting_the_first_group_shows_the_refusal_and_an_empty_group_goe
         await pilot.press("tab", "enter")
         await settle(pilot)
         assert "Group 'AU Teamleaders' deleted" in notes(app)
+        assert table.row_count == 9
+
+
+async def test_deleting_a_group_with_members_asks_with_what_they_lose(sample_url: str) -> None:
+    app = LhcConsole(sample_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_as(pilot, "admin", "admin", GroupsScreen)
+        table = app.screen.query_one("#groups-table", DataTable)
+        table.move_cursor(row=table.get_row_index(str(US_OPERATORS)))
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        assert str(app.screen.query_one("#confirm-impact", Button).label) == (
+            "Impact: 0 users gain, 1 loses · i lists them"  # Operator US: Operators US's see_all
+        )
+        await pilot.press("enter")  # Cancel is focused
+        await settle(pilot)
+        assert table.row_count == 10
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("tab", "enter")  # Delete
+        await settle(pilot)
+        assert "Group 'US Operators' deleted" in notes(app)
         assert table.row_count == 9
 
 

@@ -14,7 +14,7 @@ import pytest
 from peewee import Database
 from pilot import SIZE, log_in, settle
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, SelectionList, Static, TabbedContent
+from textual.widgets import Button, DataTable, Input, SelectionList, Static, TabbedContent
 
 from screens.confirm import ConfirmScreen
 from screens.impact import ImpactConfirmScreen
@@ -385,6 +385,15 @@ async def test_teamleader_us_creates_a_us_operator_with_departments_us(sample_ur
         await open_tab(pilot, "tab-departments", "#department-groups")
         await pilot.press("space")  # Departments US
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        # Asked with the impact: the new user gains what Operators and US Operators give and
+        # Departments US's chats; nothing is written before the yes.
+        assert isinstance(app.screen, ImpactConfirmScreen)
+        assert str(app.screen.query_one("#confirm-impact", Button).label) == (
+            "Impact: 1 user gains, 0 lose · i lists them"
+        )
+        assert not User.select().where(User.username == "Night Operator").exists()
+        await pilot.press("tab", "enter")  # Create
         await settle(pilot)
 
         assert app.screen is users

@@ -188,6 +188,8 @@ def test_a_team_leaders_day_in_a_real_terminal(terminal: Terminal, sample_file: 
     t.settle()
     t.settle()
     t.keys("C-s")
+    t.wait_for("Create user", "1 user gains")  # asked with the new user's impact
+    t.keys("Tab", "Enter")  # Create
     t.wait_for("Created user", "sort: username")
 
     # Open it and edit the surname (typed after what is there: nothing is replaced).
