@@ -85,8 +85,8 @@ class ImpactConfirmScreen(ConfirmScreen):
         if not self.is_attached:  # answered before the preview was done
             return
         line = self.query_one("#confirm-impact", Button)
-        if impact.affects_nobody:
-            line.label = "Impact: affects nobody"
+        if impact.affects_nobody:  # "affects nobody", and what was not told, if anything
+            line.label = literal(f"Impact: {impact.summary()}")
             return
         line.label = literal(f"Impact: {impact.summary()} · i lists them")
         line.disabled = False

@@ -175,6 +175,10 @@ class Impact:
     withheld: bool = False
     """Other users' chat access was left out: the actor may not be told all their assignments
     (SPEC §3 rule 7), and any part of it could tell how a user holds a department."""
+    permissions_withheld: bool = False
+    """Other users' permissions were left out: the actor may not see them (SPEC §3.1: another
+    user's permissions need ``lhpermission/see_permissions_users``, one's own
+    ``see_permissions``)."""
 
     @property
     def affects_nobody(self) -> bool:
@@ -198,7 +202,22 @@ class Impact:
     def summary(self, *, brief: bool = False) -> str:
         """One line for a confirmation: ``3 users gain, 1 loses`` or ``affects nobody``;
         ``brief`` says that chats were withheld in a few words (a status line's width)."""
-        withheld = (WITHHELD_BRIEF if brief else WITHHELD) if self.withheld else ""
+        held_back = [
+            what
+            for what, on in (
+                ("permissions", self.permissions_withheld),
+                ("chat access" if not brief else "chats", self.withheld),
+            )
+            if on
+        ]
+        withheld = ""
+        if held_back:
+            what = " and ".join(held_back)
+            withheld = (
+                f" (others' {what} not shown)"
+                if brief
+                else f" (other users' {what} not shown: you may not see {_WHY[tuple(held_back)]})"
+            )
         if self.affects_nobody:
             return "affects nobody" + withheld
         parts = [
@@ -218,8 +237,11 @@ class Impact:
         return [e.as_json() for e in self.entries]
 
 
-WITHHELD = " (other users' chat access not shown: you may not see all their assignments)"
-WITHHELD_BRIEF = " (others' chats not shown)"
+_WHY = {
+    ("permissions",): "them",
+    ("chat access",): "all their assignments",
+    ("permissions", "chat access"): "their permissions and all their assignments",
+}
 
 
 def _users(count: int) -> str:
@@ -540,9 +562,12 @@ class _Measure:
         self,
         visible: Callable[[IdSet], IdSet] | None = None,
         told: Callable[[int, tuple[int, ...]], tuple[int, ...]] | None = None,
+        permissions_told: Callable[[int], bool] | None = None,
     ) -> Impact:
-        """Read the state after the change and compare; ``visible`` filters whom to name, and
-        ``told`` which of a named user's departments the actor may be told about (rule 7)."""
+        """Read the state after the change and compare; ``visible`` filters whom to name,
+        ``told`` which of a user's departments the actor may be told about (rule 7), and
+        ``permissions_told`` whose permissions (SPEC §3.1). What may not be told is left out
+        before anyone is named or counted: a user changed only there is neither."""
         after = self.after()
         before = self.before
         permissions: dict[int, PermissionChange] = {}
@@ -556,44 +581,49 @@ class _Measure:
         # no existing user, department group or department (a user created) changes only the
         # new users' chats, which are told.
         withheld = told is not None and self.touches.access_may_change
-        affected = frozenset(permissions) | frozenset(access)
-        if not affected:
-            return Impact(withheld=withheld)
-        shown = affected if visible is None else visible(affected)
-        names = self._names(shown)
-        entries = []
+        # Said whenever what permissions are made of changed (memberships, groups' flags and
+        # roles, policies): the actor's own change, which they know; not whether anyone's
+        # permissions changed, which is the answer withheld.
+        permissions_withheld = permissions_told is not None and (
+            before.memberships != after.memberships or before.policies != after.policies
+        )
         empty: tuple[Any, ...] = ()
-        for user_id in sorted(shown):
+        changes: dict[int, tuple[tuple[Any, ...], ...]] = {}
+        for user_id in permissions.keys() | access.keys():
             gains, loses, limited = permissions.get(user_id, (empty, empty, empty))
+            if permissions_told is not None and not permissions_told(user_id):
+                gains = loses = limited = empty
             reads_gained, reads_lost, writes_gained, writes_lost = (
                 departments if told is None else told(user_id, departments)
                 for departments in access.get(user_id, (empty, empty, empty, empty))
             )
-            if not (
-                gains
-                or loses
-                or limited
-                or reads_gained
-                or reads_lost
-                or writes_gained
-                or writes_lost
-            ):
-                continue  # changed only in chats withheld from the actor: not even counted
-            entries.append(
-                ImpactEntry(
-                    user_id,
-                    names.get(user_id, ""),
-                    gains,
-                    loses,
-                    reads_gained,
-                    reads_lost,
-                    writes_gained,
-                    writes_lost,
-                    limited,
-                )
+            change = (
+                gains,
+                loses,
+                reads_gained,
+                reads_lost,
+                writes_gained,
+                writes_lost,
+                limited,
             )
-        hidden = len(affected) - len(shown)
-        return Impact(tuple(entries), hidden, _department_names(entries), withheld)
+            if any(change):  # changed only in what may not be told: not even counted
+                changes[user_id] = change
+        if not changes:
+            return Impact(withheld=withheld, permissions_withheld=permissions_withheld)
+        affected = frozenset(changes)
+        shown = affected if visible is None else visible(affected)
+        names = self._names(shown)
+        entries = [
+            ImpactEntry(user_id, names.get(user_id, ""), *changes[user_id])
+            for user_id in sorted(shown)
+        ]
+        return Impact(
+            tuple(entries),
+            len(affected) - len(shown),
+            _department_names(entries),
+            withheld,
+            permissions_withheld,
+        )
 
     def _names(self, user_ids: IdSet) -> dict[int, str]:
         """Usernames now (a user the change deleted: as it was named before)."""
@@ -772,8 +802,26 @@ class Measurement:
 
     def finish(self) -> Impact:
         if self._impact is None:
-            self._impact = self._measure.impact(self._visible, self._told())
+            self._impact = self._measure.impact(
+                self._visible, self._told(), self._permissions_told()
+            )
         return self._impact
+
+    def _permissions_told(self) -> Callable[[int], bool] | None:
+        """SPEC §3.1: another user's permissions are seen with
+        ``lhpermission/see_permissions_users``, one's own with ``see_permissions``. What
+        someone gains or loses is part of what they hold (and, for a user the change creates,
+        of what the chosen groups give, which the same right guards), so an actor without the
+        right is told none of it. None: nothing to hold back."""
+        ctx = self._ctx
+        if ctx.installing:
+            return None
+        own = ctx.has("lhpermission", "see_permissions")
+        others = ctx.has("lhpermission", "see_permissions_users")
+        if own and others:
+            return None
+        actor = ctx.actor_id
+        return lambda user_id: own if user_id == actor else others
 
     def _told(self) -> Callable[[int, tuple[int, ...]], tuple[int, ...]] | None:
         """SPEC §3 rule 7: an actor who may not be told all of another user's department

@@ -63,13 +63,13 @@ def test_the_preview_measures_the_impact_the_written_change_has(
 ) -> None:
     """The preview's impact is what the same change, made for real, does to the users' chats
     and permissions (``session.impact.preview`` is checked against reality in test_impact)."""
-    manager = Session(sample_db, MANAGER_US)
+    admin = Session(sample_db, ADMIN)
     ids = [OPERATOR_US, OPERATOR_AU]
     rows = all_rows()
-    previewed = manager.bulk.run(ids, edit, dry_run=True, with_impact=True)
+    previewed = admin.bulk.run(ids, edit, dry_run=True, with_impact=True)
     assert all_rows() == rows
-    made = manager.impact.preview(
-        Touches.of(users=ids), lambda: manager.bulk.run(ids, edit, dry_run=False)
+    made = admin.impact.preview(
+        Touches.of(users=ids), lambda: admin.bulk.run(ids, edit, dry_run=False)
     )
     assert previewed.impact is not None
     assert previewed.impact.as_json() == made.as_json()

@@ -111,6 +111,9 @@ def test_a_refused_dry_run_exits_as_the_real_run_with_its_message(run: Any) -> N
 
 def test_users_outside_the_actors_sight_are_counted_in_impact_hidden(run: Any) -> None:
     assert run("admin", "policy", "add", "Teamleader", "lhpermission", "edit")[0] == 0
+    assert (
+        run("admin", "policy", "add", "Teamleader", "lhpermission", "see_permissions_users")[0] == 0
+    )
     code, out, err = run(
         "Teamleader US", "policy", "add", "Operators", "lhfaq", "x", "--dry-run", "--json"
     )
@@ -123,6 +126,9 @@ def test_users_outside_the_actors_sight_are_counted_in_impact_hidden(run: Any) -
 def test_user_add_dry_run_shows_the_new_user_gaining_and_prints_no_password(
     run: Any, tmp_path: Path
 ) -> None:
+    assert (
+        run("admin", "policy", "add", "Teamleader", "lhpermission", "see_permissions_users")[0] == 0
+    )
     rows = without_logins(all_rows())
     code, out, err = run(
         "Teamleader US",

@@ -6,7 +6,8 @@ an actor without ``lhuser/see_user_assigned_departments_groups`` and
 A change in what someone reads can hang on a way the actor may not see (a department group
 removed changes nothing for a user who also holds its department directly), so for such an
 actor the impact leaves other users' chat access out entirely, and says so; it neither names
-nor counts users changed only there. Permissions are still shown.
+nor counts users changed only there. Permissions follow their own right
+(``tests/test_impact_permissions_told.py``).
 """
 
 from __future__ import annotations

@@ -192,6 +192,7 @@ async def test_manager_us_assigns_a_department_group_read_only_to_every_marked_u
         ]
         assert summary(preview).startswith("2 change · 0 unchanged · 0 refused")
         # Operator AU starts reading US chats; Operator US stops writing them.
+        # A department group changes no permission: nothing is left out for Manager US.
         assert "Impact: 1 user gains, 1 loses · i lists them" in summary(preview)
         await press(pilot, "i")
         assert isinstance(app.screen, InsightDetailScreen)

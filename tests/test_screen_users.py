@@ -390,7 +390,8 @@ async def test_teamleader_us_creates_a_us_operator_with_departments_us(sample_ur
         # Departments US's chats; nothing is written before the yes.
         assert isinstance(app.screen, ImpactConfirmScreen)
         assert str(app.screen.query_one("#confirm-impact", Button).label) == (
-            "Impact: 1 user gains, 0 lose · i lists them"
+            "Impact: 1 user gains, 0 lose (other users' permissions not shown: you may not see"
+            " them) · i lists them"  # Teamleader US has no lhpermission/see_permissions_users
         )
         assert not User.select().where(User.username == "Night Operator").exists()
         await pilot.press("tab", "enter")  # Create

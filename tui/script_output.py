@@ -56,6 +56,8 @@ def impact_json(impact: Impact, *, dry_run: bool) -> dict[str, Any]:
         report["impact_hidden"] = impact.hidden
     if impact.withheld:
         report["impact_withheld"] = True  # other users' chat access left out (rule 7)
+    if impact.permissions_withheld:
+        report["impact_permissions_withheld"] = True  # no see_permissions_users (SPEC §3.1)
     return report
 
 
