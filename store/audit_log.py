@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 from peewee import JOIN
 
 from . import bounded_json
-from .audit import SECRET_FIELDS
+from .audit import SECRET_FIELDS, SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
 from .capabilities import CAPABILITIES
 from .models import Audit, User
 from .schema import audit_has_actor
-from .session import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
 
 if TYPE_CHECKING:
     from .session import Session

@@ -21,17 +21,27 @@ from typing import Any, NoReturn
 
 from peewee import Database
 
-from .audit import write_audit
+from .assignments import AssignmentService
+from .audit import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME, write_audit
+from .audit_log import AuditService
 from .auth import authenticate
+from .bulk import BulkService
 from .database import database_errors, read_transaction, write_transaction
+from .departments import DepartmentService
 from .errors import ScopeError
 from .faults import plain_faults
+from .groups import GroupService
+from .impact import ImpactService
+from .insight import PermissionService
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
+from .review import ReviewService
+from .risk import RiskService
+from .roles import RoleService
+from .rosters import RosterService
 from .scope import Scope
-
-SYSTEM_ACTOR_ID = 0
-SYSTEM_ACTOR_NAME = "installer"
+from .user_save import UserSaveService
+from .users import UserService
 
 
 @dataclass(frozen=True)
@@ -104,20 +114,6 @@ class Session:
     """Everything one actor does, scoped to what SPEC §3 lets them do."""
 
     def __init__(self, db: Database, actor_id: int, *, system: bool = False) -> None:
-        from .assignments import AssignmentService
-        from .audit_log import AuditService
-        from .bulk import BulkService
-        from .departments import DepartmentService
-        from .groups import GroupService
-        from .impact import ImpactService
-        from .insight import PermissionService
-        from .review import ReviewService
-        from .risk import RiskService
-        from .roles import RoleService
-        from .rosters import RosterService
-        from .user_save import UserSaveService
-        from .users import UserService
-
         self.db = db
         self.actor_id = actor_id
         self._system = system
