@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from peewee import Database
 
+from . import rules
 from .assignments import AssignmentService
 from .audit import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME, write_audit
 from .audit_log import AuditService
@@ -71,14 +72,15 @@ class ActionContext:
     def has(self, module: str, function: str) -> bool:
         return self.permissions.has(module, function)
 
-    def require(self, module: str, function: str, doing: str) -> None:
-        """Refuse unless the actor holds ``module/function``."""
-        if not self.has(module, function):
-            self.refuse(doing, f"it needs the {module}/{function} permission")
-
     def refuse(self, doing: str, reason: str) -> NoReturn:
-        """Raise the one typed refusal: who may not do what, and why."""
+        """Raise the one typed refusal: who may not do what, and why (a reason the rulebook,
+        ``store.rules``, gave)."""
         raise ScopeError(f"{self.actor_name} may not {doing}: {reason}")
+
+    def refuse_if(self, doing: str, reason: str | None) -> None:
+        """Refuse when the rulebook gave a reason; go on when it gave None."""
+        if reason:
+            self.refuse(doing, reason)
 
     def audit(
         self,
@@ -174,16 +176,9 @@ class Session:
 
     def require_import(self) -> ActionContext:
         """Loading the sample or a dump makes and unmakes administrators: ``*/*`` only
-        (SPEC §3.2 rule 4). ``lhuser/import`` is LHC's CSV user import and opens nothing here."""
-        from .capabilities import CAPABILITIES
-
+        (``rules.refusal_to_import``)."""
         ctx = self.context()
-        if not CAPABILITIES["import"](ctx):
-            ctx.refuse(
-                "import or load a configuration",
-                "only administrators (*/*) may; lhuser/import is LHC's CSV user import "
-                "and does not open it",
-            )
+        ctx.refuse_if("import or load a configuration", rules.refusal_to_import(ctx))
         return ctx
 
     # -- context -------------------------------------------------------------------------
