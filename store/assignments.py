@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import userdeps
+from . import rules, userdeps
 from .errors import NotFoundError, ValidationError
 from .models import Department, DepartmentGroup, DepartmentGroupUser, User, UserDep
-from .users import (
-    _assign_department,
-    _assign_department_group,
-    _check_assignable_department,
-    _check_assignable_department_group,
-    _check_version,
-    _detail,
-    _editable_user,
-    _visible_user,
+from .user_records import (
+    assign_department,
+    assign_department_group,
+    assignable_department,
+    assignable_department_group,
+    check_version,
+    detail,
+    editable_user,
     snapshot,
+    visible_user,
 )
 from .views import UserDetail
 
@@ -47,7 +47,7 @@ def _finish(
     userdeps.settle([user_id])
     user = User.get_by_id(user_id)
     ctx.audit("user", user.id, action, before, _dep_snapshot(user), **extra)
-    return _detail(ctx, user)
+    return detail(ctx, user)
 
 
 class AssignmentService:
@@ -65,10 +65,11 @@ class AssignmentService:
         self, ctx: ActionContext, user_id: int, verb: str, expected_version: int | None = None
     ) -> User:
         """An editable user, or oneself when the actor may edit their own departments."""
-        user = _visible_user(ctx, user_id)
-        if not (user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")):
-            user = _editable_user(ctx, user_id, verb)
-        _check_version(user, expected_version)
+        user = visible_user(ctx, user_id)
+        ctx.refuse_if(
+            f"{verb} user {user.username!r}", rules.refusal_to_change_departments_of(ctx, user)
+        )
+        check_version(user, expected_version)
         if user.disabled:
             # A disabled user's rows are parked in the *_disabled tables; writing live rows
             # would give them chat access the moment they are listed.
@@ -90,15 +91,15 @@ class AssignmentService:
         assigned already with the same flag is no change, and nothing is written."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the department groups of", expected_version)
-            _check_assignable_department_group(ctx, dep_group_id)
+            assignable_department_group(ctx, dep_group_id)
             existing = DepartmentGroupUser.get_or_none(
                 (DepartmentGroupUser.user_id == user.id)
                 & (DepartmentGroupUser.dep_group_id == dep_group_id)
             )
             if existing is not None and bool(existing.read_only) == bool(read_only):
-                return _detail(ctx, user)
+                return detail(ctx, user)
             before = _dep_snapshot(user)
-            _assign_department_group(user, dep_group_id, read_only)
+            assign_department_group(user, dep_group_id, read_only)
             return _finish(
                 ctx,
                 user.id,
@@ -114,7 +115,7 @@ class AssignmentService:
         """Remove a department-group assignment and the rows derived from it."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the department groups of", expected_version)
-            _check_assignable_department_group(ctx, dep_group_id)
+            assignable_department_group(ctx, dep_group_id)
             existing = DepartmentGroupUser.get_or_none(
                 (DepartmentGroupUser.user_id == user.id)
                 & (DepartmentGroupUser.dep_group_id == dep_group_id)
@@ -145,16 +146,16 @@ class AssignmentService:
         one assigned already with the same flag is no change, and nothing is written."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the departments of", expected_version)
-            department = _check_assignable_department(ctx, department_id)
+            department = assignable_department(ctx, department_id)
             existing = UserDep.get_or_none(
                 (UserDep.user_id == user.id)
                 & (UserDep.type == userdeps.DIRECT)
                 & (UserDep.dep_id == department.id)
             )
             if existing is not None and bool(existing.ro) == bool(read_only):
-                return _detail(ctx, user)
+                return detail(ctx, user)
             before = _dep_snapshot(user)
-            _assign_department(user, department.id, read_only)
+            assign_department(user, department.id, read_only)
             return _finish(
                 ctx,
                 user.id,
@@ -170,7 +171,7 @@ class AssignmentService:
         """Remove a direct department assignment."""
         with self._session.action() as ctx:
             user = self._target(ctx, user_id, "change the departments of", expected_version)
-            department = _check_assignable_department(ctx, department_id)
+            department = assignable_department(ctx, department_id)
             condition = (
                 (UserDep.user_id == user.id)
                 & (UserDep.type == userdeps.DIRECT)
@@ -193,8 +194,8 @@ class AssignmentService:
         off), is no change: nothing is written. Without that row it is written (as LHC does).
         """
         with self._session.action() as ctx:
-            ctx.require("lhuser", "edit_all_departments", "change 'all departments'")
-            user = _editable_user(ctx, user_id, "change the departments of")
+            ctx.refuse_if("change 'all departments'", rules.refusal_to_change_all_departments(ctx))
+            user = editable_user(ctx, user_id, "change the departments of")
             marker = userdeps.ALL_DEPARTMENTS if on else userdeps.NOT_ALL_PLACEHOLDER
             markers = UserDep.select(UserDep.dep_id).where(
                 (UserDep.user_id == user.id)
@@ -202,13 +203,13 @@ class AssignmentService:
                 & UserDep.dep_id.in_([userdeps.ALL_DEPARTMENTS, userdeps.NOT_ALL_PLACEHOLDER])
             )
             if bool(user.all_departments) == bool(on) and [m.dep_id for m in markers] == [marker]:
-                return _detail(ctx, user)
+                return detail(ctx, user)
             before = _dep_snapshot(user)
             userdeps.set_all_departments(user, on)
             userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, "user.all_departments", before, _dep_snapshot(user), on=on)
-            return _detail(ctx, user)
+            return detail(ctx, user)
 
     def assignable_department_groups(self) -> list[tuple[int, str]]:
         """``(id, name)`` of the department groups the actor may hand out, for pickers."""
@@ -229,16 +230,3 @@ class AssignmentService:
                 return []
             query = Department.select(Department.id, Department.name).where(Department.id.in_(ids))
             return [(d.id, d.name) for d in query.order_by(Department.name)]
-
-
-def may_change_departments(
-    ctx: ActionContext, user_id: int, *, editable: bool, disabled: bool
-) -> bool:
-    """Whether ``AssignmentService`` would take a department change of this user at all, for
-    screens and reports that offer the change (rosters): the user is editable (``editable``,
-    from the scope's editable condition), or is the actor holding ``lhuser/editdepartaments``,
-    and is not disabled (their rows are parked). Which department groups and departments may
-    then change is the scope's assignable sets' answer; the service checks all of it again."""
-    if disabled:
-        return False
-    return editable or (user_id == ctx.actor_id and ctx.has("lhuser", "editdepartaments"))

@@ -10,6 +10,9 @@ from .models import Audit
 from .schema import audit_has_actor
 
 SOURCE = "lhc-console"
+SYSTEM_ACTOR_ID = 0
+"""The actor id of the installer (``Session.installer``): rows it writes name no account."""
+SYSTEM_ACTOR_NAME = "installer"
 SECRET_FIELDS = frozenset({"password", "session_id"})
 
 

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import JOIN
 
-from . import bounded_json
-from .audit import SECRET_FIELDS
-from .capabilities import CAPABILITIES
+from . import bounded_json, rules
+from .audit import SECRET_FIELDS, SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
 from .models import Audit, User
 from .schema import audit_has_actor
-from .session import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
 
 if TYPE_CHECKING:
     from .session import Session
@@ -77,7 +75,7 @@ class AuditService:
         """
         limit = max(1, min(int(limit), MAX_LIMIT))
         with self._session.reading() as ctx:
-            sees_all = CAPABILITIES["audit.all"](ctx)
+            sees_all = rules.refusal_to_read_whole_audit_log(ctx) is None
             has_actor = audit_has_actor()
             columns = [Audit.id, Audit.time, Audit.category, Audit.object_id, Audit.message,
                        Audit.severity, Audit.source]

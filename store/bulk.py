@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import rules
 from .errors import StoreError, ValidationError
 from .impact import Impact, Touches
 from .user_save import UserDifference, WantedUser, user_difference
@@ -82,20 +83,14 @@ class BulkEdit:
         The wanted state keeps what the actor may not hand out; a bulk change that asks to
         take it away must say so instead of reporting the user as unchanged.
         """
-        assignable_groups = choices.groups
-        held = {g.id: g.name for g in user.groups}
-        for group in self.remove_groups:
-            if group in held and group not in assignable_groups:
-                return f"group {held[group]!r} is not one you may hand out"
-        offered = choices.department_groups
-        for assignment in user.department_groups:
-            if assignment.id in self.unassign_department_groups and assignment.id not in offered:
-                return f"department group {assignment.name!r} is not one you may assign"
-        offered = choices.departments
-        for assignment in user.departments:
-            if assignment.id in self.unassign_departments and assignment.id not in offered:
-                return f"department {assignment.name!r} is not one you may assign"
-        return ""
+        reason = rules.refusal_to_take_away_kept(
+            user,
+            choices,
+            groups=self.remove_groups,
+            department_groups=self.unassign_department_groups,
+            departments=self.unassign_departments,
+        )
+        return reason or ""
 
 
 def _assigned(

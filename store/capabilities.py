@@ -1,7 +1,8 @@
-"""Which screens and actions an actor is offered, named once, decided by the store.
+"""Which screens and actions an actor is offered, named once, decided by the rulebook.
 
 Screens hide what the actor may not do (the footer never shows a key that would be refused);
-the services refuse it anyway. Both read the same rules from here, so "offered" and "allowed"
+the services refuse it anyway. Each name here is offered exactly when its rule in
+``store.rules`` gives no refusal, the same rule the service asks, so "offered" and "allowed"
 cannot drift apart.
 """
 
@@ -10,47 +11,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from . import rules
+
 if TYPE_CHECKING:
     from .session import ActionContext
 
 Rule = Callable[["ActionContext"], bool]
+Refusal = Callable[["ActionContext"], "str | None"]
 
 
-def _has(module: str, function: str) -> Rule:
-    return lambda ctx: ctx.has(module, function)
-
-
-def _any(*rules: Rule) -> Rule:
-    return lambda ctx: any(rule(ctx) for rule in rules)
+def _allowed(refusal: Refusal) -> Rule:
+    return lambda ctx: refusal(ctx) is None
 
 
 CAPABILITIES: dict[str, Rule] = {
-    "users.list": _has("lhuser", "userlist"),
-    "users.create": _has("lhuser", "createuser"),
-    "users.edit": _has("lhuser", "edituser"),
-    "users.delete": _has("lhuser", "deleteuser"),
-    "groups.list": _has("lhuser", "grouplist"),
-    "groups.create": _has("lhuser", "creategroup"),
-    "groups.edit": _has("lhuser", "editgroup"),
-    "groups.delete": _has("lhuser", "deletegroup"),
-    "groups.roles": lambda ctx: ctx.has("lhuser", "editgroup") and ctx.has("lhpermission", "edit"),
-    "roles.list": _has("lhpermission", "list"),
-    "roles.create": _has("lhpermission", "new"),
-    "roles.edit": _has("lhpermission", "edit"),
-    "roles.delete": _has("lhpermission", "delete"),
-    "risk.report": _has("lhpermission", "list"),
-    "departments.list": _any(_has("lhdepartment", "list"), _has("lhdepartment", "managegroups")),
-    "departments.create": _has("lhdepartment", "create"),
-    "department_groups.manage": _has("lhdepartment", "managegroups"),
-    "permissions.own": _has("lhpermission", "see_permissions"),
-    "permissions.others": _has("lhpermission", "see_permissions_users"),
-    "access.own": lambda ctx: True,
-    "review": lambda ctx: ctx.has("lhuser", "userlist") and ctx.has("lhuser", "edituser"),
-    "audit.own": lambda ctx: True,
-    "audit.all": lambda ctx: ctx.has("lhaudit", "*"),
+    "users.list": _allowed(rules.refusal_to_list_users),
+    "users.create": _allowed(rules.refusal_to_create_users),
+    "users.edit": _allowed(rules.refusal_to_edit_users),
+    "users.delete": _allowed(rules.refusal_to_delete_users),
+    "groups.list": _allowed(rules.refusal_to_list_groups),
+    "groups.create": _allowed(rules.refusal_to_create_groups),
+    "groups.edit": _allowed(rules.refusal_to_edit_groups),
+    "groups.delete": _allowed(rules.refusal_to_delete_groups),
+    "groups.roles": _allowed(rules.refusal_to_change_roles_of_groups),
+    "roles.list": _allowed(rules.refusal_to_list_roles),
+    "roles.create": _allowed(rules.refusal_to_create_roles),
+    "roles.edit": _allowed(rules.refusal_to_edit_roles),
+    "roles.delete": _allowed(rules.refusal_to_delete_roles),
+    "risk.report": _allowed(rules.refusal_to_see_risk_report),
+    "departments.list": _allowed(rules.refusal_to_list_department_groups),
+    "departments.create": _allowed(rules.refusal_to_create_departments),
+    "department_groups.manage": _allowed(rules.refusal_to_manage_department_groups),
+    "permissions.own": _allowed(rules.refusal_to_see_own_permissions),
+    "permissions.others": _allowed(rules.refusal_to_see_permissions_of_others),
+    "access.own": _allowed(rules.refusal_to_see_own_access),
+    "review": _allowed(rules.refusal_to_review_access),
+    "audit.own": _allowed(rules.refusal_to_read_own_audit),
+    "audit.all": _allowed(rules.refusal_to_read_whole_audit_log),
     # Replacing the configuration makes administrators: */* only (SPEC §3.2 rule 4); LHC's
     # lhuser/import is its CSV user import, and lhuser/* does not open this either.
-    "import": lambda ctx: ctx.scope.is_administrator,
+    "import": _allowed(rules.refusal_to_import),
 }
 
 

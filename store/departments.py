@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from . import userdeps, validation
+from . import rules, userdeps, validation
 from .errors import NotFoundError, ValidationError
 from .models import (
     Department,
@@ -27,7 +27,7 @@ from .schema import has_table
 from .views import DepartmentGroupInfo, Ref
 
 if TYPE_CHECKING:
-    from .session import ActionContext, Session
+    from .session import Session
 
 PROTECTED_DEPARTMENT_ID = 1
 
@@ -53,13 +53,13 @@ class DepartmentService:
 
     def list_departments(self) -> list[Ref]:
         with self._session.reading() as ctx:
-            ctx.require("lhdepartment", "list", "list departments")
+            ctx.refuse_if("list departments", rules.refusal_to_list_departments(ctx))
             return [Ref(d.id, d.name) for d in Department.select().order_by(Department.name)]
 
     def create_department(self, name: str, *, email: str = "") -> Ref:
         """A department with every LHC column at its default."""
         with self._session.action() as ctx:
-            ctx.require("lhdepartment", "create", "create departments")
+            ctx.refuse_if("create departments", rules.refusal_to_create_departments(ctx))
             name = validation.text(name, "Department name", 100)
             email = validation.email(email, required=False)
             if Department.select().where(fn.LOWER(Department.name) == name.lower()).exists():
@@ -73,12 +73,12 @@ class DepartmentService:
     def list_groups(self) -> list[DepartmentGroupInfo]:
         """Department groups with departments and assignment counts."""
         with self._session.reading() as ctx:
-            _require_read(ctx)
+            ctx.refuse_if("list department groups", rules.refusal_to_list_department_groups(ctx))
             return _infos(None)
 
     def get_group(self, dep_group_id: int) -> DepartmentGroupInfo:
         with self._session.reading() as ctx:
-            _require_read(ctx)
+            ctx.refuse_if("list department groups", rules.refusal_to_list_department_groups(ctx))
             infos = _infos([validation.one_id(dep_group_id, "Department group")])
             if not infos:
                 raise NotFoundError(f"No department group with id {dep_group_id}")
@@ -86,7 +86,9 @@ class DepartmentService:
 
     def create_group(self, name: str, departments: Sequence[int] = ()) -> DepartmentGroupInfo:
         with self._session.action() as ctx:
-            ctx.require("lhdepartment", "managegroups", "create department groups")
+            ctx.refuse_if(
+                "create department groups", rules.refusal_to_manage_department_groups(ctx)
+            )
             name = _unique_name(name, None)
             dep_ids = _existing_departments(departments)
             group = DepartmentGroup.create(name=name)
@@ -102,7 +104,9 @@ class DepartmentService:
 
     def rename_group(self, dep_group_id: int, name: str) -> DepartmentGroupInfo:
         with self._session.action() as ctx:
-            ctx.require("lhdepartment", "managegroups", "rename department groups")
+            ctx.refuse_if(
+                "rename department groups", rules.refusal_to_manage_department_groups(ctx)
+            )
             group = _dep_group(dep_group_id)
             name = _unique_name(name, group.id)
             if name == group.name:
@@ -122,7 +126,9 @@ class DepartmentService:
         """Make the group hold exactly these departments; assigned users' rows follow. The
         departments it holds already (in any order) are no change: nothing is written."""
         with self._session.action() as ctx:
-            ctx.require("lhdepartment", "managegroups", "change department groups")
+            ctx.refuse_if(
+                "change department groups", rules.refusal_to_manage_department_groups(ctx)
+            )
             group = _dep_group(dep_group_id)
             wanted = _existing_departments(departments)
             current = _members(group.id)
@@ -154,7 +160,9 @@ class DepartmentService:
     def delete_group(self, dep_group_id: int) -> None:
         """Delete a department group, its assignments and the rows derived from them."""
         with self._session.action() as ctx:
-            ctx.require("lhdepartment", "managegroups", "delete department groups")
+            ctx.refuse_if(
+                "delete department groups", rules.refusal_to_manage_department_groups(ctx)
+            )
             group = _dep_group(dep_group_id)
             before = _snapshot(group)
             assigned = _assigned_users(group.id)
@@ -177,11 +185,6 @@ class DepartmentService:
             ctx.audit("department_group", group.id, "department_group.delete", before, None)
 
 
-def _require_read(ctx: ActionContext) -> None:
-    if not (ctx.has("lhdepartment", "list") or ctx.has("lhdepartment", "managegroups")):
-        ctx.refuse("list department groups", "it needs lhdepartment/list or managegroups")
-
-
 def _dep_group(dep_group_id: int) -> DepartmentGroup:
     dep_group_id = validation.one_id(dep_group_id, "Department group")
     group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
@@ -194,6 +197,15 @@ def existing_group(dep_group_id: int) -> DepartmentGroup:
     """The department group with this id, or the store's "No department group" refusal (for
     other store modules naming one, such as rosters)."""
     return _dep_group(dep_group_id)
+
+
+def existing_department(department_id: int) -> Department:
+    """The department with this id, or the store's "No department" refusal."""
+    department_id = validation.one_id(department_id, "Department")
+    department = Department.get_or_none(Department.id == department_id)
+    if department is None:
+        raise NotFoundError(f"No department with id {department_id}")
+    return department
 
 
 def _existing_departments(departments: Sequence[int]) -> list[int]:

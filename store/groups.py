@@ -1,7 +1,8 @@
 """Group services: list, create, edit flags and work-with lists, members, roles, delete.
 
 Any change to a group bumps every user's ``cache_version`` (LHC drops cached permissions).
-Only administrators create, change or hand out what grants administration (SPEC §3.2.4).
+Only administrators create, change or hand out what grants administration (SPEC §3.2.4); the
+rulebook (``store.rules``) decides, these services ask it and write.
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from . import userdeps, validation
-from .errors import NotFoundError, ScopeError, ValidationError
+from . import rules, userdeps, validation
+from .errors import NotFoundError, ValidationError
 from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
-from .roles import role_decides_administration
-from .scope import star_star_group_ids
-from .users import _editable_user, change_memberships
+from .user_records import editable_user
+from .users import change_memberships
 from .views import GroupInfo, Ref
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
 
-PROTECTED_GROUP_ID = 1
 WITHHELD_FLAG = -1
 
 
@@ -51,12 +50,12 @@ class GroupService:
     def list(self) -> list[GroupInfo]:
         """Every group with flags, work-with targets, roles and member counts (``grouplist``)."""
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "grouplist", "list groups")
+            ctx.refuse_if("list groups", rules.refusal_to_list_groups(ctx))
             return _infos(ctx, None)
 
     def get(self, group_id: int) -> GroupInfo:
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "grouplist", "see groups")
+            ctx.refuse_if("see groups", rules.refusal_to_list_groups(ctx))
             infos = _infos(ctx, [validation.one_id(group_id, "Group")])
             if not infos:
                 raise NotFoundError(f"No group with id {group_id}")
@@ -72,7 +71,7 @@ class GroupService:
     def members(self, group_id: int, *, limit: int = 200) -> list[Ref]:
         """Members of a group, each marked changeable when the actor may add/remove them."""
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "grouplist", "see group members")
+            ctx.refuse_if("see group members", rules.refusal_to_list_groups(ctx))
             _group(group_id)
             users = (
                 User.select(User.id, User.username)
@@ -88,7 +87,7 @@ class GroupService:
                 if ids
                 else set()
             )
-            assignable = group_id in ctx.scope.assignable_groups
+            assignable = rules.refusal_to_assign_group(ctx, group_id) is None
             return [Ref(u.id, u.username, assignable and u.id in changeable) for u in users]
 
     def may_change(self, group_id: int) -> bool:
@@ -97,24 +96,15 @@ class GroupService:
         The same check ``update`` and ``set_work_with`` make, answered instead of raised.
         """
         with self._session.reading() as ctx:
-            try:
-                self._editable_group(ctx, group_id, "edit group")
-            except ScopeError:
-                return False
-            return True
+            return rules.refusal_to_edit_group(ctx, _group(group_id)) is None
 
     def role_choices(self) -> list[Ref]:
         """Every role, for attaching to a group; each changeable when the actor may attach or
         detach it (administration roles only for administrators)."""
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "editgroup", "attach roles to groups")
-            ctx.require("lhpermission", "edit", "attach roles to groups")
+            ctx.refuse_if("attach roles to groups", rules.refusal_to_change_roles_of_groups(ctx))
             return [
-                Ref(
-                    r.id,
-                    r.name,
-                    ctx.scope.is_administrator or not role_decides_administration(r.id),
-                )
+                Ref(r.id, r.name, rules.refusal_to_attach_role(ctx, r.id) is None)
                 for r in Role.select(Role.id, Role.name).order_by(Role.name)
             ]
 
@@ -122,7 +112,7 @@ class GroupService:
 
     def create(self, name: str, *, required: bool = False, disabled: bool = False) -> GroupInfo:
         with self._session.action() as ctx:
-            ctx.require("lhuser", "creategroup", "create groups")
+            ctx.refuse_if("create groups", rules.refusal_to_create_groups(ctx))
             name = _unique_name(name, None)
             group = Group.create(name=name, required=int(required), disabled=int(disabled))
             userdeps.bump_everyone()
@@ -228,33 +218,31 @@ class GroupService:
     def add_member(self, group_id: int, user_id: int) -> None:
         """Add an editable user to a group the actor may assign."""
         with self._session.action() as ctx:
-            ctx.require("lhuser", "editgroup", "change group members")
+            ctx.refuse_if("change group members", rules.refusal_to_edit_groups(ctx))
             _group(group_id)
-            user = _editable_user(ctx, user_id, "change the groups of")
+            user = editable_user(ctx, user_id, "change the groups of")
             change_memberships(ctx, user, [group_id], [])
 
     def remove_member(self, group_id: int, user_id: int) -> None:
         """Remove an editable user from a group the actor may assign."""
         with self._session.action() as ctx:
-            ctx.require("lhuser", "editgroup", "change group members")
+            ctx.refuse_if("change group members", rules.refusal_to_edit_groups(ctx))
             _group(group_id)
-            user = _editable_user(ctx, user_id, "change the groups of")
+            user = editable_user(ctx, user_id, "change the groups of")
             change_memberships(ctx, user, [], [group_id])
 
     def attach_role(self, group_id: int, role_id: int) -> GroupInfo:
         """Give a group a role (needs ``lhuser/editgroup`` and ``lhpermission/edit``)."""
         with self._session.action() as ctx:
-            group = self._editable_group(ctx, group_id, "attach roles to group")
-            ctx.require("lhpermission", "edit", f"attach roles to group {group.name!r}")
+            group = _group(group_id)
+            ctx.refuse_if(
+                f"attach roles to group {group.name!r}",
+                rules.refusal_to_change_roles_of_group(ctx, group),
+            )
             role = Role.get_or_none(Role.id == validation.one_id(role_id, "Role"))
             if role is None:
                 raise NotFoundError(f"No role with id {role_id}")
-            if role_decides_administration(role.id) and not ctx.scope.is_administrator:
-                ctx.refuse(
-                    f"attach role {role.name!r}",
-                    "it holds a '*/*' policy, which decides administration, and only "
-                    "administrators attach it",
-                )
+            ctx.refuse_if(f"attach role {role.name!r}", rules.refusal_to_attach_role(ctx, role.id))
             exists = GroupRole.select().where(
                 (GroupRole.group_id == group.id) & (GroupRole.role_id == role.id)
             )
@@ -268,8 +256,11 @@ class GroupService:
 
     def detach_role(self, group_id: int, role_id: int) -> GroupInfo:
         with self._session.action() as ctx:
-            group = self._editable_group(ctx, group_id, "detach roles from group")
-            ctx.require("lhpermission", "edit", f"detach roles from group {group.name!r}")
+            group = _group(group_id)
+            ctx.refuse_if(
+                f"detach roles from group {group.name!r}",
+                rules.refusal_to_change_roles_of_group(ctx, group),
+            )
             role_id = validation.one_id(role_id, "Role")
             condition = (GroupRole.group_id == group.id) & (GroupRole.role_id == role_id)
             if not GroupRole.select().where(condition).exists():
@@ -283,29 +274,16 @@ class GroupService:
     def delete(self, group_id: int) -> None:
         """Delete a group with its memberships, roles links and work-with rows."""
         with self._session.action() as ctx:
-            ctx.require("lhuser", "deletegroup", "delete groups")
-            group = self._editable_group(ctx, group_id, "delete group", needs_edit=False)
-            if group.id == PROTECTED_GROUP_ID:
-                ctx.refuse(f"delete group {group.name!r}", "it is the protected first group")
-            in_other_groups = GroupUser.select(GroupUser.user_id).where(
-                GroupUser.group_id != group.id
-            )
-            stranded = GroupUser.select(GroupUser.user_id).where(
-                (GroupUser.group_id == group.id) & GroupUser.user_id.not_in(in_other_groups)
-            )
+            ctx.refuse_if("delete groups", rules.refusal_to_delete_groups(ctx))
+            group = _group(group_id)
+            ctx.refuse_if(f"delete group {group.name!r}", rules.refusal_to_delete_group(ctx, group))
+            only_group = rules.refusal_to_delete_only_group(group)
+            if only_group:
+                raise ValidationError(only_group)
             before = _snapshot(group)
             before["members"] = [
                 g.user_id for g in GroupUser.select().where(GroupUser.group_id == group.id)
             ]
-            if stranded.exists():
-                names = [
-                    u.username
-                    for u in User.select(User.username).where(User.id.in_(stranded)).limit(3)
-                ]
-                raise ValidationError(
-                    f"Group {group.name!r} is the only group of {', '.join(names)}: "
-                    "move them to another group first"
-                )
             GroupUser.delete().where(GroupUser.group_id == group.id).execute()
             GroupRole.delete().where(GroupRole.group_id == group.id).execute()
             GroupWork.delete().where(
@@ -316,18 +294,10 @@ class GroupService:
             ctx.audit("group", group.id, "group.delete", before, None)
 
     @staticmethod
-    def _editable_group(
-        ctx: ActionContext, group_id: int, doing: str, *, needs_edit: bool = True
-    ) -> Group:
+    def _editable_group(ctx: ActionContext, group_id: int, doing: str) -> Group:
+        """The group, or a refusal unless the actor may change its name, flags or work-with."""
         group = _group(group_id)
-        if needs_edit:
-            ctx.require("lhuser", "editgroup", f"{doing} {group.name!r}")
-        if not ctx.scope.is_administrator and group.id in star_star_group_ids():
-            ctx.refuse(
-                f"{doing} {group.name!r}",
-                "its roles hold '*/*', which decides administration, and only "
-                "administrators change it",
-            )
+        ctx.refuse_if(f"{doing} {group.name!r}", rules.refusal_to_edit_group(ctx, group))
         return group
 
 

@@ -54,9 +54,9 @@ from .models import (
     database_proxy,
 )
 from .permissions import EXCLUDE
+from .rules import shown_department_groups, shown_departments
 from .schema import policy_type_column
 from .userdeps import ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER
-from .users import shown_department_groups, shown_departments
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session

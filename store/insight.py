@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import rules
 from .access import ChatAccess, chat_access
 from .capabilities import capabilities_of
 from .limitations import Limitation
 from .models import DepartmentGroup, Group, User
 from .permissions import PermissionSet, PolicyRow, WhoGrants, who_grants
-from .users import _shown_department_groups, _shown_departments, _visible_user
+from .user_records import visible_user
 from .views import Ref, ScopeSummary
 
 if TYPE_CHECKING:
@@ -62,13 +63,12 @@ class PermissionService:
 
     def _check(self, ctx: ActionContext, user_id: int) -> None:
         if user_id == ctx.actor_id:
-            ctx.require("lhpermission", "see_permissions", "see their permissions")
+            ctx.refuse_if("see their permissions", rules.refusal_to_see_own_permissions(ctx))
         else:
-            user = _visible_user(ctx, user_id)
-            ctx.require(
-                "lhpermission",
-                "see_permissions_users",
+            user = visible_user(ctx, user_id)
+            ctx.refuse_if(
                 f"see the permissions of {user.username!r}",
+                rules.refusal_to_see_permissions_of_others(ctx),
             )
 
     def effective(self, user_id: int | None = None) -> PermissionSet:
@@ -134,11 +134,11 @@ class PermissionService:
             target = ctx.actor_id if user_id is None else user_id
             if target == ctx.actor_id:
                 return chat_access(target)
-            _visible_user(ctx, target)
+            visible_user(ctx, target)
             return chat_access(
                 target,
-                shown_department_groups=_shown_department_groups(ctx),
-                shown_departments=_shown_departments(ctx),
+                shown_department_groups=rules.shown_department_groups(ctx),
+                shown_departments=rules.shown_departments(ctx),
             )
 
     def scope(self) -> Scope:
@@ -167,7 +167,7 @@ class PermissionService:
                 is_administrator=scope.is_administrator,
                 sees_all_users=scope.sees_all_users,
                 edits_all_groups=scope.edits_all_groups,
-                assigns_all_department_groups=ctx.has("lhuser", "assign_all_department_group"),
+                assigns_all_department_groups=rules.assigns_all_department_groups(ctx),
             )
 
     def may_import(self) -> bool:

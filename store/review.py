@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, Case, Expression, fn
 
-from . import validation
+from . import rules, validation
 from .auth import locked_condition
-from .capabilities import CAPABILITIES
 from .errors import NotFoundError, SchemaError, ValidationError
 from .models import Group, GroupUser, User
 from .schema import has_column
@@ -323,7 +322,7 @@ def _key_of(ctx: ActionContext, column: Any, user_id: int) -> tuple[Any, int]:
     """The keyset key of a visible user as stored now (``--after ID`` names a user the previous
     page showed; one who logged in meanwhile moves, and the next page starts from there)."""
     value = User.select(column).where(User.id == user_id).scalar()
-    if value is None or not ctx.scope.is_visible(user_id):
+    if value is None or not rules.sees_user(ctx, user_id):
         raise NotFoundError(f"No user #{user_id} among the users you can see")
     return value, user_id
 
@@ -338,9 +337,7 @@ def _ids_among(ids: list[int], condition: Expression) -> set[int]:
 
 def _require(ctx: ActionContext) -> None:
     """The review lists users to change: the users list and the right to edit users."""
-    if not CAPABILITIES["review"](ctx):  # the rule that offers the screen
-        for function in ("userlist", "edituser"):
-            ctx.require("lhuser", function, "review access")
+    ctx.refuse_if("review access", rules.refusal_to_review_access(ctx))
     if not has_column(User, "llogin"):
         raise SchemaError(
             "This LHC database has no lh_users.llogin column: its LHC version records no "

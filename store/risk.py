@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, Expression, Select, fn
 
-from . import lookup, validation
-from .capabilities import CAPABILITIES
+from . import lookup, rules, validation
 from .limitations import UNPARSED_KEY, merge, parse_stored, unreadable_reason
 from .models import (
     Department,
@@ -1315,6 +1314,5 @@ class RiskService:
     def report(self) -> RiskReport:
         """Every finding now, or a ``ScopeError`` without ``lhpermission/list``."""
         with self._session.reading() as ctx:
-            if not CAPABILITIES["risk.report"](ctx):  # the rule the menu offers it by
-                ctx.refuse("see the risk report", "it needs the lhpermission/list permission")
+            ctx.refuse_if("see the risk report", rules.refusal_to_see_risk_report(ctx))
             return risk_report()

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from . import userdeps, validation
-from .errors import NotFoundError, ScopeError, ValidationError
+from . import rules, userdeps, validation
+from .errors import NotFoundError, ValidationError
 from .limitations import validate_input
 from .models import Group, GroupRole, Role, RoleFunction
 from .permissions import EXCLUDE, GRANT, WILDCARD
@@ -21,7 +21,6 @@ from .views import PolicyInfo, Ref, RoleInfo
 if TYPE_CHECKING:
     from .session import ActionContext, Session
 
-PROTECTED_ROLE_ID = 1
 NAME_PATTERN_HELP = "ASCII letters, digits, '_' or '*'"
 
 
@@ -75,27 +74,23 @@ class RoleService:
 
     def list(self) -> list[RoleInfo]:
         with self._session.reading() as ctx:
-            ctx.require("lhpermission", "list", "list roles")
+            ctx.refuse_if("list roles", rules.refusal_to_list_roles(ctx))
             return [_info(r) for r in Role.select().order_by(Role.name)]
 
     def get(self, role_id: int) -> RoleInfo:
         with self._session.reading() as ctx:
-            ctx.require("lhpermission", "list", "see roles")
+            ctx.refuse_if("see roles", rules.refusal_to_list_roles(ctx))
             return _info(_role(role_id))
 
     def may_change(self, role_id: int) -> bool:
         """Whether the actor may rename this role or change its policies now (the editor offers
         those keys only then). The same check the writes make, answered instead of raised."""
         with self._session.reading() as ctx:
-            try:
-                self._changeable(ctx, role_id, "edit role")
-            except ScopeError:
-                return False
-            return True
+            return rules.refusal_to_edit_role(ctx, _role(role_id)) is None
 
     def create(self, name: str) -> RoleInfo:
         with self._session.action() as ctx:
-            ctx.require("lhpermission", "new", "create roles")
+            ctx.refuse_if("create roles", rules.refusal_to_create_roles(ctx))
             role = Role.create(name=_unique_name(name, None))
             userdeps.bump_everyone()
             ctx.audit("role", role.id, "role.create", None, _snapshot(role))
@@ -117,20 +112,12 @@ class RoleService:
     def delete(self, role_id: int) -> None:
         """Delete a role no group uses (never role 1)."""
         with self._session.action() as ctx:
-            ctx.require("lhpermission", "delete", "delete roles")
-            role = self._changeable(ctx, role_id, "delete role", needs_edit=False)
-            if role.id == PROTECTED_ROLE_ID:
-                ctx.refuse(f"delete role {role.name!r}", "it is the protected first role")
-            users = (
-                Group.select(Group.name)
-                .join(GroupRole, on=(GroupRole.group_id == Group.id))
-                .where(GroupRole.role_id == role.id)
-            )
-            if users.exists():
-                names = ", ".join(repr(g.name) for g in users)
-                raise ValidationError(
-                    f"Role {role.name!r} is still used by group(s) {names}: detach it first"
-                )
+            ctx.refuse_if("delete roles", rules.refusal_to_delete_roles(ctx))
+            role = _role(role_id)
+            ctx.refuse_if(f"delete role {role.name!r}", rules.refusal_to_delete_role(ctx, role))
+            in_use = rules.refusal_to_delete_role_in_use(role)
+            if in_use:
+                raise ValidationError(in_use)
             before = _snapshot(role)
             RoleFunction.delete().where(RoleFunction.role_id == role.id).execute()
             Role.delete().where(Role.id == role.id).execute()
@@ -154,11 +141,10 @@ class RoleService:
             limitation = validate_input(limitation or "")
             if module == WILDCARD and function != WILDCARD:
                 raise ValidationError("With module '*' the function must be '*' too")
-            if module == WILDCARD and not ctx.scope.is_administrator:
-                ctx.refuse(
-                    f"add a '*/*' {'exclusion' if exclude else 'grant'} to role {role.name!r}",
-                    "'*/*' makes or unmakes administrators, and only administrators do that",
-                )
+            ctx.refuse_if(
+                f"add a '*/*' {'exclusion' if exclude else 'grant'} to role {role.name!r}",
+                rules.refusal_to_add_or_remove_policy(ctx, module),
+            )
             if exclude and not supports_exclusions():
                 raise ValidationError(
                     "This LHC database cannot hold exclusion policies: its lh_rolefunction "
@@ -195,11 +181,10 @@ class RoleService:
             policy = RoleFunction.get_or_none(condition)
             if policy is None:
                 raise NotFoundError(f"Role {role.name!r} has no policy #{policy_id}")
-            if policy.module == WILDCARD and not ctx.scope.is_administrator:
-                ctx.refuse(
-                    f"remove the '*/*' policy of role {role.name!r}",
-                    "'*/*' makes or unmakes administrators, and only administrators do that",
-                )
+            ctx.refuse_if(
+                f"remove the '*/*' policy of role {role.name!r}",
+                rules.refusal_to_add_or_remove_policy(ctx, policy.module),
+            )
             before = _snapshot(role)
             RoleFunction.delete().where(condition).execute()
             userdeps.bump_everyone()
@@ -207,33 +192,11 @@ class RoleService:
             return _info(role)
 
     @staticmethod
-    def _changeable(
-        ctx: ActionContext, role_id: int, doing: str, *, needs_edit: bool = True
-    ) -> Role:
+    def _changeable(ctx: ActionContext, role_id: int, doing: str) -> Role:
+        """The role, or a refusal unless the actor may rename it or change its policies."""
         role = _role(role_id)
-        if needs_edit:
-            ctx.require("lhpermission", "edit", f"{doing} {role.name!r}")
-        if role_decides_administration(role.id) and not ctx.scope.is_administrator:
-            ctx.refuse(
-                f"{doing} {role.name!r}",
-                "it holds a '*/*' policy, which decides administration, and only "
-                "administrators change it",
-            )
+        ctx.refuse_if(f"{doing} {role.name!r}", rules.refusal_to_edit_role(ctx, role))
         return role
-
-
-def role_decides_administration(role_id: int) -> bool:
-    """Whether the role has a ``*/*`` row: a grant makes administrators, an exclusion unmakes
-    them, so attaching, detaching or changing it is for administrators only."""
-    return (
-        RoleFunction.select()
-        .where(
-            (RoleFunction.role_id == role_id)
-            & (RoleFunction.module == WILDCARD)
-            & (RoleFunction.function == WILDCARD)
-        )
-        .exists()
-    )
 
 
 def _role(role_id: int) -> Role:

@@ -14,7 +14,7 @@ group, scoped like everything else:
   §3.2 rule 2), and only visible users are listed. Another user's department groups and
   departments outside the actor's assignable sets are told only with
   ``lhuser/see_user_assigned_departments_groups`` / ``see_user_assigned_departments`` (SPEC
-  §3.2 rule 7, ``store.users.shown_department_groups``): a way the actor may not be told of is
+  §3.2 rule 7, ``store.rules.shown_department_groups``): a way the actor may not be told of is
   left out, and a person reached only through such ways is not listed. ``Roster.hidden`` says
   how many people were left out, never who; "all departments" is no department assignment and
   always shows, as in the access explorer.
@@ -23,7 +23,7 @@ group, scoped like everything else:
   ``lh_userdep`` and ``lh_departament_group_user``; only the page's people are read into Python.
 - **Actions.** Each person says what the actor may do: open the account for editing, and
   remove each way (a direct department or a department group) the assignment services would
-  accept (``store.assignments.may_change_departments`` and the assignable sets). "All
+  accept (``store.rules.may_change_departments`` and the assignable sets). "All
   departments" is the user form's switch, never removed from one department's roster.
   ``RosterService.unassign`` removes ways through ``session.assignments``, which checks every
   rule again, in one transaction with one audit row.
@@ -39,8 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, Case, Expression, Model, fn
 
-from . import validation
-from .assignments import may_change_departments
+from . import rules, validation
 from .departments import existing_group
 from .errors import NotFoundError, ValidationError
 from .models import (
@@ -53,9 +52,10 @@ from .models import (
     UserDep,
     UserDepDisabled,
 )
+from .rules import may_change_departments, shown_department_groups, shown_departments
 from .schema import has_table
 from .userdeps import ALL_DEPARTMENTS, FROM_GROUP
-from .users import shown_department_groups, shown_departments, text_filter
+from .users import text_filter
 from .views import Ref
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ class RosterService:
     ) -> Roster:
         text, limit = _checked_page(text, after, limit)
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "userlist", "see department rosters")  # it lists people
+            ctx.refuse_if("see department rosters", rules.refusal_to_list_users(ctx))
             return _page(ctx, members(ctx), text, after, limit)
 
     def unassign(

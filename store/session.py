@@ -21,17 +21,28 @@ from typing import Any, NoReturn
 
 from peewee import Database
 
-from .audit import write_audit
+from . import rules
+from .assignments import AssignmentService
+from .audit import SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME, write_audit
+from .audit_log import AuditService
 from .auth import authenticate
+from .bulk import BulkService
 from .database import database_errors, read_transaction, write_transaction
+from .departments import DepartmentService
 from .errors import ScopeError
 from .faults import plain_faults
+from .groups import GroupService
+from .impact import ImpactService
+from .insight import PermissionService
 from .models import User
 from .permissions import GRANT, WILDCARD, PermissionSet, PolicyRow
+from .review import ReviewService
+from .risk import RiskService
+from .roles import RoleService
+from .rosters import RosterService
 from .scope import Scope
-
-SYSTEM_ACTOR_ID = 0
-SYSTEM_ACTOR_NAME = "installer"
+from .user_save import UserSaveService
+from .users import UserService
 
 
 @dataclass(frozen=True)
@@ -61,14 +72,15 @@ class ActionContext:
     def has(self, module: str, function: str) -> bool:
         return self.permissions.has(module, function)
 
-    def require(self, module: str, function: str, doing: str) -> None:
-        """Refuse unless the actor holds ``module/function``."""
-        if not self.has(module, function):
-            self.refuse(doing, f"it needs the {module}/{function} permission")
-
     def refuse(self, doing: str, reason: str) -> NoReturn:
-        """Raise the one typed refusal: who may not do what, and why."""
+        """Raise the one typed refusal: who may not do what, and why (a reason the rulebook,
+        ``store.rules``, gave)."""
         raise ScopeError(f"{self.actor_name} may not {doing}: {reason}")
+
+    def refuse_if(self, doing: str, reason: str | None) -> None:
+        """Refuse when the rulebook gave a reason; go on when it gave None."""
+        if reason:
+            self.refuse(doing, reason)
 
     def audit(
         self,
@@ -104,20 +116,6 @@ class Session:
     """Everything one actor does, scoped to what SPEC §3 lets them do."""
 
     def __init__(self, db: Database, actor_id: int, *, system: bool = False) -> None:
-        from .assignments import AssignmentService
-        from .audit_log import AuditService
-        from .bulk import BulkService
-        from .departments import DepartmentService
-        from .groups import GroupService
-        from .impact import ImpactService
-        from .insight import PermissionService
-        from .review import ReviewService
-        from .risk import RiskService
-        from .roles import RoleService
-        from .rosters import RosterService
-        from .user_save import UserSaveService
-        from .users import UserService
-
         self.db = db
         self.actor_id = actor_id
         self._system = system
@@ -178,16 +176,9 @@ class Session:
 
     def require_import(self) -> ActionContext:
         """Loading the sample or a dump makes and unmakes administrators: ``*/*`` only
-        (SPEC §3.2 rule 4). ``lhuser/import`` is LHC's CSV user import and opens nothing here."""
-        from .capabilities import CAPABILITIES
-
+        (``rules.refusal_to_import``)."""
         ctx = self.context()
-        if not CAPABILITIES["import"](ctx):
-            ctx.refuse(
-                "import or load a configuration",
-                "only administrators (*/*) may; lhuser/import is LHC's CSV user import "
-                "and does not open it",
-            )
+        ctx.refuse_if("import or load a configuration", rules.refusal_to_import(ctx))
         return ctx
 
     # -- context -------------------------------------------------------------------------

@@ -1,21 +1,22 @@
 """User services: list, create, edit, disable, delete, passwords and group membership.
 
 Every method goes through ``Session.action`` or ``Session.reading`` so that the actor's scope
-(SPEC §3) is read fresh and enforced here, not in the screens.
+(SPEC §3) is read fresh; each asks the rulebook (``store.rules``) and then writes, so the rules
+are enforced here, not in the screens.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from peewee import SQL, fn
 
-from . import lookup, userdeps, validation
+from . import lookup, rules, userdeps, validation
 from .auth import hash_password, settle_failures
 from .database import is_server
-from .errors import ConflictError, NotFoundError, ValidationError
+from .errors import NotFoundError, ValidationError
 from .models import (
     Department,
     DepartmentGroup,
@@ -23,17 +24,27 @@ from .models import (
     Group,
     GroupUser,
     User,
-    UserDep,
     database_proxy,
 )
 from .password_policy import load_policy
-from .scope import count_users, would_be_administrator
-from .views import Assignment, EditChoices, Ref, UserDetail, UserForm, UserPage, UserRow
+from .rules import describe_groups
+from .scope import count_users
+from .user_records import (
+    assign_department,
+    assign_department_group,
+    assignable_department,
+    assignable_department_group,
+    check_version,
+    detail,
+    editable_user,
+    snapshot,
+    visible_user,
+)
+from .views import EditChoices, Ref, UserDetail, UserForm, UserPage, UserRow
 
 if TYPE_CHECKING:
     from .session import ActionContext, Session
 
-PROTECTED_USER_ID = 1
 MAX_IDS = 10_000
 """The most ids ``UserService.ids`` returns: room above a bulk change's limit, never a table."""
 SORT_COLUMNS = {
@@ -52,32 +63,8 @@ USER_TEXT_FIELDS = {
 }
 
 
-def snapshot(user: User) -> dict[str, Any]:
-    """The audit view of a user row (secrets are scrubbed by the audit writer)."""
-    return {
-        "username": user.username,
-        "email": user.email,
-        "name": user.name,
-        "surname": user.surname,
-        "job_title": user.job_title,
-        "disabled": user.disabled,
-        "all_departments": user.all_departments,
-        "groups": sorted(
-            g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)
-        ),
-    }
-
-
 def group_names(ids: Iterable[int]) -> dict[int, str]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    return {g.id: g.name for g in Group.select(Group.id, Group.name).where(Group.id.in_(ids))}
-
-
-def describe_groups(ids: Iterable[int]) -> str:
-    names = group_names(ids)
-    return ", ".join(f"'{names.get(i, f'#{i}')}'" for i in sorted(set(ids)))
+    return lookup.names_of("group", ids)
 
 
 class UserService:
@@ -108,7 +95,7 @@ class UserService:
             raise ValidationError(f"Cannot sort users by {sort!r}")
         limit = max(1, min(int(limit), 500))
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "userlist", "list users")
+            ctx.refuse_if("list users", rules.refusal_to_list_users(ctx))
             walk = walk_in_order(ctx, column)
             condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
             query = User.select(
@@ -125,7 +112,7 @@ class UserService:
                 DepartmentGroupUser,
                 DepartmentGroup,
                 "dep_group_id",
-                only=_shown_department_groups(ctx),
+                only=rules.shown_department_groups(ctx),
                 always_for=ctx.actor_id,
             )
             editable = (
@@ -164,7 +151,7 @@ class UserService:
         this figure when it arrives.
         """
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "userlist", "list users")
+            ctx.refuse_if("list users", rules.refusal_to_list_users(ctx))
             return count_users(ctx.scope.visible_users_condition() & text_filter(text))
 
     def ids(self, *, text: str = "", limit: int = 1001) -> list[int]:
@@ -177,7 +164,7 @@ class UserService:
         """
         limit = max(1, min(int(limit), MAX_IDS))
         with self._session.reading() as ctx:
-            ctx.require("lhuser", "userlist", "list users")
+            ctx.refuse_if("list users", rules.refusal_to_list_users(ctx))
             walk = walk_in_order(ctx, User.id)
             condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
             query = User.select(User.id).where(condition).order_by(User.id).limit(limit)
@@ -186,25 +173,24 @@ class UserService:
     def get(self, user_id: int) -> UserDetail:
         """A visible user with their groups and department assignments."""
         with self._session.reading() as ctx:
-            user = _visible_user(ctx, user_id)
-            return _detail(ctx, user)
+            return detail(ctx, visible_user(ctx, user_id))
 
     def find(self, username: str) -> UserDetail:
         """A visible user by exact username."""
         with self._session.reading() as ctx:
             user = lookup.user_row(username)
-            if user is None or not ctx.scope.is_visible(user.id):
+            if user is None or not rules.sees_user(ctx, user.id):
                 raise NotFoundError(f"No user named {username!r} among the users you can see")
-            return _detail(ctx, user)
+            return detail(ctx, user)
 
     def choices(self, user_id: int) -> EditChoices:
         """What the actor may hand out to this visible user (ids only) and whether they may
         edit the account at all: the form's answer, cheaply, for the one user-save path."""
         with self._session.reading() as ctx:
             scope = ctx.scope
-            user = _visible_user(ctx, user_id)
+            user = visible_user(ctx, user_id)
             return EditChoices(
-                read_only_reason=_edit_refusal(ctx, user, allow_self=True) or "",
+                read_only_reason=rules.refusal_to_edit_user(ctx, user, allow_self=True) or "",
                 groups=frozenset(scope.assignable_groups),
                 department_groups=frozenset(scope.assignable_department_groups),
                 departments=frozenset(scope.assignable_departments),
@@ -220,23 +206,17 @@ class UserService:
         with self._session.reading() as ctx:
             scope = ctx.scope
             if user_id is None:
-                ctx.require("lhuser", "createuser", "create users")
-                detail = None
+                ctx.refuse_if("create users", rules.refusal_to_create_users(ctx))
+                shown = None
                 reason = groups_note = departments_note = ""
                 member: set[int] = set()
             else:
-                user = _visible_user(ctx, user_id)
-                detail = _detail(ctx, user)
-                reason = _edit_refusal(ctx, user, allow_self=True) or ""
-                member = {g.id for g in detail.groups}
-                groups_note = reason
-                if not reason and user.id == ctx.actor_id and not scope.edits_all_groups:
-                    groups_note = "changing your own groups needs lhuser/editusergroupall"
-                departments_note = (
-                    ""
-                    if user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")
-                    else _edit_refusal(ctx, user) or ""
-                )
+                user = visible_user(ctx, user_id)
+                shown = detail(ctx, user)
+                reason = rules.refusal_to_edit_user(ctx, user, allow_self=True) or ""
+                member = {g.id for g in shown.groups}
+                groups_note = rules.refusal_to_change_groups_of(ctx, user) or ""
+                departments_note = rules.refusal_to_change_departments_of(ctx, user) or ""
             may_groups = not groups_note
             may_departments = not departments_note
             names = group_names(scope.assignable_groups)
@@ -265,7 +245,7 @@ class UserService:
                 .order_by(Department.name, Department.id)
             )
             return UserForm(
-                user=detail,
+                user=shown,
                 read_only_reason=reason,
                 groups=groups,
                 required_groups=required,
@@ -303,7 +283,7 @@ class UserService:
         twice as ``password`` and ``password_again``; they must match.
         """
         with self._session.action() as ctx:
-            ctx.require("lhuser", "createuser", "create users")
+            ctx.refuse_if("create users", rules.refusal_to_create_users(ctx))
             fields = validated_user_fields(
                 dict(
                     username=username,
@@ -327,15 +307,14 @@ class UserService:
             if ro_department_ids - set(department_ids):
                 raise ValidationError("Read-only departments must be among those assigned")
             _check_groups_exist(group_ids)
-            if not group_ids:
-                raise ValidationError("Choose at least one group")
+            _check_in_some_group(group_ids, None)
             for gid in group_ids:
-                _check_assignable_group(ctx, gid, username)
-            _check_required_chosen(ctx, group_ids)
+                _check_assignable_group(ctx, gid)
+            _check_required_group(ctx, group_ids)
             for dgid in dep_group_ids:
-                _check_assignable_department_group(ctx, dgid)
+                assignable_department_group(ctx, dgid)
             for dep_id in department_ids:
-                _check_assignable_department(ctx, dep_id)
+                assignable_department(ctx, dep_id)
             now = int(time.time())
             user = User.create(
                 **fields,
@@ -349,11 +328,11 @@ class UserService:
                 [{"group_id": g, "user_id": user.id} for g in group_ids]
             ).execute()
             for dgid in dep_group_ids:
-                _assign_department_group(
+                assign_department_group(
                     user, dgid, department_groups_read_only or dgid in ro_dep_group_ids
                 )
             for dep_id in department_ids:
-                _assign_department(user, dep_id, dep_id in ro_department_ids)
+                assign_department(user, dep_id, dep_id in ro_department_ids)
             if dep_group_ids or department_ids:
                 userdeps.settle([user.id])
             user = User.get_by_id(user.id)
@@ -366,7 +345,7 @@ class UserService:
                 department_groups=dep_group_ids,
                 departments=department_ids,
             )
-            return _detail(ctx, user)
+            return detail(ctx, user)
 
     def update(
         self,
@@ -383,15 +362,15 @@ class UserService:
         if unknown:
             raise ValidationError(f"Unknown user field(s): {', '.join(sorted(unknown))}")
         with self._session.action() as ctx:
-            user = _editable_user(ctx, user_id, "edit", allow_self=True)
-            _check_version(user, expected_version)
+            user = editable_user(ctx, user_id, "edit", allow_self=True)
+            check_version(user, expected_version)
             fields = {
                 key: value
                 for key, value in validated_user_fields(changes).items()
                 if getattr(user, key) != value
             }
             if not fields:
-                return _detail(ctx, user)
+                return detail(ctx, user)
             _check_unique(fields, user.id, current_username=user.username)
             before = snapshot(user)
             User.update(**fields, cache_version=User.cache_version + 1).where(
@@ -399,7 +378,7 @@ class UserService:
             ).execute()
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, "user.update", before, snapshot(user))
-            return _detail(ctx, user)
+            return detail(ctx, user)
 
     def set_password(
         self, user_id: int, password: str, *, password_again: str | None = None
@@ -410,7 +389,7 @@ class UserService:
         even to the same password: the hash (a new salt) and ``pswd_updated`` are new.
         """
         with self._session.action() as ctx:
-            user = _editable_user(ctx, user_id, "change the password of", allow_self=True)
+            user = editable_user(ctx, user_id, "change the password of", allow_self=True)
             password = _checked_password(password, password_again)
             User.update(
                 password=hash_password(password),
@@ -423,13 +402,17 @@ class UserService:
         """Disable (parking department rows, as LHC does) or enable an editable user."""
         with self._session.action() as ctx:
             verb = "disable" if disabled else "enable"
-            user = _editable_user(ctx, user_id, verb)
-            if user.id == ctx.actor_id:
-                ctx.refuse(f"{verb} their own account", "ask another administrator")
-            if user.id == PROTECTED_USER_ID and disabled:
-                ctx.refuse(f"disable user {user.username!r}", "it is the protected super-admin")
+            user = editable_user(ctx, user_id, verb)
+            ctx.refuse_if(
+                f"{verb} their own account", rules.refusal_to_disable_or_delete_oneself(ctx, user)
+            )
+            if disabled:
+                ctx.refuse_if(
+                    f"disable user {user.username!r}",
+                    rules.refusal_to_delete_or_disable_super_admin(user),
+                )
             if bool(user.disabled) == disabled:
-                return _detail(ctx, user)  # already so: nothing to write
+                return detail(ctx, user)  # already so: nothing to write
             before = snapshot(user)
             User.update(disabled=int(disabled)).where(User.id == user.id).execute()
             if disabled:
@@ -440,17 +423,20 @@ class UserService:
             userdeps.settle([user.id])
             user = User.get_by_id(user.id)
             ctx.audit("user", user.id, f"user.{verb}", before, snapshot(user))
-            return _detail(ctx, user)
+            return detail(ctx, user)
 
     def delete(self, user_id: int) -> None:
         """Delete an editable user and every membership and assignment row of theirs."""
         with self._session.action() as ctx:
-            ctx.require("lhuser", "deleteuser", "delete users")
-            user = _editable_user(ctx, user_id, "delete")
-            if user.id == PROTECTED_USER_ID:
-                ctx.refuse(f"delete user {user.username!r}", "it is the protected super-admin")
-            if user.id == ctx.actor_id:
-                ctx.refuse("delete their own account", "ask another administrator")
+            ctx.refuse_if("delete users", rules.refusal_to_delete_users(ctx))
+            user = editable_user(ctx, user_id, "delete")
+            ctx.refuse_if(
+                f"delete user {user.username!r}",
+                rules.refusal_to_delete_or_disable_super_admin(user),
+            )
+            ctx.refuse_if(
+                "delete their own account", rules.refusal_to_disable_or_delete_oneself(ctx, user)
+            )
             before = snapshot(user)
             GroupUser.delete().where(GroupUser.user_id == user.id).execute()
             userdeps.forget_user(user.id)
@@ -467,10 +453,10 @@ class UserService:
     ) -> UserDetail:
         """Add and remove group memberships; only groups in the assignable set may change."""
         with self._session.action() as ctx:
-            user = _editable_user(ctx, user_id, "change the groups of", allow_self=True)
-            _check_version(user, expected_version)
+            user = editable_user(ctx, user_id, "change the groups of", allow_self=True)
+            check_version(user, expected_version)
             change_memberships(ctx, user, add, remove)
-            return _detail(ctx, User.get_by_id(user.id))
+            return detail(ctx, User.get_by_id(user.id))
 
 
 def change_memberships(
@@ -485,31 +471,18 @@ def change_memberships(
     both = set(add_ids) & set(remove_ids)
     if both:
         raise ValidationError(f"Group(s) {describe_groups(both)} both added and removed")
-    if user.id == ctx.actor_id and not ctx.scope.edits_all_groups:
-        ctx.refuse("change their own groups", "it needs the lhuser/editusergroupall permission")
+    ctx.refuse_if("change their own groups", rules.refusal_to_change_own_groups(ctx, user))
     _check_groups_exist(add_ids + remove_ids)
     for gid in add_ids + remove_ids:
-        _check_assignable_group(ctx, gid, user.username)
+        _check_assignable_group(ctx, gid)
     current = [g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)]
     final = (set(current) | set(add_ids)) - set(remove_ids)
-    if not final:
-        raise ValidationError(f"User {user.username!r} must stay in at least one group")
-    _check_required_chosen(ctx, sorted(final))
-    if not ctx.scope.is_administrator:
-        if would_be_administrator(final):
-            ctx.refuse(
-                f"change the groups of {user.username!r}",
-                "it would make them an administrator (*/*), and only administrators do that",
-            )
-        if would_be_administrator(final, every_group_enabled=True) and not (
-            would_be_administrator(set(current), every_group_enabled=True)
-        ):
-            ctx.refuse(
-                f"change the groups of {user.username!r}",
-                "it would leave them in a disabled group granting administration (*/*) with "
-                "nothing excluding it, an administrator the day that group is enabled; only "
-                "administrators do that",
-            )
+    _check_in_some_group(final, user.username)
+    _check_required_group(ctx, sorted(final))
+    ctx.refuse_if(
+        f"change the groups of {user.username!r}",
+        rules.refusal_to_make_administrator(ctx, current, final),
+    )
     new = [g for g in add_ids if g not in current]
     gone = [g for g in remove_ids if g in current]
     if not new and not gone:
@@ -607,25 +580,6 @@ def _checked_password(password: object, again: str | None) -> str:
     return checked
 
 
-def _check_version(user: User, expected: int | None) -> None:
-    """Optimistic concurrency: refuse when the user changed since the form read ``expected``.
-
-    SQLite's write transaction already holds the database's write lock, so the row read is
-    current. On a server the row is re-read with ``FOR UPDATE``: that waits for any other
-    transaction writing it and sees its committed result, so two consoles saving the same form
-    cannot both pass this check (the second gets the conflict, nothing is overwritten).
-    """
-    if expected is None:
-        return
-    current = user.cache_version
-    if is_server(database_proxy.obj):
-        current = User.select(User.cache_version).where(User.id == user.id).for_update().scalar()
-    if current != expected:
-        raise ConflictError(
-            f"User {user.username!r} was changed by someone else since you opened it; reload"
-        )
-
-
 def _check_groups_exist(group_ids: Iterable[int]) -> None:
     wanted = set(group_ids)
     if not wanted:
@@ -636,149 +590,23 @@ def _check_groups_exist(group_ids: Iterable[int]) -> None:
         raise NotFoundError(f"No group with id {', '.join(map(str, missing))}")
 
 
-def _check_assignable_group(ctx: ActionContext, group_id: int, username: str) -> None:
-    scope = ctx.scope
-    if group_id in scope.assignable_groups:
-        return
-    name = group_names([group_id]).get(group_id, f"#{group_id}")
-    doing = f"assign group '{name}'"
-    if group_id in scope.administration_groups and not scope.is_administrator:
-        dormant = Group.select(Group.disabled).where(Group.id == group_id).scalar()
-        while_disabled = (
-            ", even while disabled (enabling it makes every member an administrator),"
-            if dormant
-            else ""
-        )
-        ctx.refuse(
-            doing,
-            f"it grants administration (*/*){while_disabled} and only administrators hand it out",
-        )
-    if group_id in scope.usable_groups:
-        ctx.refuse(doing, "its own members may not hand it out")
-    ctx.refuse(doing, "not among the groups you work with")
-
-
-def _check_required_chosen(ctx: ActionContext, group_ids: Sequence[int]) -> None:
-    required = ctx.scope.required_groups
-    if not required or ctx.installing:
-        return
-    chosen_required = Group.select(Group.id).where(
-        Group.id.in_(list(group_ids)) & (Group.required == 1)
-    )
-    if not chosen_required.exists():
-        raise ValidationError(
-            f"Choose at least one of the required groups: {describe_groups(required)}"
-        )
-
-
-def _check_assignable_department_group(ctx: ActionContext, dep_group_id: int) -> None:
-    dep_group_id = validation.one_id(dep_group_id, "Department group")
-    group = DepartmentGroup.get_or_none(DepartmentGroup.id == dep_group_id)
-    if group is None:
-        raise NotFoundError(f"No department group with id {dep_group_id}")
-    if dep_group_id not in ctx.scope.assignable_department_groups:
-        ctx.refuse(
-            f"assign department group '{group.name}'",
-            "you may assign only the department groups you belong to"
-            if ctx.has("lhuser", "assign_to_own_department_group")
-            else "it needs lhuser/assign_to_own_department_group or assign_all_department_group",
-        )
-
-
-def _check_assignable_department(ctx: ActionContext, department_id: int) -> Department:
-    department_id = validation.one_id(department_id, "Department")
-    department = Department.get_or_none(Department.id == department_id)
-    if department is None:
-        raise NotFoundError(f"No department with id {department_id}")
-    if department.id not in ctx.scope.assignable_departments:
-        ctx.refuse(
-            f"assign department {department.name!r}",
-            "you may assign only your own departments"
-            if ctx.has("lhuser", "assign_to_own_department_individual")
-            else "it needs lhuser/assign_to_own_department_individual or "
-            "assign_all_department_individual",
-        )
-    return department
-
-
-def _assign_department(user: User, department_id: int, read_only: bool) -> None:
-    """A direct (``type=0``) department row, or a new read-only flag on the existing one."""
-    row = UserDep.get_or_none(
-        (UserDep.user_id == user.id)
-        & (UserDep.type == userdeps.DIRECT)
-        & (UserDep.dep_id == department_id)
-    )
-    if row is None:
-        UserDep.create(
-            user_id=user.id,
-            dep_id=department_id,
-            type=userdeps.DIRECT,
-            dep_group_id=0,
-            ro=int(read_only),
-            max_chats=user.max_active_chats,
-            hide_online=user.hide_online,
-            exclude_autoasign=user.exclude_autoasign,
-            always_on=user.always_on,
-        )
-    else:
-        UserDep.update(ro=int(read_only)).where(UserDep.id == row.id).execute()
-
-
-def _assign_department_group(user: User, dep_group_id: int, read_only: bool) -> None:
-    existing = DepartmentGroupUser.get_or_none(
-        (DepartmentGroupUser.user_id == user.id)
-        & (DepartmentGroupUser.dep_group_id == dep_group_id)
-    )
-    if existing is None:
-        DepartmentGroupUser.create(
-            dep_group_id=dep_group_id, user_id=user.id, read_only=int(read_only)
-        )
-    else:
-        DepartmentGroupUser.update(read_only=int(read_only)).where(
-            DepartmentGroupUser.id == existing.id
-        ).execute()
-    userdeps.rebuild_group_rows(user, dep_group_id)
-
-
-def _visible_user(ctx: ActionContext, user_id: int) -> User:
-    user_id = validation.one_id(user_id, "User")
-    user = User.get_or_none(User.id == user_id)
-    if user is None or not ctx.scope.is_visible(user_id):
-        raise NotFoundError(f"No user #{user_id} among the users you can see")
-    return user
-
-
-def _editable_user(
-    ctx: ActionContext, user_id: int, verb: str, *, allow_self: bool = False
-) -> User:
-    """The target user, or a refusal saying precisely why it is out of reach."""
-    user = _visible_user(ctx, user_id)
-    reason = _edit_refusal(ctx, user, allow_self=allow_self)
+def _check_assignable_group(ctx: ActionContext, group_id: int) -> None:
+    reason = rules.refusal_to_assign_group(ctx, group_id)
     if reason:
-        ctx.refuse(f"{verb} user {user.username!r}", reason)
-    return user
+        name = group_names([group_id]).get(group_id, f"#{group_id}")
+        ctx.refuse(f"assign group '{name}'", reason)
 
 
-def _edit_refusal(ctx: ActionContext, user: User, *, allow_self: bool = False) -> str | None:
-    """Why the actor may not change this visible user, or None when they may."""
-    scope = ctx.scope
-    if allow_self and user.id == ctx.actor_id and ctx.has("lhuser", "selfedit"):
-        return None
-    if scope.is_editable(user.id):
-        return None
-    if not scope.may_edit_users:
-        return "it needs the lhuser/edituser permission"
-    if user.id in scope.administrator_users and not scope.is_administrator:
-        return "only administrators may change an administrator"
-    if user.id in scope.administration_members and not scope.is_administrator:
-        return (
-            "they are in a group granting administration (*/*), which makes them an "
-            "administrator once it is enabled or their exclusion is dropped, and only "
-            "administrators may change them"
-        )
-    theirs = {g.group_id for g in GroupUser.select().where(GroupUser.user_id == user.id)}
-    outside = sorted(theirs - scope.usable_groups)
-    return f"they belong to {describe_groups(outside)}, outside the groups you work with"
+def _check_in_some_group(group_ids: Collection[int], username: str | None) -> None:
+    problem = rules.refusal_without_groups(group_ids, username=username)
+    if problem:
+        raise ValidationError(problem)
+
+
+def _check_required_group(ctx: ActionContext, group_ids: Collection[int]) -> None:
+    problem = rules.refusal_without_required_group(ctx, group_ids)
+    if problem:
+        raise ValidationError(problem)
 
 
 def _by_name(ref: Ref) -> tuple[str, int]:
@@ -888,98 +716,3 @@ def _names_by_user(
         if only is None or uid == always_for or target_id in only:
             out.setdefault(uid, []).append(name)
     return out
-
-
-def _shown_department_groups(ctx: ActionContext) -> frozenset[int] | None:
-    """Other users' department groups the actor may see: all, or only the assignable ones."""
-    if ctx.has("lhuser", "see_user_assigned_departments_groups"):
-        return None
-    return ctx.scope.assignable_department_groups
-
-
-def _shown_departments(ctx: ActionContext) -> frozenset[int] | None:
-    """Other users' departments the actor may see: all, or only the assignable ones."""
-    if ctx.has("lhuser", "see_user_assigned_departments"):
-        return None
-    return ctx.scope.assignable_departments
-
-
-def shown_department_groups(ctx: ActionContext) -> frozenset[int] | None:
-    """SPEC §3 rule 7 for other store modules (rosters): the other users' department groups
-    the actor may be told about, or None for all."""
-    return _shown_department_groups(ctx)
-
-
-def shown_departments(ctx: ActionContext) -> frozenset[int] | None:
-    """SPEC §3 rule 7 for other store modules (rosters): the other users' direct departments
-    the actor may be told about, or None for all."""
-    return _shown_departments(ctx)
-
-
-def _detail(ctx: ActionContext, user: User) -> UserDetail:
-    scope = ctx.scope
-    editable = scope.is_editable(user.id)
-    self_edit = user.id == ctx.actor_id and not scope.edits_all_groups
-    group_rows = (
-        Group.select(Group.id, Group.name)
-        .join(GroupUser, on=(GroupUser.group_id == Group.id))
-        .where(GroupUser.user_id == user.id)
-        .order_by(Group.name)
-    )
-    groups = tuple(
-        Ref(g.id, g.name, editable and not self_edit and g.id in scope.assignable_groups)
-        for g in group_rows
-    )
-    dg_rows = (
-        DepartmentGroupUser.select(
-            DepartmentGroupUser.dep_group_id, DepartmentGroup.name, DepartmentGroupUser.read_only
-        )
-        .join(DepartmentGroup, on=(DepartmentGroup.id == DepartmentGroupUser.dep_group_id))
-        .where(DepartmentGroupUser.user_id == user.id)
-        .order_by(DepartmentGroup.name)
-        .tuples()
-    )
-    may_change_deps = editable or (
-        user.id == ctx.actor_id and ctx.has("lhuser", "editdepartaments")
-    )
-    own = user.id == ctx.actor_id
-    shown_groups = None if own else _shown_department_groups(ctx)
-    shown_departments = None if own else _shown_departments(ctx)
-    department_groups = tuple(
-        Assignment(
-            dgid, name, bool(ro), may_change_deps and dgid in scope.assignable_department_groups
-        )
-        for dgid, name, ro in dg_rows
-        if shown_groups is None or dgid in shown_groups
-    )
-    dep_rows = (
-        UserDep.select(UserDep.dep_id, UserDep.ro, Department.name)
-        .join(Department, on=(Department.id == UserDep.dep_id))
-        .where((UserDep.user_id == user.id) & (UserDep.type == userdeps.DIRECT))
-        .order_by(Department.name)
-        .tuples()
-    )
-    departments = tuple(
-        Assignment(
-            dep_id, name, bool(ro), may_change_deps and dep_id in scope.assignable_departments
-        )
-        for dep_id, ro, name in dep_rows
-        if shown_departments is None or dep_id in shown_departments
-    )
-    return UserDetail(
-        id=user.id,
-        username=user.username,
-        email=user.email,
-        name=user.name,
-        surname=user.surname,
-        job_title=user.job_title,
-        disabled=bool(user.disabled),
-        all_departments=bool(user.all_departments),
-        departments_ids=user.departments_ids,
-        cache_version=user.cache_version,
-        editable=editable,
-        is_administrator=user.id in scope.administrator_users,
-        groups=groups,
-        department_groups=department_groups,
-        departments=departments,
-    )
