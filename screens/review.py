@@ -3,8 +3,10 @@
 One keyset page at a time from ``session.review`` (filtering, flags and order are SQL there),
 the counts per flag asked for after the page is shown. ``/`` filters by name, e-mail or id,
 ``s`` sorts by last login or username (``S`` reverses), ``f`` cycles the flag shown (all,
-never, idle, locked, disabled, no-required), Enter opens the user's form, ``d`` disables (with
-a confirmation) or enables the highlighted user through the users service.
+never, idle, locked, disabled, no-required), ``i`` asks after how many days without a login a
+user is idle (90 at first, as ``lhc-console review --idle-days``; the status line says the
+number in use), Enter opens the user's form, ``d`` disables (with a confirmation) or enables
+the highlighted user through the users service.
 
 The username is never cut: its column takes what the flags leave, and a name longer than that
 wraps onto a second line of its row.
@@ -22,16 +24,16 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.content import Content
 
+from screens.idle_days import IdleDaysScreen
 from screens.impact import ImpactConfirmScreen
 from screens.paged_list import Column, PagedListScreen
 from screens.text import markup, printable
 from screens.user_form import UserFormScreen
 from store import Session
 from store.impact import Impact, Touches
-from store.review import FLAGS, ReviewPage, ReviewRow, ReviewSummary
+from store.review import DEFAULT_IDLE_DAYS, FLAGS, ReviewPage, ReviewRow, ReviewSummary
 
 PAGE_SIZE = 50
-IDLE_DAYS = 90
 SORTS: tuple[tuple[str, str], ...] = (("last_login", "last login"), ("username", "username"))
 FILTERS: tuple[str | None, ...] = (None, *FLAGS)  # ``f`` cycles through these
 LAST_LOGIN_WIDTH = 10  # 2025-01-07, never
@@ -59,7 +61,8 @@ def column_widths(usernames: list[str], flags: list[str], available: int) -> tup
 
 
 class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
-    """The access review: ``/`` filter, ``s`` sort, ``f`` flag, Enter opens, ``d`` disables."""
+    """The access review: ``/`` filter, ``s`` sort, ``f`` flag, ``i`` idle days, Enter opens,
+    ``d`` disables."""
 
     CSS_PATH = "review.tcss"
     PREFIX = "review"
@@ -69,6 +72,7 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse sort", show=False),
         Binding("f", "flag", "Flag"),
+        Binding("i", "idle_days", "Idle days"),
         Binding("d", "disable", "Disable"),
         Binding("d", "enable", "Enable"),
         Binding("r", "refresh", "Refresh", show=False),
@@ -78,6 +82,7 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
         super().__init__(session)
         self.summary: ReviewSummary | None = None  # None until counted (after the page)
         self.filter_index = 0
+        self.idle_days = DEFAULT_IDLE_DAYS  # no login for this many days: flagged idle
 
     @property
     def only(self) -> str | None:
@@ -86,7 +91,7 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
     # -- the pages: ``session.review``; the counts per flag after the first page -----------
 
     def page_query(self) -> dict[str, Any]:
-        return {"idle_days": IDLE_DAYS, "only": self.only, **super().page_query()}
+        return {"idle_days": self.idle_days, "only": self.only, **super().page_query()}
 
     def fetch(self, query: dict[str, Any], after: tuple[Any, int] | None) -> ReviewPage:
         return self.session.review.page(**query, after=after, limit=PAGE_SIZE)
@@ -145,7 +150,7 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
         view = [
             markup("sort: $label $arrow", label=self.sort_label, arrow=arrow),
             markup("showing: [b]$flag[/b]", flag=self.only or "all"),
-            markup("idle: no login for $days days", days=IDLE_DAYS),
+            markup("idle: no login for $days days", days=self.idle_days),
         ]
         if self.filter_text:
             view.append(markup("filter: $text", text=self.filter_text))
@@ -193,11 +198,21 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
         if row is not None:
             self.open_form(UserFormScreen(self.session, row.id))
 
-    # -- the flag shown ---------------------------------------------------------------------
+    # -- the flag shown, and when a user is idle -------------------------------------------
 
     def action_flag(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
         self._reload()
+
+    def action_idle_days(self) -> None:
+        """``i``: ask for the idle threshold; a new one flags and counts the users anew."""
+
+        def answered(days: int | None) -> None:
+            if days is not None:
+                self.idle_days = days
+                self._reload()
+
+        self.app.push_screen(IdleDaysScreen(self.idle_days), answered)
 
     # -- disable and enable ----------------------------------------------------------------
 
