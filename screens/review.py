@@ -3,8 +3,10 @@
 One keyset page at a time from ``session.review`` (filtering, flags and order are SQL there),
 the counts per flag asked for after the page is shown. ``/`` filters by name, e-mail or id,
 ``s`` sorts by last login or username (``S`` reverses), ``f`` cycles the flag shown (all,
-never, idle, locked, disabled, no-required), Enter opens the user's form, ``d`` disables (with
-a confirmation) or enables the highlighted user through the users service.
+never, idle, locked, disabled, no-required), ``i`` asks after how many days without a login a
+user is idle (90 at first, as ``lhc-console review --idle-days``; the status line says the
+number in use), Enter opens the user's form, ``d`` disables (with a confirmation) or enables
+the highlighted user through the users service.
 
 The username is never cut: its column takes what the flags leave, and a name longer than that
 wraps onto a second line of its row.
@@ -15,30 +17,23 @@ on (today the highlighted one); marks plug in there.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Label, Static
-from textual.widgets.data_table import CellDoesNotExist
 
-from screens.base import ConsoleScreen
+from screens.idle_days import IdleDaysScreen
 from screens.impact import ImpactConfirmScreen
+from screens.paged_list import Column, PagedListScreen
 from screens.text import markup, printable
 from screens.user_form import UserFormScreen
-from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.impact import Impact, Touches
-from store.review import FLAGS, ReviewPage, ReviewRow, ReviewSummary
+from store.review import DEFAULT_IDLE_DAYS, FLAGS, ReviewPage, ReviewRow, ReviewSummary
 
 PAGE_SIZE = 50
-PREFETCH = 5  # fetch the next page when the cursor is this close to the last loaded row
-IDLE_DAYS = 90
 SORTS: tuple[tuple[str, str], ...] = (("last_login", "last login"), ("username", "username"))
 FILTERS: tuple[str | None, ...] = (None, *FLAGS)  # ``f`` cycles through these
 LAST_LOGIN_WIDTH = 10  # 2025-01-07, never
@@ -65,16 +60,19 @@ def column_widths(usernames: list[str], flags: list[str], available: int) -> tup
     return name, max(1, room - name)
 
 
-class ReviewScreen(ConsoleScreen):
-    """The access review: ``/`` filter, ``s`` sort, ``f`` flag, Enter opens, ``d`` disables."""
+class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
+    """The access review: ``/`` filter, ``s`` sort, ``f`` flag, ``i`` idle days, Enter opens,
+    ``d`` disables."""
 
     CSS_PATH = "review.tcss"
-    FILTER_ID = "review-filter"
+    PREFIX = "review"
+    SORTS = SORTS
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse sort", show=False),
         Binding("f", "flag", "Flag"),
+        Binding("i", "idle_days", "Idle days"),
         Binding("d", "disable", "Disable"),
         Binding("d", "enable", "Enable"),
         Binding("r", "refresh", "Refresh", show=False),
@@ -82,198 +80,60 @@ class ReviewScreen(ConsoleScreen):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.capabilities: frozenset[str] = frozenset()
-        self.rows: dict[int, ReviewRow] = {}
         self.summary: ReviewSummary | None = None  # None until counted (after the page)
-        self.sort_index = 0
-        self.descending = False
         self.filter_index = 0
-        self._next_after: tuple[Any, int] | None = None
-        self._generation = 0  # results of superseded loads are dropped
-        self._loading_more = False
-        self._widths: tuple[int, int] = (0, 0)
-
-    def compose(self) -> ComposeResult:
-        yield from self.compose_frame()
-        with Horizontal(id="review-filter-bar"):
-            yield Label("Filter", id="review-filter-label")
-            yield TextInput(
-                placeholder="username, name, e-mail or id  (/ to focus)",
-                id="review-filter",
-                compact=True,
-            )
-        yield OpenTable(id="review-table", cursor_type="row", zebra_stripes=False)
-        yield Static("", id="review-detail")
-        yield Static("Loading…", id="review-status")
-        yield from self.compose_footer()
-
-    def compose_footer(self) -> ComposeResult:
-        yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.table.focus()
-        self._layout()
-        self._reload(with_capabilities=True)
-
-    def on_resize(self) -> None:
-        self._layout()
-
-    @property
-    def table(self) -> OpenTable:
-        return self.query_one("#review-table", OpenTable)
-
-    @property
-    def filter_text(self) -> str:
-        return self.query_one("#review-filter", Input).value.strip()
+        self.idle_days = DEFAULT_IDLE_DAYS  # no login for this many days: flagged idle
 
     @property
     def only(self) -> str | None:
         return FILTERS[self.filter_index]
 
+    # -- the pages: ``session.review``; the counts per flag after the first page -----------
+
+    def page_query(self) -> dict[str, Any]:
+        return {"idle_days": self.idle_days, "only": self.only, **super().page_query()}
+
+    def fetch(self, query: dict[str, Any], after: tuple[Any, int] | None) -> ReviewPage:
+        return self.session.review.page(**query, after=after, limit=PAGE_SIZE)
+
+    def forget_counts(self) -> None:
+        self.summary = None
+
+    def count_call(self, query: dict[str, Any]) -> Callable[[], ReviewSummary]:
+        """The counts per flag: they visit every editable user."""
+        review, idle_days, text = self.session.review, query["idle_days"], query["text"]
+        return lambda: review.summary(idle_days=idle_days, text=text)
+
+    def counted(self, result: ReviewSummary) -> None:
+        self.summary = result
+
     # -- the table: the username never cut ------------------------------------------------
 
-    def _layout(self) -> None:
-        """Fit the columns to the width now; rebuild the rows when the widths change."""
-        table = self.table
-        available = max(1, (table.size.width or self.app.size.width) - 1)  # the scrollbar
+    def columns(self, available: int) -> tuple[Column, ...]:
         rows = list(self.rows.values())
-        widths = column_widths(
+        name, flags = column_widths(
             [printable(r.username) for r in rows], [flags_text(r) for r in rows], available
         )
-        if widths == self._widths:
-            return
-        self._widths = widths
-        keep = self.highlighted_row()
-        table.clear(columns=True)
-        table.add_column("username", width=widths[0], key="username")
-        table.add_column("last login", width=LAST_LOGIN_WIDTH, key="last_login")
-        table.add_column("flags", width=widths[1], key="flags")
-        for row in rows:
-            self._add(row)
-        if keep is not None and keep.id in self.rows:
-            table.move_cursor(row=table.get_row_index(str(keep.id)))
+        return (
+            ("username", "username", name),
+            ("last_login", "last login", LAST_LOGIN_WIDTH),
+            ("flags", "flags", flags),
+        )
 
-    def _add(self, row: ReviewRow) -> None:
-        name = printable(row.username)
-        wraps = len(name) > self._widths[0]
-        self.table.add_row(
-            Text(name, no_wrap=not wraps, overflow="fold"),
+    def _wraps(self, row: ReviewRow) -> bool:
+        return len(printable(row.username)) > self.column_width("username")
+
+    def cells(self, row: ReviewRow) -> list[Text]:
+        return [
+            Text(printable(row.username), no_wrap=not self._wraps(row), overflow="fold"),
             Text(row.last_login_text, no_wrap=True),
             Text(flags_text(row), no_wrap=True, overflow="ellipsis"),
-            key=str(row.id),
-            height=None if wraps else 1,
-        )
+        ]
 
-    # -- loading -------------------------------------------------------------------------
+    def row_height(self, row: ReviewRow) -> int | None:
+        return None if self._wraps(row) else 1
 
-    def _reload(self, *, with_capabilities: bool = False) -> None:
-        """Fetch the first page for the current filter, flag and sort."""
-        self._generation += 1
-        generation = self._generation
-        self._loading_more = False
-        session = self.session
-        query = self._query()
-
-        def call() -> tuple[frozenset[str] | None, ReviewPage]:
-            capabilities = session.permissions.capabilities() if with_capabilities else None
-            return capabilities, session.review.page(**query)
-
-        self.call_store(
-            call,
-            lambda result: self._first_page(generation, *result),
-            failed=lambda message: self._load_failed(generation, message),
-            group="review-load",
-        )
-
-    def _query(self) -> dict[str, Any]:
-        return {
-            "idle_days": IDLE_DAYS,
-            "only": self.only,
-            "text": self.filter_text,
-            "sort": SORTS[self.sort_index][0],
-            "descending": self.descending,
-            "limit": PAGE_SIZE,
-        }
-
-    def _first_page(
-        self, generation: int, capabilities: frozenset[str] | None, page: ReviewPage
-    ) -> None:
-        if generation != self._generation:
-            return
-        if capabilities is not None:
-            self.capabilities = capabilities
-        keep = self.highlighted_row()
-        self.table.clear()
-        self.rows = {}
-        self.summary = None
-        self._append(page)
-        if keep is not None and keep.id in self.rows:
-            self.table.move_cursor(row=self.table.get_row_index(str(keep.id)))
-        self._show_detail()
-        self.refresh_bindings()
-        self.call_after_refresh(self._count, generation)  # the rows never wait for it
-
-    def _append(self, page: ReviewPage) -> None:
-        for row in page.rows:
-            if row.id not in self.rows:  # a user changed meanwhile can reappear; once
-                self.rows[row.id] = row
-                self._add(row)
-        self._layout()  # a longer name on this page widens its column
-        self._next_after = page.next_after
-        self._show_status()
-
-    def _count(self, generation: int) -> None:
-        """The counts per flag, after the page is on screen: they visit every editable user."""
-        session, text = self.session, self.filter_text
-
-        def done(summary: ReviewSummary) -> None:
-            if generation == self._generation:
-                self.summary = summary
-                self._show_status()
-
-        def failed(message: str) -> None:
-            if generation == self._generation:
-                self._show_status(counting=f"not counted: {message}")
-
-        self.call_store(
-            lambda: session.review.summary(idle_days=IDLE_DAYS, text=text),
-            done,
-            failed=failed,
-            group="review-count",
-        )
-
-    def _load_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self._loading_more = False
-            self.query_one("#review-status", Static).update(
-                markup("[b red]Not loaded:[/] $message", message=message)
-            )
-            self.notify(message, title="Not done", severity="error", timeout=8)
-
-    def _maybe_more(self) -> None:
-        """Fetch the next page when the cursor nears the end of what is loaded."""
-        table = self.table
-        if self._next_after is None or self._loading_more:
-            return
-        if table.cursor_row < table.row_count - PREFETCH:
-            return
-        self._loading_more = True
-        generation, session = self._generation, self.session
-        query = {**self._query(), "after": self._next_after}
-
-        def done(page: ReviewPage) -> None:
-            if generation == self._generation:
-                self._loading_more = False
-                self._append(page)
-
-        self.call_store(
-            lambda: session.review.page(**query),
-            done,
-            failed=lambda message: self._load_failed(generation, message),
-            group="review-more",
-        )
-
-    def _show_status(self, counting: str = "counting…") -> None:
+    def show_status(self, counting: str = "counting…") -> None:
         """Two lines: the counts per flag (the one shown in bold); the sort, flag and filter."""
         summary = self.summary
         if summary is None:
@@ -288,26 +148,15 @@ class ReviewScreen(ConsoleScreen):
             counts = Content(" · ").join(parts)
         arrow = "↓" if self.descending else "↑"
         view = [
-            markup("sort: $label $arrow", label=SORTS[self.sort_index][1], arrow=arrow),
+            markup("sort: $label $arrow", label=self.sort_label, arrow=arrow),
             markup("showing: [b]$flag[/b]", flag=self.only or "all"),
-            markup("idle: no login for $days days", days=IDLE_DAYS),
+            markup("idle: no login for $days days", days=self.idle_days),
         ]
         if self.filter_text:
             view.append(markup("filter: $text", text=self.filter_text))
-        status = self.query_one("#review-status", Static)
-        status.update(Content("\n").join([counts, Content(" · ").join(view)]))
+        self.status.update(Content("\n").join([counts, Content(" · ").join(view)]))
 
     # -- the highlighted row ---------------------------------------------------------------
-
-    def highlighted_row(self) -> ReviewRow | None:
-        table = self.table
-        if not self.rows or table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except CellDoesNotExist:  # the cursor is past the rows (table just cleared)
-            return None
-        return self.rows.get(int(key.value)) if key.value is not None else None
 
     def targets(self) -> list[ReviewRow]:
         """The users an action acts on: the highlighted one. Bulk marking (issue 19, point 1)
@@ -315,9 +164,9 @@ class ReviewScreen(ConsoleScreen):
         row = self.highlighted_row()
         return [row] if row is not None else []
 
-    def _show_detail(self) -> None:
+    def show_detail(self) -> None:
         row = self.highlighted_row()
-        detail = self.query_one("#review-detail", Static)
+        detail = self.detail
         if row is None:
             detail.update("")
             return
@@ -344,48 +193,26 @@ class ReviewScreen(ConsoleScreen):
             return all(row.disabled != disabling for row in rows)  # not already so
         return True
 
-    @on(DataTable.RowHighlighted, "#review-table")
-    def _highlighted(self) -> None:
-        self.refresh_bindings()
-        self._show_detail()
-        self._maybe_more()
-
-    @on(DataTable.RowSelected, "#review-table")
-    def _selected(self) -> None:
+    def action_open(self) -> None:
         row = self.highlighted_row()
         if row is not None:
-            self.app.push_screen(UserFormScreen(self.session, row.id), self._form_closed)
+            self.open_form(UserFormScreen(self.session, row.id))
 
-    def _form_closed(self, result: object) -> None:
-        if result:
-            self._reload()
-
-    # -- filter, sort, flag ----------------------------------------------------------------
-
-    @on(Input.Changed, "#review-filter")
-    def _filter_changed(self) -> None:
-        self._filter_soon()
-
-    @work(exclusive=True, group="review-filter")
-    async def _filter_soon(self) -> None:
-        """Each keystroke replaces a query not yet started; stale answers are dropped."""
-        await asyncio.sleep(0)
-        self._reload()
-
-    def action_sort(self) -> None:
-        self.sort_index = (self.sort_index + 1) % len(SORTS)
-        self._reload()
-
-    def action_reverse(self) -> None:
-        self.descending = not self.descending
-        self._reload()
+    # -- the flag shown, and when a user is idle -------------------------------------------
 
     def action_flag(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILTERS)
         self._reload()
 
-    def action_refresh(self) -> None:
-        self._reload(with_capabilities=True)
+    def action_idle_days(self) -> None:
+        """``i``: ask for the idle threshold; a new one flags and counts the users anew."""
+
+        def answered(days: int | None) -> None:
+            if days is not None:
+                self.idle_days = days
+                self._reload()
+
+        self.app.push_screen(IdleDaysScreen(self.idle_days), answered)
 
     # -- disable and enable ----------------------------------------------------------------
 

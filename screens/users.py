@@ -15,20 +15,16 @@ changes, so the status line counts them.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Label, Static
-from textual.widgets.data_table import CellDoesNotExist
+from textual.widgets import Footer
 
-from screens.base import ConsoleScreen
 from screens.bulk import (
     ACTION_BY_KEY,
     BulkAction,
@@ -41,21 +37,16 @@ from screens.bulk import (
     users,
 )
 from screens.impact import ImpactConfirmScreen
+from screens.paged_list import PagedListScreen
 from screens.password import PasswordScreen
 from screens.text import cell, markup
 from screens.user_form import UserFormScreen
-from screens.widgets import OpenTable, TextInput
 from store import Session
 from store.bulk import BULK_LIMIT, BulkReport
 from store.impact import Impact, Touches
 from store.views import Ref, UserForm, UserPage, UserRow
 
 PAGE_SIZE = 50
-PREFETCH = 5  # fetch the next page when the cursor is this close to the last loaded row
-FILTER_DELAY = 0.0
-"""No typing pause: a page query takes a few ms even at 100,000 users, and every answer but the
-newest is dropped (``_generation``), so each keystroke can query at once. Keystrokes arriving
-in the same event-loop turn (a paste) still make one query."""
 SORTS: tuple[tuple[str, str], ...] = (
     ("username", "username"),
     ("name", "name"),
@@ -166,12 +157,13 @@ def detail_line(row: UserRow) -> Content:
     )
 
 
-class UsersScreen(ConsoleScreen):
+class UsersScreen(PagedListScreen[UserRow, UserPage]):
     """The users table: ``/`` filter, ``s``/``S`` sort, Enter opens, n/d/x/p change; Space and
     ``*`` mark, ``a`` acts on the marked users."""
 
     CSS_PATH = "users.tcss"
-    FILTER_ID = "users-filter"
+    PREFIX = "users"
+    SORTS = SORTS
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("e", "open", "Open", show=False),  # the table's Enter is the one shown
@@ -199,205 +191,47 @@ class UsersScreen(ConsoleScreen):
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
-        self.capabilities: frozenset[str] = frozenset()
-        self.rows: dict[int, UserRow] = {}
         self.total: int | None = None  # None until counted (after the first page is shown)
-        self.sort_index = 0
-        self.descending = False
-        self._next_after: tuple[Any, int] | None = None
-        self._generation = 0  # results of superseded loads are dropped
-        self._loading_more = False
-        self._loaded = False
-        self._layout: tuple[tuple[str, int], ...] = ()  # the columns shown, with their widths
         self.marks: set[int] = set()  # ids of the marked users, shown on the list or not
-
-    def compose(self) -> ComposeResult:
-        yield from self.compose_frame()
-        with Horizontal(id="users-filter-bar"):
-            yield Label("Filter", id="users-filter-label")
-            yield TextInput(
-                placeholder="username, name, e-mail or id  (/ to focus)",
-                id="users-filter",
-                compact=True,
-            )
-        table = OpenTable(id="users-table", cursor_type="row", zebra_stripes=False)
-        yield table
-        yield Static("", id="users-detail")
-        yield Static("Loading…", id="users-status")
-        yield from self.compose_footer()
 
     def compose_footer(self) -> ComposeResult:
         # Up to ten live keys at 80 columns: the palette hint gives way (? Help lists ^p).
         yield Footer(compact=True, show_command_palette=False)
 
-    def on_mount(self) -> None:
-        table = self.query_one("#users-table", DataTable)
-        self._fit_columns()
-        table.focus()
-        self._reload(with_capabilities=True)
+    # -- the pages: ``session.users``; the total is counted after the first page ----------
 
-    def on_resize(self) -> None:
-        self._fit_columns()
+    def fetch(self, query: dict[str, Any], after: tuple[Any, int] | None) -> UserPage:
+        return self.session.users.page(**query, after=after, limit=PAGE_SIZE)
+
+    def forget_counts(self) -> None:
+        self.total = None
+
+    def page_shown(self, page: UserPage) -> None:
+        if page.next_after is None:  # everything is loaded: the total needs no query
+            self.total = len(self.rows)
+
+    def count_call(self, query: dict[str, Any]) -> Callable[[], int] | None:
+        if self.total is not None:
+            return None
+        users, text = self.session.users, query["text"]
+        return lambda: users.count(text=text)
+
+    def counted(self, result: int) -> None:
+        self.total = result
 
     # -- columns: the key column is never cut, the others give way by priority ------------
 
-    def _available_width(self) -> int:
-        table = self.query_one("#users-table", DataTable)
-        width = table.size.width or self.app.size.width
-        return max(1, width - 1)  # the vertical scrollbar
-
-    def _fit_columns(self) -> None:
-        """Show the columns that fit the table's width now; rebuild the rows when it changes."""
+    def columns(self, available: int) -> list[tuple[str, str, int]]:
         wanted = {column.key: len(column.label) for column in COLUMNS}
         for row in self.rows.values():
             for key, value in row_values(row).items():
                 wanted[key] = max(wanted[key], len(value))
-        layout = tuple(
-            (column.key, width) for column, width in fit_columns(wanted, self._available_width())
-        )
-        if layout == self._layout:
-            return
-        self._layout = layout
-        table = self.query_one("#users-table", DataTable)
-        keep = self.highlighted_user()
-        table.clear(columns=True)
-        labels = {column.key: column.label for column in COLUMNS}
-        for key, width in layout:
-            table.add_column(labels[key], width=width, key=key)
-        keys = [key for key, _ in layout]
-        for row in self.rows.values():
-            table.add_row(*row_cells(row, keys, marked=row.id in self.marks), key=str(row.id))
-        if keep is not None and keep.id in self.rows:
-            table.move_cursor(row=table.get_row_index(str(keep.id)))
+        return [(c.key, c.label, width) for c, width in fit_columns(wanted, available)]
 
-    @property
-    def shown_columns(self) -> list[str]:
-        """The keys of the columns on screen, in order."""
-        return [key for key, _ in self._layout]
+    def cells(self, row: UserRow) -> list[Text]:
+        return row_cells(row, self.shown_columns, marked=row.id in self.marks)
 
-    # -- loading -------------------------------------------------------------------------
-
-    @property
-    def sort_key(self) -> str:
-        return SORTS[self.sort_index][0]
-
-    @property
-    def filter_text(self) -> str:
-        return self.query_one("#users-filter", Input).value.strip()
-
-    def _reload(self, *, with_capabilities: bool = False) -> None:
-        """Fetch the first page for the current filter and sort (and the capabilities)."""
-        self._generation += 1
-        generation = self._generation
-        self._loading_more = False
-        session = self.session
-        text, sort, descending = self.filter_text, self.sort_key, self.descending
-
-        def call() -> tuple[frozenset[str] | None, UserPage]:
-            capabilities = session.permissions.capabilities() if with_capabilities else None
-            page = session.users.page(text=text, sort=sort, descending=descending, limit=PAGE_SIZE)
-            return capabilities, page
-
-        self.call_store(
-            call,
-            lambda result: self._first_page(generation, *result),
-            failed=lambda message: self._load_failed(generation, message),
-            group="users-load",
-        )
-
-    def _first_page(
-        self, generation: int, capabilities: frozenset[str] | None, page: UserPage
-    ) -> None:
-        if generation != self._generation:
-            return
-        if capabilities is not None:
-            self.capabilities = capabilities
-        table = self.query_one("#users-table", DataTable)
-        keep = self.highlighted_user()
-        table.clear()
-        self.rows = {}
-        self.total = None
-        self._append(page)
-        self._loaded = True
-        if keep is not None and keep.id in self.rows:
-            table.move_cursor(row=table.get_row_index(str(keep.id)))
-        self._show_detail()
-        self.refresh_bindings()
-        if self.total is None:  # after the rows are painted: they never wait for it
-            self.call_after_refresh(self._count, generation)
-
-    def _count(self, generation: int) -> None:
-        """Ask for the total after the page is on screen: it is the one slow part at scale."""
-        session, text = self.session, self.filter_text
-
-        def done(total: int) -> None:
-            if generation == self._generation:
-                self.total = total
-                self._show_status()
-
-        def failed(message: str) -> None:  # the rows are there; say only what is missing
-            if generation == self._generation:
-                self._show_status(counting=f"not counted: {message}")
-
-        self.call_store(
-            lambda: session.users.count(text=text), done, failed=failed, group="users-count"
-        )
-
-    def _append(self, page: UserPage) -> None:
-        table = self.query_one("#users-table", DataTable)
-        for row in page.rows:
-            if row.id in self.rows:  # a user changed meanwhile can reappear; show them once
-                continue
-            self.rows[row.id] = row
-            cells = row_cells(row, self.shown_columns, marked=row.id in self.marks)
-            table.add_row(*cells, key=str(row.id))
-        self._fit_columns()  # a longer name on this page widens its column
-        self._next_after = page.next_after
-        if page.next_after is None:  # everything is loaded: the total needs no query
-            self.total = len(self.rows)
-        self._show_status()
-
-    def _load_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self._loading_more = False
-            self.query_one("#users-status", Static).update(
-                markup("[b red]Not loaded:[/] $message", message=message)
-            )
-            self.notify(message, title="Not done", severity="error", timeout=8)
-
-    def _maybe_more(self) -> None:
-        """Fetch the next page when the cursor nears the end of what is loaded."""
-        table = self.query_one("#users-table", DataTable)
-        if self._next_after is None or self._loading_more:
-            return
-        if table.cursor_row < table.row_count - PREFETCH:
-            return
-        self._loading_more = True
-        generation = self._generation
-        session = self.session
-        text, sort, descending = self.filter_text, self.sort_key, self.descending
-        after = self._next_after
-
-        def call() -> UserPage:
-            return session.users.page(
-                text=text, sort=sort, descending=descending, after=after, limit=PAGE_SIZE
-            )
-
-        def done(page: UserPage) -> None:
-            if generation == self._generation:
-                self._loading_more = False
-                self._append(page)
-
-        self.call_store(
-            call,
-            done,
-            failed=lambda message: self._load_failed(generation, message),
-            group="users-more",
-        )
-
-    def _show_status(self, counting: str = "counting…") -> None:
-        label = SORTS[self.sort_index][1]
-        arrow = "↓" if self.descending else "↑"
+    def show_status(self, counting: str = "counting…") -> None:
         total, loaded = self.total, len(self.rows)
         if total is None:
             parts = [
@@ -411,44 +245,29 @@ class UsersScreen(ConsoleScreen):
             ]
         if self.marks:
             parts.append(markup("[b]$n marked[/b]", n=f"{len(self.marks):,}"))
-        parts.append(markup("sort: $label $arrow", label=label, arrow=arrow))
+        arrow = "↓" if self.descending else "↑"
+        parts.append(markup("sort: $label $arrow", label=self.sort_label, arrow=arrow))
         if total is not None and loaded < total:
             parts.append(markup("$n loaded", n=f"{loaded:,}"))
         if self.filter_text:
             parts.append(markup("filter: $text", text=self.filter_text))
-        # One line, never cut mid-word: the keys' hint gives way first, then the legend (the
-        # other way round while users are marked: then the hint says what to do with them),
-        # and what still does not fit ends in "…".
-        status = self.query_one("#users-status", Static)
-        status.styles.text_wrap = "nowrap"
-        status.styles.text_overflow = "ellipsis"
-        width = (status.content_region.width or self.app.size.width - 2) - 1
+        # The keys' hint gives way first, then the legend (the other way round while users are
+        # marked: then the hint says what to do with them).
         hint = Content.from_markup(
             "[dim]a actions, esc unmark[/dim]" if self.marks else "[dim]space/* mark[/dim]"
         )
         legend = Content.from_markup("[dim]ro = read-only for you, off = disabled[/dim]")
-        first, second = (hint, legend) if self.marks else (legend, hint)
-        for extra in ([first, second], [first], []):
-            line = Content(" · ").join([*parts, *extra])
-            if line.cell_length <= width:
-                break
-        status.update(line)
+        self.status_line(parts, [hint, legend] if self.marks else [legend, hint])
 
-    # -- the highlighted row and what it offers ------------------------------------------
+    def show_detail(self) -> None:
+        row = self.highlighted_row()
+        self.detail.update(detail_line(row) if row is not None else "")
 
-    def highlighted_user(self) -> UserRow | None:
-        table = self.query_one("#users-table", DataTable)
-        if not self.rows or table.row_count == 0:
-            return None
-        try:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except CellDoesNotExist:  # the cursor is past the rows (table just cleared)
-            return None
-        return self.rows.get(int(key.value)) if key.value is not None else None
+    # -- what the highlighted row offers -------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer only what the store would accept for the highlighted user."""
-        row = self.highlighted_user() if self.is_mounted else None
+        row = self.highlighted_row() if self.is_mounted else None
         caps = self.capabilities
         if action == "new":
             return "users.create" in caps
@@ -461,7 +280,7 @@ class UsersScreen(ConsoleScreen):
         if action == "mark":
             return row is not None
         if action == "mark_matching":
-            return self._loaded
+            return self.loaded
         if action in ("actions", "actions_marked"):
             may = "users.edit" in caps
             if action == "actions_marked":
@@ -480,60 +299,18 @@ class UsersScreen(ConsoleScreen):
             return "users.edit" in caps
         return True
 
-    @on(DataTable.RowHighlighted, "#users-table")
-    def _highlighted(self) -> None:
-        self.refresh_bindings()
-        self._show_detail()
-        self._maybe_more()
-
-    def _show_detail(self) -> None:
-        row = self.highlighted_user()
-        detail = self.query_one("#users-detail", Static)
-        detail.update(detail_line(row) if row is not None else "")
-
-    @on(DataTable.RowSelected, "#users-table")
-    def _selected(self) -> None:
-        self.action_open()
-
-    # -- filter and sort -----------------------------------------------------------------
-
-    @on(Input.Changed, "#users-filter")
-    def _filter_changed(self) -> None:
-        self._filter_soon()
-
-    @work(exclusive=True, group="users-filter")
-    async def _filter_soon(self) -> None:
-        """Each keystroke replaces a query not yet started (``exclusive``), then queries."""
-        await asyncio.sleep(FILTER_DELAY)
-        self._reload()
-
-    def action_sort(self) -> None:
-        self.sort_index = (self.sort_index + 1) % len(SORTS)
-        self._reload()
-
-    def action_reverse(self) -> None:
-        self.descending = not self.descending
-        self._reload()
-
-    def action_refresh(self) -> None:
-        self._reload(with_capabilities=True)
-
     # -- actions on users ----------------------------------------------------------------
 
-    def _form_closed(self, result: object) -> None:
-        if result:
-            self._reload(with_capabilities=True)
-
     def action_new(self) -> None:
-        self.app.push_screen(UserFormScreen(self.session, None), self._form_closed)
+        self.open_form(UserFormScreen(self.session, None), with_capabilities=True)
 
     def action_open(self) -> None:
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is not None:
-            self.app.push_screen(UserFormScreen(self.session, row.id), self._form_closed)
+            self.open_form(UserFormScreen(self.session, row.id), with_capabilities=True)
 
     def action_disable(self) -> None:
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is None:
             return
 
@@ -561,7 +338,7 @@ class UsersScreen(ConsoleScreen):
     def action_enable(self) -> None:
         """Enabling gives the account back its chats and permissions: asked with its impact,
         like disabling (issue 19: every change of what people may do shows it first)."""
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is None:
             return
 
@@ -597,7 +374,7 @@ class UsersScreen(ConsoleScreen):
         self.call_store(lambda: session.users.set_disabled(row.id, disabled), done)
 
     def action_delete(self) -> None:
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is None:
             return
         session = self.session
@@ -626,7 +403,7 @@ class UsersScreen(ConsoleScreen):
         )
 
     def action_password(self) -> None:
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is None:
             return
         session = self.session
@@ -653,16 +430,16 @@ class UsersScreen(ConsoleScreen):
         """Redraw the mark cell of the loaded rows among ``user_ids`` (all when None)."""
         if "mark" not in self.shown_columns:
             return
-        table = self.query_one("#users-table", DataTable)
+        table = self.table
         for user_id in self.rows if user_ids is None else user_ids & set(self.rows):
             table.update_cell(str(user_id), "mark", mark_cell(user_id in self.marks))
-        self._show_status()
+        self.show_status()
         self.refresh_bindings()
 
     def action_mark(self) -> None:
         """Space: mark or unmark the highlighted user, then move to the next row (as in mc
         and ranger, so that holding Space marks a run of users)."""
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         if row is None:
             return
         if row.id in self.marks:
@@ -677,7 +454,7 @@ class UsersScreen(ConsoleScreen):
         else:
             self.marks.add(row.id)
         self._show_marks({row.id})
-        self.query_one("#users-table", DataTable).action_cursor_down()
+        self.table.action_cursor_down()
 
     def action_mark_matching(self) -> None:
         """``*``: mark every user the filter matches (the store lists them: the table holds only
@@ -730,7 +507,7 @@ class UsersScreen(ConsoleScreen):
 
         The choices come from the store's form for one of them: what the actor may hand out
         (the same for every user); the preview asks the store about each user."""
-        row = self.highlighted_user()
+        row = self.highlighted_row()
         ids = sorted(self.marks) if self.marks else ([row.id] if row is not None else [])
         if not ids:
             return

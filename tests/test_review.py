@@ -23,7 +23,9 @@ from textual.widgets.data_table import RowKey
 
 import store.review as review_module
 from screens.confirm import ConfirmScreen
+from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.idle_days import IdleDaysScreen, parse_idle_days
 from screens.review import ReviewScreen, column_widths
 from screens.user_form import UserFormScreen
 from store import AuthenticationError, Session
@@ -569,6 +571,114 @@ def test_review_screen_snapshot_for_manager_us(snap_compare, screen_url: str) ->
 
     assert snap_compare(
         LhcConsole(screen_url, actor_id=MANAGER_US), terminal_size=SIZE, run_before=opened
+    )
+
+
+# -- the idle threshold on the screen (issue 19: the command's --idle-days) -----------------
+
+
+def idle_flagged(screen: ReviewScreen) -> set[int]:
+    return {i for i in shown_ids(screen) if "idle" in screen.rows[i].flags}
+
+
+def review_status(screen: ReviewScreen) -> str:
+    return str(screen.query_one("#review-status", Static).render())
+
+
+def idle_days_error(app: LhcConsole) -> str:
+    return str(app.screen.query_one("#idle-days-error", Static).render())
+
+
+async def type_idle_days(pilot: Pilot, text: str) -> None:
+    """Type ``text`` over the prompt's entry (selected, so it is replaced), then Enter."""
+    await pilot.press(*text, "enter")
+    await settle(pilot)
+
+
+async def test_i_sets_the_idle_threshold_and_flags_the_users_anew(screen_url: str) -> None:
+    """The fixture's logins: the long name at OLD, Operator US 30 days later, Teamleader US
+    60, Manager US 90. A threshold that ends 45 days after OLD flags the first two only."""
+    days = (int(time.time()) - (OLD + 45 * DAY)) // DAY
+    long_name = next(
+        u.id for u in User.select().where(User.username.startswith("A very long username"))
+    )
+    app = LhcConsole(screen_url, actor_id=MANAGER_US)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        assert idle_flagged(screen) == {long_name, OPERATOR_US, TEAMLEADER_US, MANAGER_US}
+        assert "idle 4" in review_status(screen)
+        assert "idle: no login for 90 days" in review_status(screen)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, IdleDaysScreen)
+        assert app.screen.query_one("#idle-days-input", Input).value == "90"
+        await type_idle_days(pilot, str(days))
+        assert app.screen is screen and screen.idle_days == days
+        assert idle_flagged(screen) == {long_name, OPERATOR_US}
+        assert screen.rows[TEAMLEADER_US].flags == ()
+        assert "idle 2" in review_status(screen)
+        assert f"idle: no login for {days} days" in review_status(screen)
+        await pilot.press("f", "f")  # showing: idle, at the new threshold
+        await settle(pilot)
+        assert screen.only == "idle" and sorted(shown_ids(screen)) == sorted(
+            [long_name, OPERATOR_US]
+        )
+
+
+async def test_bad_idle_days_are_refused_in_the_prompt_and_change_nothing(
+    screen_url: str,
+) -> None:
+    app = LhcConsole(screen_url, actor_id=MANAGER_US)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        flagged = idle_flagged(screen)
+        await pilot.press("i")
+        await settle(pilot)
+        prompt = app.screen
+        assert isinstance(prompt, IdleDaysScreen)
+        for typed, said in (
+            ("0", f"Not changed: Idle days must be from 1 to {MAX_IDLE_DAYS}, not 0"),
+            ("-5", f"Idle days must be from 1 to {MAX_IDLE_DAYS}, not -5"),
+            (str(MAX_IDLE_DAYS + 1), f"from 1 to {MAX_IDLE_DAYS}, not {MAX_IDLE_DAYS + 1}"),
+            ("9" * 40, f"from 1 to {MAX_IDLE_DAYS}, not {'9' * 23}…"),
+            ("abc", "Idle days must be a whole number, not 'abc'"),
+            ("1.5", "Idle days must be a whole number, not '1.5'"),
+            ("[b]", "Idle days must be a whole number, not '[b]'"),  # text, never markup
+        ):
+            await type_idle_days(pilot, typed)
+            assert app.screen is prompt, typed
+            assert said in idle_days_error(app), (typed, idle_days_error(app))
+        await pilot.press("backspace", "enter")  # emptied
+        await settle(pilot)
+        assert f"Type a number of days, from 1 to {MAX_IDLE_DAYS}" in idle_days_error(app)
+        await pilot.press("escape")  # cancelled: the review as it was
+        await settle(pilot)
+        assert app.screen is screen and screen.idle_days == 90
+        assert idle_flagged(screen) == flagged
+        assert "idle: no login for 90 days" in review_status(screen)
+        await pilot.press("question_mark")  # the key is in help (and the footer)
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert ("i", "Idle days") in list(app.screen.keys)
+
+
+def test_idle_days_are_read_as_a_whole_number_in_the_stores_bounds() -> None:
+    assert parse_idle_days(" 30 ") == 30 and parse_idle_days("+7") == 7
+    assert parse_idle_days(str(MAX_IDLE_DAYS)) == MAX_IDLE_DAYS
+    for bad in ("", "0", "٣٠", "1_000", "30 days", "1e3", str(MAX_IDLE_DAYS + 1), "1" * 5000):
+        with pytest.raises(ValidationError):
+            parse_idle_days(bad)
+
+
+def test_idle_days_prompt_snapshot_with_a_refused_entry(snap_compare, screen_url: str) -> None:
+    async def refused(pilot: Pilot) -> None:
+        await open_review(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await type_idle_days(pilot, "0")
+
+    assert snap_compare(
+        LhcConsole(screen_url, actor_id=MANAGER_US), terminal_size=SIZE, run_before=refused
     )
 
 

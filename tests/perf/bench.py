@@ -19,7 +19,7 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs; starts:
 - ``filter_ms``: one keystroke typed into the real UsersScreen's filter (Pilot, in a console
   subprocess, logged in as the team leader) until the first paint after the filtered page
   landed in the table. It includes the screen's deliberate typing pause, if any
-  (``screens.users.FILTER_DELAY``, reported as ``filter_debounce_ms``);
+  (``screens.paged_list.FILTER_DELAY``, reported as ``filter_debounce_ms``);
   ``filter_after_debounce_ms`` is the rest. ``filter_settled_ms``: until the last paint before
   the process went idle (the total, counted after the rows, has been shown by then).
   ``filter_wide_ms``: ``filter_ms`` as the wide team leader.
@@ -294,7 +294,8 @@ async def _console_run(url: str, username: str, password: str, repeat: int) -> d
     from pilot import SIZE, log_in, settle
     from textual.widgets import DataTable, Input
 
-    from screens.users import FILTER_DELAY, UsersScreen
+    from screens.paged_list import FILTER_DELAY
+    from screens.users import UsersScreen
     from tui.app import LhcConsole
 
     app = LhcConsole(url)
