@@ -54,7 +54,12 @@ from .models import (
     database_proxy,
 )
 from .permissions import EXCLUDE
-from .rules import shown_department_groups, shown_departments
+from .rules import (
+    refusal_to_see_own_permissions,
+    refusal_to_see_permissions_of_others,
+    shown_department_groups,
+    shown_departments,
+)
 from .schema import policy_type_column
 from .userdeps import ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER
 
@@ -816,8 +821,8 @@ class Measurement:
         ctx = self._ctx
         if ctx.installing:
             return None
-        own = ctx.has("lhpermission", "see_permissions")
-        others = ctx.has("lhpermission", "see_permissions_users")
+        own = refusal_to_see_own_permissions(ctx) is None
+        others = refusal_to_see_permissions_of_others(ctx) is None
         if own and others:
             return None
         actor = ctx.actor_id
