@@ -13,10 +13,13 @@ The models are bound to a database at run time (``store.database.open_database``
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from peewee import (
     SQL,
     AutoField,
+    BaseQuery,
     BigAutoField,
     BigIntegerField,
     CharField,
@@ -24,25 +27,52 @@ from peewee import (
     Field,
     IntegerField,
     Model,
+    ModelInsert,
+    ModelUpdate,
     TextField,
 )
+
+if TYPE_CHECKING:
+    # peewee's stubs make a field generic in the value it reads (``IntegerField[int]``); at run
+    # time the classes are not subscriptable, so the custom fields name their value type here.
+    _IntegerFieldBase = IntegerField[int]
+    _TextFieldBase = TextField[str]
+    _TimestampFieldBase = Field[_dt.datetime | str]
+else:
+    _IntegerFieldBase = IntegerField
+    _TextFieldBase = TextField
+    _TimestampFieldBase = Field
 
 database_proxy = DatabaseProxy()
 
 
-class TinyIntField(IntegerField):
+def tuple_rows(query: BaseQuery) -> Iterable[tuple[Any, ...]]:
+    """``query.tuples()``, typed as the rows it yields.
+
+    peewee's stubs type ``tuples()`` as returning the query itself, whose rows would then be
+    model instances; iterating it really yields one tuple per row.
+    """
+    return cast("Iterable[tuple[Any, ...]]", query.tuples())
+
+
+def dict_rows(query: BaseQuery) -> Iterable[dict[str, Any]]:
+    """``query.dicts()``, typed as the rows it yields (one dict per row): see ``tuple_rows``."""
+    return cast("Iterable[dict[str, Any]]", query.dicts())
+
+
+class TinyIntField(_IntegerFieldBase):
     """LHC's ``tinyint(1)`` flags and small counters."""
 
     field_type = "TINYINT"
 
 
-class LongTextField(TextField):
+class LongTextField(_TextFieldBase):
     """MySQL ``longtext`` (plain TEXT elsewhere)."""
 
     field_type = "LONGTEXT"
 
 
-class TimestampField(Field):
+class TimestampField(_TimestampFieldBase):
     """MySQL ``timestamp`` holding a UTC ``datetime``; stored as ISO text by SQLite."""
 
     field_type = "TIMESTAMP"
@@ -72,20 +102,26 @@ class LhcModel(Model):
     # table lacks; these overrides drop such columns from writes too, so code that names them
     # (``Audit.create(user_id=...)``) still writes a valid row for the schema it finds.
     @classmethod
-    def insert(cls, __data=None, **insert):  # type: ignore[no-untyped-def]
+    def insert(cls, __data: dict[Any, Any] | None = None, **insert: Any) -> ModelInsert:
         return super().insert(cls._known(__data), **cls._known(insert))
 
     @classmethod
-    def insert_many(cls, rows, fields=None):  # type: ignore[no-untyped-def]
+    def insert_many(cls, rows: Iterable[Any], fields: Any = None) -> ModelInsert:
         rows = [cls._known(row) if isinstance(row, dict) else row for row in rows]
         return super().insert_many(rows, fields)
 
     @classmethod
-    def update(cls, __data=None, **update):  # type: ignore[no-untyped-def]
+    def update(cls, __data: dict[Any, Any] | None = None, **update: Any) -> ModelUpdate:
         return super().update(cls._known(__data), **cls._known(update))
 
+    @overload
     @classmethod
-    def _known(cls, data: dict | None) -> dict | None:
+    def _known(cls, data: dict[Any, Any]) -> dict[Any, Any]: ...
+    @overload
+    @classmethod
+    def _known(cls, data: None) -> None: ...
+    @classmethod
+    def _known(cls, data: dict[Any, Any] | None) -> dict[Any, Any] | None:
         """``data`` without the columns the open database's table does not have."""
         if not data:
             return data
@@ -275,7 +311,8 @@ class Department(LhcModel):
     max_timeout_seconds = IntegerField(default=0)
     max_timeout_seconds_mail = IntegerField(default=0)
     identifier = CharField(max_length=2083, default="")
-    alias = CharField(max_length=50, default="")
+    # LHC's column: it hides peewee's ``Model.alias()``, so Department is never aliased.
+    alias = CharField(max_length=50, default="")  # type: ignore[assignment]
     mod_start_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
     mod_end_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
     tud_start_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
