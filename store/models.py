@@ -29,6 +29,7 @@ from peewee import (
     Model,
     ModelInsert,
     ModelUpdate,
+    SelectBase,
     TextField,
 )
 
@@ -53,6 +54,11 @@ def tuple_rows(query: BaseQuery) -> Iterable[tuple[Any, ...]]:
     model instances; iterating it really yields one tuple per row.
     """
     return cast("Iterable[tuple[Any, ...]]", query.tuples())
+
+
+def tuple_row(query: SelectBase) -> tuple[Any, ...]:
+    """``query.tuples().get()``: the query's one row as a tuple (typed as ``tuple_rows``)."""
+    return cast("tuple[Any, ...]", query.tuples().get())
 
 
 def dict_rows(query: BaseQuery) -> Iterable[dict[str, Any]]:
@@ -133,7 +139,17 @@ class LhcModel(Model):
         }
 
 
-class User(LhcModel):
+class IdModel(LhcModel):
+    """An LHC table keyed by an integer ``id``: every table in ``ALL_MODELS`` (not ChatConfig).
+
+    Code that walks the tables (dumps, reports, imports) orders and ranges their rows by ``id``.
+    Each table declares its own ``id`` again; this one is what peewee would add by itself.
+    """
+
+    id = AutoField()
+
+
+class User(IdModel):
     """``lh_users``: one operator account. ``cache_version`` is bumped on every change."""
 
     id = AutoField()
@@ -184,7 +200,7 @@ class User(LhcModel):
         )
 
 
-class Group(LhcModel):
+class Group(IdModel):
     """``lh_group``: a user group. ``disabled`` groups give nothing; ``required`` is a form rule."""
 
     id = AutoField()
@@ -196,7 +212,7 @@ class Group(LhcModel):
         table_name = "lh_group"
 
 
-class GroupUser(LhcModel):
+class GroupUser(IdModel):
     """``lh_groupuser``: membership of a user in a group."""
 
     id = AutoField()
@@ -212,7 +228,7 @@ class GroupUser(LhcModel):
         )
 
 
-class GroupWork(LhcModel):
+class GroupWork(IdModel):
     """``lh_group_work``: members of ``group_id`` may work with users of ``group_work_id``.
 
     ``group_work_id = -1`` flags ``group_id`` itself: its own members cannot hand it out.
@@ -227,7 +243,7 @@ class GroupWork(LhcModel):
         indexes = ((("group_id",), False),)
 
 
-class Role(LhcModel):
+class Role(IdModel):
     """``lh_role``: a named list of policies."""
 
     id = AutoField()
@@ -237,7 +253,7 @@ class Role(LhcModel):
         table_name = "lh_role"
 
 
-class GroupRole(LhcModel):
+class GroupRole(IdModel):
     """``lh_grouprole``: which groups carry which roles."""
 
     id = AutoField()
@@ -252,7 +268,7 @@ class GroupRole(LhcModel):
         )
 
 
-class RoleFunction(LhcModel):
+class RoleFunction(IdModel):
     """``lh_rolefunction``: one policy ``module / function / limitation``; ``type`` 1 excludes."""
 
     id = AutoField()
@@ -271,7 +287,7 @@ class RoleFunction(LhcModel):
         )
 
 
-class Department(LhcModel):
+class Department(IdModel):
     """``lh_departament`` (LHC's spelling): a department with every LHC column and default."""
 
     id = AutoField()
@@ -354,7 +370,7 @@ class Department(LhcModel):
         indexes = ((("disabled", "hidden"), False),)
 
 
-class DepartmentGroup(LhcModel):
+class DepartmentGroup(IdModel):
     """``lh_departament_group``: a named bundle of departments."""
 
     id = AutoField()
@@ -375,7 +391,7 @@ class DepartmentGroup(LhcModel):
         indexes = ((("name",), False),)
 
 
-class DepartmentGroupMember(LhcModel):
+class DepartmentGroupMember(IdModel):
     """``lh_departament_group_member``: department ``dep_id`` belongs to ``dep_group_id``."""
 
     id = AutoField()
@@ -390,7 +406,7 @@ class DepartmentGroupMember(LhcModel):
         )
 
 
-class _DepartmentGroupUserColumns(LhcModel):
+class _DepartmentGroupUserColumns(IdModel):
     """Columns shared by ``lh_departament_group_user`` and its ``_disabled`` parking table."""
 
     id = AutoField()
@@ -423,7 +439,7 @@ class DepartmentGroupUserDisabled(_DepartmentGroupUserColumns):
         indexes = ((("user_id",), False),)
 
 
-class _UserDepColumns(LhcModel):
+class _UserDepColumns(IdModel):
     """Columns shared by ``lh_userdep`` and ``lh_userdep_disabled``."""
 
     id = AutoField()
@@ -479,7 +495,7 @@ class UserDepDisabled(_UserDepColumns):
         indexes = ((("user_id",), False),)
 
 
-class UserLogin(LhcModel):
+class UserLogin(IdModel):
     """``lh_users_login``: login events; ``type`` 0 failed, 1 success, 4 disabled after failures."""
 
     id = BigAutoField()
@@ -495,7 +511,7 @@ class UserLogin(LhcModel):
         indexes = ((("user_id", "type"), False),)
 
 
-class Audit(LhcModel):
+class Audit(IdModel):
     """``lh_audits``: the audit trail every console write leaves (JSON message, no secrets)."""
 
     id = BigAutoField()
@@ -519,7 +535,7 @@ class Audit(LhcModel):
         )
 
 
-ALL_MODELS: tuple[type[LhcModel], ...] = (
+ALL_MODELS: tuple[type[IdModel], ...] = (
     User,
     Group,
     GroupUser,
