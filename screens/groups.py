@@ -92,5 +92,5 @@ class GroupsScreen(FilteredListScreen[GroupInfo]):
             "are removed too. This cannot be undone."
         )
 
-    def delete(self, session: Session, group: GroupInfo) -> object:
-        return session.groups.delete(group.id)
+    def delete(self, session: Session, group: GroupInfo) -> None:
+        session.groups.delete(group.id)
