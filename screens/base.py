@@ -135,7 +135,7 @@ class ConsoleScreen(GuardedDispatch, Screen[Any]):
     def call_store(
         self,
         call: Callable[[], T],
-        done: Callable[[T], None],
+        done: Callable[[T], object],
         *,
         failed: Callable[[str], None] | None = None,
         group: str = "store",

@@ -6,11 +6,14 @@ read as markup and its control characters show as escapes. Lines break at ``\\n`
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.types import CSSPathType
 from textual.widgets import Button, Static
 
 from screens.errors import GuardedDispatch
@@ -20,7 +23,8 @@ from screens.text import literal
 class ConfirmScreen(GuardedDispatch, ModalScreen[bool]):
     """Dismisses with True only when the person picks the named action."""
 
-    CSS_PATH = "confirm.tcss"
+    # Textual's own type: a subclass adds its sheets as a list (screens.impact).
+    CSS_PATH: ClassVar[CSSPathType | None] = "confirm.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str, action_label: str) -> None:

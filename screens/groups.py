@@ -93,8 +93,8 @@ class GroupsScreen(FilteredListScreen[GroupInfo]):
             "are removed too. This cannot be undone."
         )
 
-    def delete(self, session: Session, group: GroupInfo) -> object:
-        return session.groups.delete(group.id)
+    def delete(self, session: Session, group: GroupInfo) -> None:
+        session.groups.delete(group.id)
 
     def delete_touches(self, group: GroupInfo) -> Touches | None:
         """Its members lose what its roles gave them (a group is nobody's only group)."""

@@ -75,8 +75,8 @@ class RolesScreen(FilteredListScreen[RoleInfo]):
             "This cannot be undone."
         )
 
-    def delete(self, session: Session, role: RoleInfo) -> object:
-        return session.roles.delete(role.id)
+    def delete(self, session: Session, role: RoleInfo) -> None:
+        session.roles.delete(role.id)
 
     def action_back(self) -> None:
         """Leave the name prompt first; then the filter; then back to the previous screen."""

@@ -17,7 +17,8 @@ from textual.widgets.option_list import OptionDoesNotExist
 from screens.text import REPLACEMENT, printable, safe
 
 
-def _safe_cell(value: object) -> object:
+def _safe_cell(value: Any) -> Any:
+    """A cell, label or default as given (anything DataTable renders), its text made safe."""
     if isinstance(value, str):
         return Text(printable(value))
     if isinstance(value, (Text, Content)):

@@ -64,8 +64,11 @@ def write_dump(out: TextIO) -> dict[str, int]:
 
 def create_table_sql(model: type[Model]) -> str:
     """``CREATE TABLE IF NOT EXISTS`` in MySQL's dialect, with the model's indexes as KEYs."""
+    # peewee builds the statement in private methods (``Model._schema``'s ``_create_table``)
+    # that its stubs leave out; only the public one that runs it is declared.
     with _MYSQL.bind_ctx([model]):
-        sql, _ = _MYSQL.get_sql_context().sql(model._schema._create_table(safe=True)).query()
+        create = model._schema._create_table(safe=True)  # type: ignore[attr-defined]
+        sql, _ = _MYSQL.get_sql_context().sql(create).query()
     keys = []
     for columns, unique in model._meta.indexes:
         name = "_".join(columns)

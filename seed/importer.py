@@ -148,7 +148,9 @@ def _open(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
     raw: BinaryIO = open_for_reading(path)  # a regular file only; closed below
     try:
         total = os.fstat(raw.fileno()).st_size
-        binary: BinaryIO = gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        binary: BinaryIO | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=raw) if path.suffix == ".gz" else raw
+        )
         text = io.TextIOWrapper(binary, encoding="utf-8", errors="strict", newline="")
         yield text, raw.tell, total
     finally:
@@ -368,7 +370,8 @@ def _insert_rows(model: type[Model], names: tuple[str, ...], rows: list[dict[str
         for index, value in default_values:
             values[index] = value
         params.append(values)
-    with peewee.__exception_wrapper__:  # what ``execute_sql`` wraps driver calls in
+    # What ``execute_sql`` wraps driver calls in: a module global peewee's stubs leave out.
+    with peewee.__exception_wrapper__:  # type: ignore[attr-defined]
         cursor = db.cursor()
         cursor.executemany(sql, params)
 

@@ -11,16 +11,16 @@ the database). There is no default: a caller that names nobody is refused.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from peewee import Model, fn
+from peewee import fn
 
 from store import Session
 from store.auth import usable_hash
 from store.errors import ConflictError, ScopeError
-from store.models import GroupUser, User
+from store.models import GroupUser, IdModel, User
 from store.schema import present_models
 from store.scope import administration_group_ids, administrator_user_ids
 from store.session import SYSTEM_ACTOR_ID
@@ -82,11 +82,11 @@ def missing_administrator(what: str) -> str | None:
         return f"every administrator in {what} is disabled"
     if not administration_group_ids(include_disabled=True):
         return f"no group in {what} grants */*"
-    enabled = administration_group_ids()
-    if not enabled:
+    enabled_groups = administration_group_ids()
+    if not enabled_groups:
         return f"every group in {what} that grants */* is disabled"
     members = GroupUser.select(fn.COUNT(GroupUser.id)).where(
-        GroupUser.group_id.in_(sorted(enabled))
+        GroupUser.group_id.in_(sorted(enabled_groups))
     )
     if not members.scalar():
         return f"no user in {what} belongs to a group that grants */*"
@@ -144,7 +144,7 @@ class ImportReport:
         }
 
 
-def held_permission_rows(existing: dict[str, int], history: set[str]) -> dict[str, int]:
+def held_permission_rows(existing: dict[str, int], history: Collection[str]) -> dict[str, int]:
     """Tables (other than the history logs) that already hold rows."""
     return {t: n for t, n in existing.items() if n and t not in history}
 
@@ -173,7 +173,7 @@ def console_wording(message: str) -> str:
     return message.replace(REPLACE_ADVICE, "tick Replace to empty the permission tables first")
 
 
-def last_ids(models: Iterable[type[Model]]) -> dict[str, int]:
+def last_ids(models: Iterable[type[IdModel]]) -> dict[str, int]:
     """The largest id of each table now (0 when empty), to tell later rows apart."""
     present = set(present_models())
     return {
@@ -181,7 +181,7 @@ def last_ids(models: Iterable[type[Model]]) -> dict[str, int]:
     }
 
 
-def rows_since(before: dict[str, int], models: Iterable[type[Model]]) -> dict[str, Any]:
+def rows_since(before: dict[str, int], models: Iterable[type[IdModel]]) -> dict[str, Any]:
     """``{table: {"first_id", "last_id", "rows"}}`` of the rows written after ``last_ids``.
 
     Recorded in a load's own audit row, so history rows that came from a file (or the

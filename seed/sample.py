@@ -124,32 +124,32 @@ def _load(session: Session, config: dict[str, Any]) -> None:
     for dep in config.get("departments", []):
         _expect("department", dep["id"], session.departments.create_department(dep["name"]).id)
     for dg in config.get("department_groups", []):
-        created = session.departments.create_group(dg["name"], dg.get("departments", []))
-        _expect("department group", dg["id"], created.id)
+        dep_group = session.departments.create_group(dg["name"], dg.get("departments", []))
+        _expect("department group", dg["id"], dep_group.id)
     for role in config.get("roles", []):
-        created = session.roles.create(role["name"])
-        _expect("role", role["id"], created.id)
+        new_role = session.roles.create(role["name"])
+        _expect("role", role["id"], new_role.id)
         for policy in role.get("policies", []):
             if isinstance(policy, str):
                 module, _, function = policy.partition("/")
                 policy = {"module": module, "function": function}
             session.roles.add_policy(
-                created.id,
+                new_role.id,
                 policy["module"],
                 policy["function"],
                 limitation=policy.get("limitation", ""),
                 exclude=policy.get("exclude", False),
             )
     for group in config.get("groups", []):
-        created = session.groups.create(group["name"], required=group.get("required", False))
-        _expect("group", group["id"], created.id)
+        new_group = session.groups.create(group["name"], required=group.get("required", False))
+        _expect("group", group["id"], new_group.id)
     for group in config.get("groups", []):
         for role_id in group.get("roles", []):
             session.groups.attach_role(group["id"], role_id)
         if group.get("works_with"):
             session.groups.set_work_with(group["id"], group["works_with"])
     for user in config.get("users", []):
-        created = session.users.create(
+        new_user = session.users.create(
             username=user["username"],
             password=user["password"],
             email=user["email"],
@@ -158,6 +158,6 @@ def _load(session: Session, config: dict[str, Any]) -> None:
             groups=user["groups"],
             department_groups=user.get("department_groups", []),
         )
-        _expect("user", user["id"], created.id)
+        _expect("user", user["id"], new_user.id)
         if user.get("all_departments"):
-            session.assignments.set_all_departments(created.id, True)
+            session.assignments.set_all_departments(new_user.id, True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import NotFoundError
 from .limitations import Limitation
-from .models import Department, DepartmentGroup, User, UserDep
+from .models import Department, DepartmentGroup, User, UserDep, tuple_rows
 from .permissions import PermissionSet
 from .userdeps import ALL_DEPARTMENTS, FROM_GROUP, NOT_ALL_PLACEHOLDER
 
@@ -192,4 +192,4 @@ def readers_of(department_id: int) -> list[int]:
     if exists:
         condition |= User.all_departments != 0
     query = User.select(User.id).where((User.disabled == 0) & condition).order_by(User.id)
-    return [user_id for (user_id,) in query.tuples()]
+    return [user_id for (user_id,) in tuple_rows(query)]

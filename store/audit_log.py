@@ -19,7 +19,7 @@ from peewee import JOIN
 
 from . import bounded_json, rules
 from .audit import SECRET_FIELDS, SYSTEM_ACTOR_ID, SYSTEM_ACTOR_NAME
-from .models import Audit, User
+from .models import Audit, User, dict_rows, tuple_rows
 from .schema import audit_has_actor
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class AuditService:
             if text:
                 matches = Audit.category.contains(text) | Audit.message.contains(text)
                 query = query.where(matches if by_name is None else matches | by_name)
-            found = list(query.limit(limit + 1).dicts())
+            found = list(dict_rows(query.limit(limit + 1)))
             if not has_actor:
                 _actors_from_messages(found)
         more = len(found) > limit
@@ -122,7 +122,7 @@ def _actors_from_messages(found: list[dict[str, Any]]) -> None:
         r["user_id"] = actor if isinstance(actor, int) else 0
     ids = {r["user_id"] for r in found if r["user_id"]}
     query = User.select(User.id, User.username).where(User.id.in_(ids))
-    names = dict(query.tuples()) if ids else {}
+    names: dict[int, str] = dict(tuple_rows(query)) if ids else {}
     for r in found:
         r["username"] = names.get(r["user_id"])
 

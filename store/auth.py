@@ -222,7 +222,8 @@ def _read_only_login(user: User | None, password: str) -> User:
         failures = consecutive_failures(user.id, limit + COOLING_STEPS)
         if failures < limit or (is_guarded(user) and cooling_off(user.id, failures - limit) == 0):
             stored = user.password
-    if stored is None or not verify_password(password, stored):
+    # ``user is None`` says no more than ``stored is None`` does (no user, no stored hash).
+    if user is None or stored is None or not verify_password(password, stored):
         if stored is None:
             verify_password(password, None)  # the same bcrypt work as a real check
         raise AuthenticationError(REFUSED)

@@ -28,11 +28,13 @@ import importlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlparse
 
 from peewee import (
     Database,
     InterfaceError,
+    Model,
     MySQLDatabase,
     OperationalError,
     PeeweeException,
@@ -170,7 +172,7 @@ def open_database(url: str, *, create_schema: bool = True, create: bool = True) 
 def _sqlite_database(url: str, path: Path | None, read_only: str | None) -> Database:
     """The SQLite database at ``path`` (None: in memory), with the URL's query options;
     opened read-only when ``read_only`` says why it must be."""
-    options: dict[str, object] = parseresult_to_dict(urlparse(url)) if "://" in url else {}
+    options: dict[str, Any] = parseresult_to_dict(urlparse(url)) if "://" in url else {}
     options.pop("database", None)
     if path is None or read_only is None:
         options["pragmas"] = SQLITE_PRAGMAS
@@ -279,7 +281,7 @@ def is_server(db: Database) -> bool:
     return not isinstance(db, SqliteDatabase)
 
 
-def reset_id_sequences(db: Database, models: Iterable[type] = ALL_MODELS) -> None:
+def reset_id_sequences(db: Database, models: Iterable[type[Model]] = ALL_MODELS) -> None:
     """After rows were written with explicit ids, move PostgreSQL's id sequences past them.
 
     MySQL and SQLite continue after the largest id by themselves; PostgreSQL's ``SERIAL``

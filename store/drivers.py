@@ -45,6 +45,7 @@ def peewee_lacks_driver(family: str) -> bool:
     """Whether Peewee was loaded (for SQLite) without the driver a server database needs."""
     import peewee
 
+    # The driver modules peewee imported (None when missing): globals its stubs do not declare.
     if family == "mysql":
-        return peewee.mysql is None
-    return peewee.psycopg is None and peewee.psycopg2 is None
+        return getattr(peewee, "mysql", None) is None
+    return getattr(peewee, "psycopg", None) is None and getattr(peewee, "psycopg2", None) is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Audit, UserLogin
+from .models import Audit, UserLogin, dict_rows
 from .schema import present_models
 
 HISTORY_TABLES = (Audit, UserLogin)
@@ -30,4 +30,6 @@ def clear_permission_tables() -> None:
 
 def all_rows() -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, ordered by id: a snapshot to compare before and after."""
-    return {m._meta.table_name: list(m.select().order_by(m.id).dicts()) for m in present_models()}
+    return {
+        m._meta.table_name: list(dict_rows(m.select().order_by(m.id))) for m in present_models()
+    }

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from peewee import fn
+from peewee import Select, fn
 
 from .limitations import merge, parse_stored
 from .models import (
@@ -439,7 +439,9 @@ class _Measure:
             policies = _Policies.read(_groups_of(memberships))
         deps = None
         if t.access_may_change:
-            candidates = [UserDep.select(UserDep.user_id).where(c) for c in self._dep_slice()]
+            candidates: list[Select] = [
+                UserDep.select(UserDep.user_id).where(c) for c in self._dep_slice()
+            ]
             candidates += [
                 DepartmentGroupUser.select(DepartmentGroupUser.user_id).where(
                     DepartmentGroupUser.dep_group_id.in_(chunk)

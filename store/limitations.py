@@ -14,6 +14,7 @@ one beyond those bounds is refused before it is parsed.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -82,9 +83,14 @@ def validate_input(text: str) -> str:
         )
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ValidationError(
             f"Limitation is not valid JSON: {exc.msg} at column {exc.colno}"
+        ) from exc
+    except ValueError as exc:  # the other refusal of json.loads: too many digits for an int
+        raise ValidationError(
+            "Limitation is not valid JSON: it holds a number of more than "
+            f"{sys.get_int_max_str_digits():,} digits"
         ) from exc
     if not isinstance(value, dict) or not value:
         raise ValidationError('Limitation must be a JSON object such as {"group":[2]}')

@@ -21,6 +21,7 @@ from .models import (
     RoleFunction,
     User,
     database_proxy,
+    tuple_rows,
 )
 from .permissions import EXCLUDE, GRANT
 
@@ -130,7 +131,7 @@ def lookalike_usernames() -> list[list[tuple[int, str]]]:
     same_case_aside = (
         User.select(lowered).where(plain).group_by(lowered).having(fn.COUNT(User.id) > 1)
     )
-    keys = [key for (key,) in same_case_aside.tuples()]
+    keys = [key for (key,) in tuple_rows(same_case_aside)]
     for row in _in_chunks(keys, lambda chunk: plain & lowered.in_(chunk)):
         by_key.setdefault(validation.skeleton(row.username), set()).add((row.id, row.username))
     odd = User.select(User.id, User.username).where(not_plain_username()).order_by(User.id)

@@ -13,10 +13,13 @@ The models are bound to a database at run time (``store.database.open_database``
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from peewee import (
     SQL,
     AutoField,
+    BaseQuery,
     BigAutoField,
     BigIntegerField,
     CharField,
@@ -24,25 +27,58 @@ from peewee import (
     Field,
     IntegerField,
     Model,
+    ModelInsert,
+    ModelUpdate,
+    SelectBase,
     TextField,
 )
+
+if TYPE_CHECKING:
+    # peewee's stubs make a field generic in the value it reads (``IntegerField[int]``); at run
+    # time the classes are not subscriptable, so the custom fields name their value type here.
+    _IntegerFieldBase = IntegerField[int]
+    _TextFieldBase = TextField[str]
+    _TimestampFieldBase = Field[_dt.datetime | str]
+else:
+    _IntegerFieldBase = IntegerField
+    _TextFieldBase = TextField
+    _TimestampFieldBase = Field
 
 database_proxy = DatabaseProxy()
 
 
-class TinyIntField(IntegerField):
+def tuple_rows(query: BaseQuery) -> Iterable[tuple[Any, ...]]:
+    """``query.tuples()``, typed as the rows it yields.
+
+    peewee's stubs type ``tuples()`` as returning the query itself, whose rows would then be
+    model instances; iterating it really yields one tuple per row.
+    """
+    return cast("Iterable[tuple[Any, ...]]", query.tuples())
+
+
+def tuple_row(query: SelectBase) -> tuple[Any, ...]:
+    """``query.tuples().get()``: the query's one row as a tuple (typed as ``tuple_rows``)."""
+    return cast("tuple[Any, ...]", query.tuples().get())
+
+
+def dict_rows(query: BaseQuery) -> Iterable[dict[str, Any]]:
+    """``query.dicts()``, typed as the rows it yields (one dict per row): see ``tuple_rows``."""
+    return cast("Iterable[dict[str, Any]]", query.dicts())
+
+
+class TinyIntField(_IntegerFieldBase):
     """LHC's ``tinyint(1)`` flags and small counters."""
 
     field_type = "TINYINT"
 
 
-class LongTextField(TextField):
+class LongTextField(_TextFieldBase):
     """MySQL ``longtext`` (plain TEXT elsewhere)."""
 
     field_type = "LONGTEXT"
 
 
-class TimestampField(Field):
+class TimestampField(_TimestampFieldBase):
     """MySQL ``timestamp`` holding a UTC ``datetime``; stored as ISO text by SQLite."""
 
     field_type = "TIMESTAMP"
@@ -72,20 +108,26 @@ class LhcModel(Model):
     # table lacks; these overrides drop such columns from writes too, so code that names them
     # (``Audit.create(user_id=...)``) still writes a valid row for the schema it finds.
     @classmethod
-    def insert(cls, __data=None, **insert):  # type: ignore[no-untyped-def]
+    def insert(cls, __data: dict[Any, Any] | None = None, **insert: Any) -> ModelInsert:
         return super().insert(cls._known(__data), **cls._known(insert))
 
     @classmethod
-    def insert_many(cls, rows, fields=None):  # type: ignore[no-untyped-def]
+    def insert_many(cls, rows: Iterable[Any], fields: Any = None) -> ModelInsert:
         rows = [cls._known(row) if isinstance(row, dict) else row for row in rows]
         return super().insert_many(rows, fields)
 
     @classmethod
-    def update(cls, __data=None, **update):  # type: ignore[no-untyped-def]
+    def update(cls, __data: dict[Any, Any] | None = None, **update: Any) -> ModelUpdate:
         return super().update(cls._known(__data), **cls._known(update))
 
+    @overload
     @classmethod
-    def _known(cls, data: dict | None) -> dict | None:
+    def _known(cls, data: dict[Any, Any]) -> dict[Any, Any]: ...
+    @overload
+    @classmethod
+    def _known(cls, data: None) -> None: ...
+    @classmethod
+    def _known(cls, data: dict[Any, Any] | None) -> dict[Any, Any] | None:
         """``data`` without the columns the open database's table does not have."""
         if not data:
             return data
@@ -97,7 +139,17 @@ class LhcModel(Model):
         }
 
 
-class User(LhcModel):
+class IdModel(LhcModel):
+    """An LHC table keyed by an integer ``id``: every table in ``ALL_MODELS`` (not ChatConfig).
+
+    Code that walks the tables (dumps, reports, imports) orders and ranges their rows by ``id``.
+    Each table declares its own ``id`` again; this one is what peewee would add by itself.
+    """
+
+    id = AutoField()
+
+
+class User(IdModel):
     """``lh_users``: one operator account. ``cache_version`` is bumped on every change."""
 
     id = AutoField()
@@ -148,7 +200,7 @@ class User(LhcModel):
         )
 
 
-class Group(LhcModel):
+class Group(IdModel):
     """``lh_group``: a user group. ``disabled`` groups give nothing; ``required`` is a form rule."""
 
     id = AutoField()
@@ -160,7 +212,7 @@ class Group(LhcModel):
         table_name = "lh_group"
 
 
-class GroupUser(LhcModel):
+class GroupUser(IdModel):
     """``lh_groupuser``: membership of a user in a group."""
 
     id = AutoField()
@@ -176,7 +228,7 @@ class GroupUser(LhcModel):
         )
 
 
-class GroupWork(LhcModel):
+class GroupWork(IdModel):
     """``lh_group_work``: members of ``group_id`` may work with users of ``group_work_id``.
 
     ``group_work_id = -1`` flags ``group_id`` itself: its own members cannot hand it out.
@@ -191,7 +243,7 @@ class GroupWork(LhcModel):
         indexes = ((("group_id",), False),)
 
 
-class Role(LhcModel):
+class Role(IdModel):
     """``lh_role``: a named list of policies."""
 
     id = AutoField()
@@ -201,7 +253,7 @@ class Role(LhcModel):
         table_name = "lh_role"
 
 
-class GroupRole(LhcModel):
+class GroupRole(IdModel):
     """``lh_grouprole``: which groups carry which roles."""
 
     id = AutoField()
@@ -216,7 +268,7 @@ class GroupRole(LhcModel):
         )
 
 
-class RoleFunction(LhcModel):
+class RoleFunction(IdModel):
     """``lh_rolefunction``: one policy ``module / function / limitation``; ``type`` 1 excludes."""
 
     id = AutoField()
@@ -235,7 +287,7 @@ class RoleFunction(LhcModel):
         )
 
 
-class Department(LhcModel):
+class Department(IdModel):
     """``lh_departament`` (LHC's spelling): a department with every LHC column and default."""
 
     id = AutoField()
@@ -275,7 +327,8 @@ class Department(LhcModel):
     max_timeout_seconds = IntegerField(default=0)
     max_timeout_seconds_mail = IntegerField(default=0)
     identifier = CharField(max_length=2083, default="")
-    alias = CharField(max_length=50, default="")
+    # LHC's column: it hides peewee's ``Model.alias()``, so Department is never aliased.
+    alias = CharField(max_length=50, default="")  # type: ignore[assignment]
     mod_start_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
     mod_end_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
     tud_start_hour = IntegerField(default=-1, constraints=[SQL("DEFAULT -1")])
@@ -317,7 +370,7 @@ class Department(LhcModel):
         indexes = ((("disabled", "hidden"), False),)
 
 
-class DepartmentGroup(LhcModel):
+class DepartmentGroup(IdModel):
     """``lh_departament_group``: a named bundle of departments."""
 
     id = AutoField()
@@ -338,7 +391,7 @@ class DepartmentGroup(LhcModel):
         indexes = ((("name",), False),)
 
 
-class DepartmentGroupMember(LhcModel):
+class DepartmentGroupMember(IdModel):
     """``lh_departament_group_member``: department ``dep_id`` belongs to ``dep_group_id``."""
 
     id = AutoField()
@@ -353,7 +406,7 @@ class DepartmentGroupMember(LhcModel):
         )
 
 
-class _DepartmentGroupUserColumns(LhcModel):
+class _DepartmentGroupUserColumns(IdModel):
     """Columns shared by ``lh_departament_group_user`` and its ``_disabled`` parking table."""
 
     id = AutoField()
@@ -386,7 +439,7 @@ class DepartmentGroupUserDisabled(_DepartmentGroupUserColumns):
         indexes = ((("user_id",), False),)
 
 
-class _UserDepColumns(LhcModel):
+class _UserDepColumns(IdModel):
     """Columns shared by ``lh_userdep`` and ``lh_userdep_disabled``."""
 
     id = AutoField()
@@ -442,7 +495,7 @@ class UserDepDisabled(_UserDepColumns):
         indexes = ((("user_id",), False),)
 
 
-class UserLogin(LhcModel):
+class UserLogin(IdModel):
     """``lh_users_login``: login events; ``type`` 0 failed, 1 success, 4 disabled after failures."""
 
     id = BigAutoField()
@@ -458,7 +511,7 @@ class UserLogin(LhcModel):
         indexes = ((("user_id", "type"), False),)
 
 
-class Audit(LhcModel):
+class Audit(IdModel):
     """``lh_audits``: the audit trail every console write leaves (JSON message, no secrets)."""
 
     id = BigAutoField()
@@ -482,7 +535,7 @@ class Audit(LhcModel):
         )
 
 
-ALL_MODELS: tuple[type[LhcModel], ...] = (
+ALL_MODELS: tuple[type[IdModel], ...] = (
     User,
     Group,
     GroupUser,

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .limitations import Limitation, merge, parse_stored
-from .models import Group, GroupRole, GroupUser, Role, RoleFunction
+from .models import Group, GroupRole, GroupUser, Role, RoleFunction, dict_rows
 from .schema import policy_type_column
 
 WILDCARD = "*"
@@ -86,7 +86,7 @@ def load_policies(user_id: int, *, include_disabled_groups: bool = False) -> lis
         query = query.where(Group.disabled == 0)
     rows = []
     seen: set[tuple[int, int]] = set()
-    for r in query.dicts():
+    for r in dict_rows(query):
         key = (r["group_id"], r["id"])
         if key in seen:  # duplicate membership or group-role rows give nothing more
             continue

@@ -19,7 +19,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -66,7 +66,9 @@ def open_for_writing(path: str | os.PathLike[str], mode: int) -> BinaryIO:
     return _checked(descriptor, path, "wb")
 
 
-def _checked(descriptor: int, path: str | os.PathLike[str], how: str) -> BinaryIO:
+def _checked(
+    descriptor: int, path: str | os.PathLike[str], how: Literal["rb", "wb"]
+) -> BinaryIO:
     """The open descriptor as a file object if it is a regular file; closed and refused if not."""
     try:
         status = os.fstat(descriptor).st_mode

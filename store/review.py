@@ -22,7 +22,7 @@ from peewee import SQL, Case, Expression, fn
 from . import rules, validation
 from .auth import locked_condition
 from .errors import NotFoundError, SchemaError, ValidationError
-from .models import Group, GroupUser, User
+from .models import Group, GroupUser, User, tuple_rows
 from .schema import has_column
 from .users import in_keyset_order, text_filter, walk_in_order
 
@@ -128,6 +128,7 @@ class ReviewService:
             cutoff = int(time.time()) - idle_days * DAY
             if after_user is not None:
                 after = _key_of(ctx, column, validation.one_id(after_user, "Page after user"))
+            condition: Expression | None
             if only in FEW:
                 # The flagged users first (the ``disabled`` index finds them), then only they
                 # are probed for the scope: a few ms however wide the scope.
@@ -279,7 +280,7 @@ def _no_required_condition() -> Expression:
     the condition matches nobody."""
     required: list[int] = []
     if has_column(Group, "required"):
-        required = [g for (g,) in Group.select(Group.id).where(Group.required == 1).tuples()]
+        required = [g for (g,) in tuple_rows(Group.select(Group.id).where(Group.required == 1))]
     if not required:
         return User.id.is_null(True)  # ids are never NULL: nobody
     membership = GroupUser.alias()
@@ -331,8 +332,8 @@ def _ids_among(ids: list[int], condition: Expression) -> set[int]:
     """Which of a page's users match ``condition`` (probed through those ids only)."""
     if not ids:
         return set()
-    query = User.select(User.id).where(User.id.in_(ids) & condition).tuples()
-    return {uid for (uid,) in query}
+    query = User.select(User.id).where(User.id.in_(ids) & condition)
+    return {uid for (uid,) in tuple_rows(query)}
 
 
 def _require(ctx: ActionContext) -> None:

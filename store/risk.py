@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-from peewee import SQL, Expression, Select, fn
+from peewee import SQL, ColumnBase, Select, fn
 
 from . import lookup, rules, validation
 from .limitations import UNPARSED_KEY, merge, parse_stored, unreadable_reason
@@ -37,6 +37,7 @@ from .models import (
     User,
     UserDep,
     database_proxy,
+    tuple_rows,
 )
 from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet, PolicyRow
 from .userdeps import ALL_DEPARTMENTS, NOT_ALL_PLACEHOLDER
@@ -244,21 +245,23 @@ class _Config:
         pairs = GroupRole.select(GroupRole.group_id, GroupRole.role_id).order_by(
             GroupRole.group_id, GroupRole.role_id
         )
-        for group_id, role_id in pairs.tuples():
+        for group_id, role_id in tuple_rows(pairs):
             if group_id not in groups or role_id not in roles:
                 continue  # a dangling link gives nothing
             if role_id not in group_roles.setdefault(group_id, []):
                 group_roles[group_id].append(role_id)
                 role_groups.setdefault(role_id, []).append(group_id)
-        work = list(
-            GroupWork.select(GroupWork.id, GroupWork.group_id, GroupWork.group_work_id)
-            .order_by(GroupWork.id)
-            .tuples()
+        work: list[tuple[int, int, int]] = list(
+            tuple_rows(
+                GroupWork.select(GroupWork.id, GroupWork.group_id, GroupWork.group_work_id)
+                .order_by(GroupWork.id)
+            )
         )
-        counts = dict(
-            GroupUser.select(GroupUser.group_id, fn.COUNT(fn.DISTINCT(GroupUser.user_id)))
-            .group_by(GroupUser.group_id)
-            .tuples()
+        counts: dict[int, int] = dict(
+            tuple_rows(
+                GroupUser.select(GroupUser.group_id, fn.COUNT(fn.DISTINCT(GroupUser.user_id)))
+                .group_by(GroupUser.group_id)
+            )
         )
         config = cls(groups, roles, rows, group_roles, role_groups, work, counts)
         by_role: dict[int, list[_Row]] = {}
@@ -347,7 +350,7 @@ class _Config:
 # -- set-based queries over the membership table --------------------------------------------
 
 
-def _holds(config: _Config, user_id: Any, module: str, function: str) -> Expression | None:
+def _holds(config: _Config, user_id: Any, module: str, function: str) -> ColumnBase | None:
     """An SQL condition: the user ``user_id`` (a column) holds ``module/function`` (SPEC §2).
 
     They do when one of their groups grants it and none excludes it exactly; ``None`` when no
@@ -357,7 +360,7 @@ def _holds(config: _Config, user_id: Any, module: str, function: str) -> Express
     if not granting:
         return None
     granted, excluded = GroupUser.alias(), GroupUser.alias()
-    condition = fn.EXISTS(
+    condition: ColumnBase = fn.EXISTS(
         granted.select(SQL("1")).where(
             (granted.user_id == user_id) & granted.group_id.in_(granting)
         )
@@ -397,7 +400,7 @@ def _members_holding(
         .where(condition)
         .group_by(member.group_id)
     )
-    return dict(query.tuples())
+    return dict(tuple_rows(query))
 
 
 def _shared_members(first: Iterable[int], second: Iterable[int]) -> dict[tuple[int, int], int]:
@@ -416,7 +419,7 @@ def _shared_members(first: Iterable[int], second: Iterable[int]) -> dict[tuple[i
         .where(a.group_id.in_(first) & b.group_id.in_(second))
         .group_by(a.group_id, b.group_id)
     )
-    return {(x, y): n for x, y, n in query.tuples()}
+    return {(x, y): n for x, y, n in tuple_rows(query)}
 
 
 # -- wording helpers -------------------------------------------------------------------------
@@ -1014,9 +1017,11 @@ def _readers_outside(groups: list[int], dep_group_ids: list[int]) -> int:
     allowed = sorted(
         {
             dep_id
-            for (dep_id,) in DepartmentGroupMember.select(DepartmentGroupMember.dep_id)
-            .where(DepartmentGroupMember.dep_group_id.in_(dep_group_ids))
-            .tuples()
+            for (dep_id,) in tuple_rows(
+                DepartmentGroupMember.select(DepartmentGroupMember.dep_id).where(
+                    DepartmentGroupMember.dep_group_id.in_(dep_group_ids)
+                )
+            )
         }
     )
     members = GroupUser.select(GroupUser.user_id).where(GroupUser.group_id.in_(groups))
@@ -1123,7 +1128,9 @@ def _exact_login_name_clashes() -> list[Finding]:
         if login in by_login:
             by_login[login][int(kind)].add(user_id)
     involved = sorted({u for pair in by_login.values() for side in pair for u in side})
-    names = dict(User.select(User.id, User.username).where(User.id.in_(involved)).tuples())
+    names: dict[int, str] = dict(
+        tuple_rows(User.select(User.id, User.username).where(User.id.in_(involved)))
+    )
     findings = []
     for login in listed:
         by_name, by_email = by_login[login]
@@ -1165,7 +1172,9 @@ def _lookalike_login_names(reported: set[frozenset[int]]) -> list[Finding]:
         else ""
     )
     involved = sorted({user_id for pair in pairs[:MAX_LISTED] for user_id, _ in pair})
-    names = dict(User.select(User.id, User.username).where(User.id.in_(involved)).tuples())
+    names: dict[int, str] = dict(
+        tuple_rows(User.select(User.id, User.username).where(User.id.in_(involved)))
+    )
     findings = []
     for (user_id, username), (other_id, email) in pairs[:MAX_LISTED]:
         findings.append(

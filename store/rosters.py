@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from peewee import SQL, Case, Expression, Model, fn
+from peewee import SQL, Case, Expression, fn
 
 from . import rules, validation
 from .departments import existing_group
@@ -51,6 +51,8 @@ from .models import (
     User,
     UserDep,
     UserDepDisabled,
+    tuple_row,
+    tuple_rows,
 )
 from .rules import may_change_departments, shown_department_groups, shown_departments
 from .schema import has_table
@@ -309,7 +311,7 @@ def _rows_of(table: Any, ids: list[int], columns: Sequence[Any]) -> list[tuple[A
     if not ids:
         return []
     query = table.select(table.user_id, *columns).where(table.user_id.in_(ids))
-    return list(query.order_by(table.id).tuples())
+    return list(tuple_rows(query.order_by(table.id)))
 
 
 def _any_of(conditions: Iterable[Expression]) -> Expression | None:
@@ -317,12 +319,12 @@ def _any_of(conditions: Iterable[Expression]) -> Expression | None:
     return functools.reduce(operator.or_, found) if found else None
 
 
-def _row_tables() -> list[type[Model]]:
+def _row_tables() -> list[type[UserDep | UserDepDisabled]]:
     """``lh_userdep`` and, where the LHC version has it, the disabled users' parked rows."""
     return [UserDep, UserDepDisabled] if has_table(UserDepDisabled) else [UserDep]
 
 
-def _assignment_tables() -> list[type[Model]]:
+def _assignment_tables() -> list[type[DepartmentGroupUser | DepartmentGroupUserDisabled]]:
     if has_table(DepartmentGroupUserDisabled):
         return [DepartmentGroupUser, DepartmentGroupUserDisabled]
     return [DepartmentGroupUser]
@@ -473,9 +475,9 @@ class _GroupMembers(_Members):
         ctx, group_id = self.ctx, self.group.id
         ids = [u.id for u in users]
         read_only: dict[int, bool] = {}
-        for table in _assignment_tables():
+        for assignments in _assignment_tables():
             for user_id, dep_group_id, ro in _rows_of(
-                table, ids, (table.dep_group_id, table.read_only)
+                assignments, ids, (assignments.dep_group_id, assignments.read_only)
             ):
                 if dep_group_id == group_id:
                     read_only[user_id] = read_only.get(user_id, True) and bool(ro)
@@ -540,15 +542,12 @@ def _page(
     found = members.ways(users, editable)
     people = tuple(_person(u, found[u.id], u.id in editable) for u in users)
     # The three figures in one statement: the member set is built once.
-    everyone, shown_count, matching = (
+    everyone, shown_count, matching = tuple_row(
         User.select(
             fn.COUNT(User.id),
             fn.SUM(Case(None, [(shown, 1)], 0)),
             fn.SUM(Case(None, [(shown & matching, 1)], 0)),
-        )
-        .where(members.everyone())
-        .tuples()
-        .get()
+        ).where(members.everyone())
     )
     total = int(matching or 0)
     hidden = int(everyone or 0) - int(shown_count or 0)
@@ -617,7 +616,7 @@ def _group_names(ids: Iterable[int]) -> dict[int, str]:
     query = DepartmentGroup.select(DepartmentGroup.id, DepartmentGroup.name).where(
         DepartmentGroup.id.in_(wanted)
     )
-    return dict(query.tuples())
+    return dict(tuple_rows(query))
 
 
 def _group_departments(dep_group_id: int) -> tuple[Ref, ...]:

@@ -20,6 +20,7 @@ from .models import (
     ALL_MODELS,
     Audit,
     DepartmentGroupUserDisabled,
+    IdModel,
     LhcModel,
     RoleFunction,
     UserDepDisabled,
@@ -112,7 +113,7 @@ def has_column(model: type[LhcModel], name: str) -> bool:
     return name in model._meta.fields
 
 
-def present_models() -> tuple[type[LhcModel], ...]:
+def present_models() -> tuple[type[IdModel], ...]:
     """The known tables the open database has, in LHC's order (dumps and counts walk these)."""
     return tuple(m for m in ALL_MODELS if m in _present_tables)
 

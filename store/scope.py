@@ -24,6 +24,7 @@ from .models import (
     RoleFunction,
     User,
     UserDep,
+    tuple_rows,
 )
 from .permissions import EXCLUDE, GRANT, WILDCARD, PermissionSet
 from .schema import policy_type_column, policy_type_is
@@ -63,11 +64,14 @@ class Scope:
             for gu in GroupUser.select(GroupUser.group_id).where(GroupUser.user_id == actor_id)
         )
         # Plain tuples: hundreds of groups as model instances cost a millisecond per action.
-        required_by_group = dict(Group.select(Group.id, Group.required).tuples())
+        required_by_group: dict[int, int] = dict(
+            tuple_rows(Group.select(Group.id, Group.required))
+        )
         holders = star_star_holders()
         # Disabled ones too: enabling one makes every member an administrator at once.
         admin_groups = holders.grant_groups
 
+        usable: frozenset[int] | set[int]
         if edits_all:
             usable = frozenset(required_by_group)
             assignable = set(required_by_group)
@@ -240,7 +244,7 @@ def star_star_group_ids() -> frozenset[int]:
         .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
         .where((RoleFunction.module == WILDCARD) & (RoleFunction.function == WILDCARD))
     )
-    return frozenset(group_id for (group_id,) in query.tuples())
+    return frozenset(group_id for (group_id,) in tuple_rows(query))
 
 
 def would_be_administrator(group_ids: set[int], *, every_group_enabled: bool = False) -> bool:
@@ -293,12 +297,11 @@ def star_star_holders() -> StarStarHolders:
     """The groups carrying ``*/*`` rows, then their members through the ``group_id`` index."""
     grant: dict[int, bool] = {}  # group -> enabled
     exclude: dict[int, bool] = {}
-    rows = (
+    rows = tuple_rows(
         GroupRole.select(GroupRole.group_id, Group.disabled, policy_type_column())
         .join(Group, JOIN.INNER, on=(Group.id == GroupRole.group_id))
         .join(RoleFunction, on=(RoleFunction.role_id == GroupRole.role_id))
         .where((RoleFunction.module == WILDCARD) & (RoleFunction.function == WILDCARD))
-        .tuples()
     )
     for group_id, disabled, row_type in rows:
         if row_type == GRANT:
@@ -317,7 +320,7 @@ def star_star_holders() -> StarStarHolders:
     granted_ever: set[int] = set()
     excluded_now: set[int] = set()
     excluded_ever: set[int] = set()
-    for group_id, user_id in memberships.tuples():
+    for group_id, user_id in tuple_rows(memberships):
         if group_id in grant:
             granted_ever.add(user_id)
             if grant[group_id]:

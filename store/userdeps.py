@@ -16,6 +16,8 @@ from .models import (
     User,
     UserDep,
     UserDepDisabled,
+    dict_rows,
+    tuple_rows,
 )
 from .schema import has_table
 
@@ -77,11 +79,10 @@ def recompute_departments_ids(user_ids: Iterable[int]) -> None:
     found: dict[int, list[int]] = {uid: [] for uid in ids}
     for chunk_start in range(0, len(ids), 500):
         chunk = ids[chunk_start : chunk_start + 500]
-        rows = (
+        rows = tuple_rows(
             UserDep.select(UserDep.user_id, UserDep.dep_id)
             .where(UserDep.user_id.in_(chunk))
             .order_by(UserDep.id)
-            .tuples()
         )
         for uid, dep_id in rows:
             if dep_id not in found[uid]:
@@ -167,9 +168,14 @@ def unpark(user_id: int) -> None:
             rebuild_group_rows(user, group_id)
 
 
-def _move(source: type, target: type, user_id: int) -> None:
+_ParkingTable = type[UserDep | UserDepDisabled | DepartmentGroupUser | DepartmentGroupUserDisabled]
+"""A table of a user's department rows or assignments, or its ``_disabled`` parking table."""
+
+
+def _move(source: _ParkingTable, target: _ParkingTable, user_id: int) -> None:
     """Copy rows to ``target`` (fresh ids, same order and values), then delete them."""
-    rows = list(source.select().where(source.user_id == user_id).order_by(source.id).dicts())
+    query = source.select().where(source.user_id == user_id).order_by(source.id)
+    rows = list(dict_rows(query))
     for row in rows:
         row.pop("id")
     if rows:

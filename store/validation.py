@@ -257,7 +257,7 @@ def ids(values: object, label: str) -> list[int]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise ValidationError(f"{label} must be a list of ids")
     out: list[int] = []
-    for v in values:  # type: ignore[union-attr]
+    for v in values:  # iterable: hasattr narrows it
         v = one_id(v, label)
         if v not in out:
             out.append(v)

@@ -244,6 +244,13 @@ ROLES: dict[str, Bad] = {
         ValidationError,
         ("Limitation is not valid JSON", "column"),
     ),
+    "limitation with a number too long to read": Bad(  # json.loads: ValueError, not its subclass
+        lambda s: s.roles.add_policy(
+            4, "lhdepartment", "see_all", limitation='{"group": [' + "1" * 5000 + "]}"
+        ),
+        ValidationError,
+        ("Limitation is not valid JSON", "more than 4,300 digits"),
+    ),
     "limitation not an object": Bad(
         lambda s: s.roles.add_policy(4, "lhdepartment", "see_all", limitation="[1, 2]"),
         ValidationError,
