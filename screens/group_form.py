@@ -14,6 +14,7 @@ first, with the change's impact: who gains and who loses what (issue 19, ``scree
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -258,7 +259,11 @@ class GroupFormScreen(ConsoleScreen):
             return
         works_changed = now.works_with != before.works_with or now.withheld != before.withheld
         if data.info is None:
-            changes = {"name": now.name, "required": now.required, "disabled": now.disabled}
+            changes: dict[str, Any] = {
+                "name": now.name,
+                "required": now.required,
+                "disabled": now.disabled,
+            }
         else:
             changes = {
                 field: getattr(now, field)

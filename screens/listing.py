@@ -26,8 +26,13 @@ from store.impact import Touches
 
 
 class Listed(Protocol):
-    id: int
-    name: str
+    """What a listed object has: read-only, so frozen views (``GroupInfo``) qualify."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 ItemT = TypeVar("ItemT", bound=Listed)

@@ -109,10 +109,10 @@ class PagedListScreen(ConsoleScreen, Generic[RowT, PageT]):
         return query
 
     def page_rows(self, page: PageT) -> Iterable[RowT]:
-        return page.rows  # type: ignore[attr-defined,no-any-return]
+        return page.rows  # type: ignore[attr-defined]
 
     def row_id(self, row: RowT) -> int:
-        return row.id  # type: ignore[attr-defined,no-any-return]
+        return row.id  # type: ignore[attr-defined]
 
     def columns(self, available: int) -> Sequence[Column]:
         """The columns that fit ``available`` cells, for the rows loaded now."""

@@ -466,7 +466,7 @@ class UserFormScreen(ConsoleScreen):
 
     def _create(self, state: FormState) -> None:
         session = self.session
-        fields = dict(state.fields)
+        fields: dict[str, Any] = dict(state.fields)  # the form's text fields, by keyword
         dep_groups = dict(state.department_groups)
         departments = dict(state.departments)
 
@@ -575,9 +575,9 @@ class UserFormScreen(ConsoleScreen):
     def _show_problems(self, problems: dict[str, str]) -> None:
         """Each problem next to its field, all of them in the banner; the first field in error
         gets the focus. No notification: it would cover the fields."""
-        for widget in self.query(".field-error").results(Static):
-            key = (widget.id or "").removeprefix("error-")
-            widget.update(literal(problems.get(key, "")))
+        for marker in self.query(".field-error").results(Static):
+            key = (marker.id or "").removeprefix("error-")
+            marker.update(literal(problems.get(key, "")))
         if not problems:
             return
         count = len(problems)

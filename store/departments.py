@@ -22,6 +22,7 @@ from .models import (
     User,
     UserDep,
     UserDepDisabled,
+    tuple_rows,
 )
 from .schema import has_table
 from .views import DepartmentGroupInfo, Ref
@@ -245,20 +246,20 @@ def _rebuild_assigned(dep_group_id: int) -> None:
 
 
 def _infos(ids: list[int] | None) -> list[DepartmentGroupInfo]:
-    groups = DepartmentGroup.select().order_by(DepartmentGroup.name)
+    query = DepartmentGroup.select().order_by(DepartmentGroup.name)
     if ids is not None:
-        groups = groups.where(DepartmentGroup.id.in_(ids))
-    groups = list(groups)
+        query = query.where(DepartmentGroup.id.in_(ids))
+    groups = list(query)
     names = {d.id: d.name for d in Department.select(Department.id, Department.name)}
     members: dict[int, list[int]] = {}
     for m in DepartmentGroupMember.select().order_by(DepartmentGroupMember.id):
         members.setdefault(m.dep_group_id, []).append(m.dep_id)
-    counts = dict(
-        DepartmentGroupUser.select(
-            DepartmentGroupUser.dep_group_id, fn.COUNT(DepartmentGroupUser.id)
+    counts: dict[int, int] = dict(
+        tuple_rows(
+            DepartmentGroupUser.select(
+                DepartmentGroupUser.dep_group_id, fn.COUNT(DepartmentGroupUser.id)
+            ).group_by(DepartmentGroupUser.dep_group_id)
         )
-        .group_by(DepartmentGroupUser.dep_group_id)
-        .tuples()
     )
     return [
         DepartmentGroupInfo(

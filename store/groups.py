@@ -7,6 +7,7 @@ rulebook (``store.rules``) decides, these services ask it and write.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from peewee import fn
 
 from . import rules, userdeps, validation
 from .errors import NotFoundError, ValidationError
-from .models import Group, GroupRole, GroupUser, GroupWork, Role, User
+from .models import Group, GroupRole, GroupUser, GroupWork, Role, User, tuple_rows
 from .user_records import editable_user
 from .users import change_memberships
 from .views import GroupInfo, Ref
@@ -61,14 +62,14 @@ class GroupService:
                 raise NotFoundError(f"No group with id {group_id}")
             return infos[0]
 
-    def names(self, group_ids: Sequence[int]) -> list[Ref]:
+    def names(self, group_ids: Sequence[int]) -> builtins.list[Ref]:
         """Names of groups the actor's forms mention (their scope), without ``grouplist``."""
         if not group_ids:
             return []
         query = Group.select(Group.id, Group.name).where(Group.id.in_(list(group_ids)))
         return [Ref(g.id, g.name) for g in query.order_by(Group.name)]
 
-    def members(self, group_id: int, *, limit: int = 200) -> list[Ref]:
+    def members(self, group_id: int, *, limit: int = 200) -> builtins.list[Ref]:
         """Members of a group, each marked changeable when the actor may add/remove them."""
         with self._session.reading() as ctx:
             ctx.refuse_if("see group members", rules.refusal_to_list_groups(ctx))
@@ -98,7 +99,7 @@ class GroupService:
         with self._session.reading() as ctx:
             return rules.refusal_to_edit_group(ctx, _group(group_id)) is None
 
-    def role_choices(self) -> list[Ref]:
+    def role_choices(self) -> builtins.list[Ref]:
         """Every role, for attaching to a group; each changeable when the actor may attach or
         detach it (administration roles only for administrators)."""
         with self._session.reading() as ctx:
@@ -330,26 +331,27 @@ def _unique_name(name: str, group_id: int | None) -> str:
 
 def _infos(ctx: ActionContext, ids: list[int] | None) -> list[GroupInfo]:
     """Group details in a fixed number of queries, for one group or all."""
-    groups = Group.select().order_by(Group.name)
+    query = Group.select().order_by(Group.name)
     if ids is not None:
-        groups = groups.where(Group.id.in_(ids))
-    groups = list(groups)
+        query = query.where(Group.id.in_(ids))
+    groups = list(query)
     names = {g.id: g.name for g in Group.select(Group.id, Group.name)}
     work: dict[int, list[int]] = {}
     for w in GroupWork.select():
         work.setdefault(w.group_id, []).append(w.group_work_id)
     roles: dict[int, list[Ref]] = {}
-    for group_id, role_id, role_name in (
+    for group_id, role_id, role_name in tuple_rows(
         GroupRole.select(GroupRole.group_id, Role.id, Role.name)
         .join(Role, on=(Role.id == GroupRole.role_id))
         .order_by(Role.name)
-        .tuples()
     ):
         roles.setdefault(group_id, []).append(Ref(role_id, role_name))
-    counts = dict(
-        GroupUser.select(GroupUser.group_id, fn.COUNT(GroupUser.id))
-        .group_by(GroupUser.group_id)
-        .tuples()
+    counts: dict[int, int] = dict(
+        tuple_rows(
+            GroupUser.select(GroupUser.group_id, fn.COUNT(GroupUser.id)).group_by(
+                GroupUser.group_id
+            )
+        )
     )
     return [
         GroupInfo(

@@ -24,6 +24,7 @@ from .models import (
     User,
     UserDep,
     database_proxy,
+    tuple_rows,
 )
 from .views import Assignment, Ref, UserDetail
 
@@ -169,7 +170,6 @@ def detail(ctx: ActionContext, user: User) -> UserDetail:
         .join(DepartmentGroup, on=(DepartmentGroup.id == DepartmentGroupUser.dep_group_id))
         .where(DepartmentGroupUser.user_id == user.id)
         .order_by(DepartmentGroup.name)
-        .tuples()
     )
     may_change_deps = rules.may_change_departments(ctx, user.id, editable=editable)
     own = user.id == ctx.actor_id
@@ -179,7 +179,7 @@ def detail(ctx: ActionContext, user: User) -> UserDetail:
         Assignment(
             dgid, name, bool(ro), may_change_deps and dgid in scope.assignable_department_groups
         )
-        for dgid, name, ro in dg_rows
+        for dgid, name, ro in tuple_rows(dg_rows)
         if shown_groups is None or dgid in shown_groups
     )
     dep_rows = (
@@ -187,13 +187,12 @@ def detail(ctx: ActionContext, user: User) -> UserDetail:
         .join(Department, on=(Department.id == UserDep.dep_id))
         .where((UserDep.user_id == user.id) & (UserDep.type == userdeps.DIRECT))
         .order_by(Department.name)
-        .tuples()
     )
     departments = tuple(
         Assignment(
             dep_id, name, bool(ro), may_change_deps and dep_id in scope.assignable_departments
         )
-        for dep_id, ro, name in dep_rows
+        for dep_id, ro, name in tuple_rows(dep_rows)
         if shown_departments is None or dep_id in shown_departments
     )
     return UserDetail(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from peewee import SQL, fn
+from peewee import SQL, Field, fn
 
 from . import lookup, rules, userdeps, validation
 from .auth import hash_password, settle_failures
@@ -25,6 +25,7 @@ from .models import (
     GroupUser,
     User,
     database_proxy,
+    tuple_rows,
 )
 from .password_policy import load_policy
 from .rules import describe_groups
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 MAX_IDS = 10_000
 """The most ids ``UserService.ids`` returns: room above a bulk change's limit, never a table."""
-SORT_COLUMNS = {
+SORT_COLUMNS: dict[str, Field] = {
     "id": User.id,
     "username": User.username,
     "name": User.name,
@@ -168,7 +169,7 @@ class UserService:
             walk = walk_in_order(ctx, User.id)
             condition = ctx.scope.visible_users_condition(per_user=walk) & text_filter(text)
             query = User.select(User.id).where(condition).order_by(User.id).limit(limit)
-            return [user_id for (user_id,) in query.tuples()]
+            return [user_id for (user_id,) in tuple_rows(query)]
 
     def get(self, user_id: int) -> UserDetail:
         """A visible user with their groups and department assignments."""
