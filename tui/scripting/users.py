@@ -17,8 +17,8 @@ from store.bulk import BulkEdit
 from store.views import UserDetail
 
 from .actor import CommandError, NewPassword, new_password
-from .script_bulk import is_bulk, run_bulk
-from .script_output import (
+from .bulk import is_bulk, run_bulk
+from .output import (
     emit,
     emit_change,
     user_json,
