@@ -10,9 +10,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from screens.base import ConsoleScreen
+from screens.navigation import DESTINATIONS, Destination, available
 from screens.text import literal, markup
 from store.views import ScopeSummary
-from tui.navigation import DESTINATIONS, Destination, available
 
 
 class HomeScreen(ConsoleScreen):

@@ -5,7 +5,7 @@ them may act: no markup (``[/]`` crashed the parser, ``[@click=app.quit]`` runs 
 no control or invisible character (an ANSI escape, a bidi override, a zero-width space) reaches
 the terminal. Every widget that shows stored text gets it through this module:
 
-- ``printable`` (``store.printable``, shared with the command line's ``tui.output``): every
+- ``printable`` (``store.printable``, shared with the command line's writer): every
   character Python does not call printable (C0/C1 controls, ESC, DEL, bidi overrides and
   isolates, zero-width and other format characters, line and paragraph separators, surrogates,
   unassigned code points, spaces other than the plain space) becomes its visible escape,

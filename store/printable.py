@@ -11,7 +11,8 @@ selectors) becomes its visible escape, ``\\x1b``, ``\\u202e``, as ``repr``
 writes it.
 
 Pure and dependency-free, so the console's screens (``screens.text``, which adds markup-safe
-Rich/Textual wrappers) and the command line (``tui.output``, which loads no Textual) share it.
+Rich/Textual wrappers) and the command line (``tui.command_line.output``, which loads no
+Textual) share it.
 """
 
 from __future__ import annotations

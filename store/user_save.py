@@ -10,6 +10,9 @@ services in one transaction with one audit row: it lands whole or not at all.
 The wanted state speaks only for what the actor may change: a group, department group or
 department the user holds outside the actor's assignable sets is kept, not removed (the form
 never offers it, and ``apply`` has always kept it). A part left ``None`` is left as it is.
+A ``strict`` state is the command line's, which names each change (``user groups --remove``):
+what it leaves out is removed, and each change is judged by its own service, so a refusal names
+that change and why.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConflictError
 from .views import EditChoices, UserDetail
 
 if TYPE_CHECKING:
@@ -28,9 +32,17 @@ if TYPE_CHECKING:
 class WantedUser:
     """The state a caller wants for one user; a part left ``None`` (or a field left out) is kept.
 
-    ``department_groups`` and ``departments`` map an id to its read-only flag.
-    ``expected_version`` is the ``cache_version`` the caller saw: a change made meanwhile by
-    someone else stops the save with a conflict.
+    ``department_groups`` and ``departments`` map an id to its read-only flag;
+    ``all_departments`` is LHC's "all departments" flag. ``expected_version`` is the
+    ``cache_version`` the caller saw: a change made meanwhile by someone else stops the save
+    with a conflict.
+
+    ``strict`` (the command line's single-user commands, which name each change): what the
+    state leaves out is removed even outside the actor's assignable sets, and a user the actor
+    may not edit is refused by the service of the first change, with its reason ("may not
+    disable user …", "may not assign department group …"). Otherwise (the form, ``apply``,
+    bulk changes) what the actor may not hand out is kept, and such a user is refused as a
+    whole. Either way a user the actor may not edit is refused when nothing would change.
     """
 
     fields: Mapping[str, str] = field(default_factory=dict)
@@ -39,6 +51,8 @@ class WantedUser:
     department_groups: Mapping[int, bool] | None = None
     departments: Mapping[int, bool] | None = None
     expected_version: int | None = None
+    all_departments: bool | None = None
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,12 +67,14 @@ class UserDifference:
     department_groups_unassigned: tuple[int, ...] = ()
     departments_assigned: tuple[tuple[int, bool], ...] = ()
     departments_unassigned: tuple[int, ...] = ()
+    all_departments: bool | None = None  # None: unchanged
 
     @property
     def empty(self) -> bool:
         return not (
             self.fields
             or self.disabled is not None
+            or self.all_departments is not None
             or self.groups_added
             or self.groups_removed
             or self.department_groups_assigned
@@ -81,7 +97,8 @@ def _comparable(value: Any) -> Any:
 
 
 def user_difference(user: UserDetail, choices: EditChoices, wanted: WantedUser) -> UserDifference:
-    """The changes that take ``user`` to ``wanted``, within what the actor may hand out.
+    """The changes that take ``user`` to ``wanted``, within what the actor may hand out (or,
+    ``strict``, all of them: the services refuse what the actor may not do).
 
     Fields compare as the store will store them (surrounding spaces do not count); the store
     validates them again when it writes.
@@ -98,21 +115,26 @@ def user_difference(user: UserDetail, choices: EditChoices, wanted: WantedUser) 
         if wanted.disabled is not None and wanted.disabled != user.disabled
         else None
     )
+    all_departments = (
+        wanted.all_departments
+        if wanted.all_departments is not None and wanted.all_departments != user.all_departments
+        else None
+    )
     added: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
     if wanted.groups is not None:
         current = {g.id for g in user.groups}
-        assignable = choices.groups
+        removable = current if wanted.strict else current & choices.groups
         added = tuple(sorted(set(wanted.groups) - current))
-        removed = tuple(sorted((current & assignable) - set(wanted.groups)))
+        removed = tuple(sorted(removable - set(wanted.groups)))
     dg_assigned, dg_unassigned = _assignments(
         {a.id: a.read_only for a in user.department_groups},
-        choices.department_groups,
+        None if wanted.strict else choices.department_groups,
         wanted.department_groups,
     )
     dep_assigned, dep_unassigned = _assignments(
         {a.id: a.read_only for a in user.departments},
-        choices.departments,
+        None if wanted.strict else choices.departments,
         wanted.departments,
     )
     return UserDifference(
@@ -124,17 +146,22 @@ def user_difference(user: UserDetail, choices: EditChoices, wanted: WantedUser) 
         department_groups_unassigned=dg_unassigned,
         departments_assigned=dep_assigned,
         departments_unassigned=dep_unassigned,
+        all_departments=all_departments,
     )
 
 
 def _assignments(
-    current: dict[int, bool], assignable: frozenset[int], wanted: Mapping[int, bool] | None
+    current: dict[int, bool],
+    assignable: frozenset[int] | None,
+    wanted: Mapping[int, bool] | None,
 ) -> tuple[tuple[tuple[int, bool], ...], tuple[int, ...]]:
-    """(assign: id and read-only flag, new or with the flag changed; unassign: ids)."""
+    """(assign: id and read-only flag, new or with the flag changed; unassign: ids, among
+    ``assignable`` unless it is None)."""
     if wanted is None:
         return (), ()
     assign = tuple(sorted((i, bool(ro)) for i, ro in wanted.items() if current.get(i) != bool(ro)))
-    unassign = tuple(sorted((set(current) & assignable) - set(wanted)))
+    held = set(current) if assignable is None else set(current) & assignable
+    unassign = tuple(sorted(held - set(wanted)))
     return assign, unassign
 
 
@@ -161,12 +188,13 @@ class UserSaveService:
         with session.together(action):
             user = users.get(user_id)
             choices = users.choices(user_id)
-            if choices.read_only:
+            difference = user_difference(user, choices, wanted)
+            if choices.read_only and (difference.empty or not wanted.strict):
                 # Refused even when nothing would change: "unchanged" would tell the caller
                 # the file matches a user they may not edit (what is kept is kept for them).
+                # A strict change is left to its service, whose refusal names the change.
                 with session.reading() as ctx:
                     ctx.refuse(f"change user {user.username!r}", choices.read_only_reason)
-            difference = user_difference(user, choices, wanted)
             # The first write checks the caller's version (or the one just read, which the
             # difference was computed from) under the row lock; each later one the one before's.
             version = (
@@ -190,6 +218,14 @@ class UserSaveService:
                 user = assignments.assign_department_group(
                     user_id, dg, read_only=read_only, expected_version=version
                 )
+                version = user.cache_version
+            if difference.all_departments is not None:
+                if version != user.cache_version:  # set_all_departments checks no version
+                    raise ConflictError(
+                        f"User {user.username!r} was changed by someone else since you opened "
+                        "it; reload"
+                    )
+                user = assignments.set_all_departments(user_id, difference.all_departments)
                 version = user.cache_version
             for dep in difference.departments_unassigned:
                 user = assignments.unassign_department(user_id, dep, expected_version=version)

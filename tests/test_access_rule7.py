@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 
 from screens.access import AccessScreen
 from store import Session
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 OPERATOR_AU = 3
 HIDDEN_NAME = "Departments AU"  # Operator AU's department group and its department

@@ -4,8 +4,8 @@ A dump's skipped statement is scanned through, never held: a 1 GB ``INSERT INTO 
 few-MB ``.sql.gz`` is imported in a subprocess whose peak RSS stays under ``PEAK_RSS_MB`` and
 does not grow with the statement. What a kept table holds is refused above the stated limits
 (``seed.sqldump.MAX_ROW_CHARS``, ``MAX_STATEMENT_CHARS``) with its line, and nothing changes.
-An apply file is read at most ``tui.apply.MAX_FILE_BYTES``. (Password lines are bounded too:
-``tests/test_password_sources.py``.)
+An apply file is read at most ``tui.scripting.apply.MAX_FILE_BYTES``. (Password lines are
+bounded too: ``tests/test_password_sources.py``.)
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from seed.report import Authority
 from seed.sqldump import MAX_ROW_CHARS, MAX_STATEMENT_CHARS, InsertRow, read_dump
 from store import StoreError, ValidationError
 from store.dump import all_rows
-from tui.apply import MAX_FILE_BYTES, load
+from tui.scripting.apply import MAX_FILE_BYTES, load
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,7 @@ def write_chat_dump(path: Path, megabytes: int) -> None:
 
 PEAK_OF_IMPORT = """
 import sys
-from tui.cli import main
+from tui.command_line.main import main
 code = main(["import", sys.argv[1], "--db", sys.argv[2]])
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))

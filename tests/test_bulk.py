@@ -20,7 +20,7 @@ from store.dump import all_rows
 from store.errors import ValidationError
 from store.impact import Touches
 from store.models import Audit, GroupUser, User
-from tui.cli import main
+from tui.command_line.main import main
 
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US, MANAGER_US = 1, 2, 3, 4, 5
 OPERATORS, US_OPERATORS, AU_OPERATORS = 2, 4, 5

@@ -14,7 +14,7 @@ from peewee import Database
 
 from store import AuthenticationError, Session
 from store.models import Audit, Group, User, UserLogin
-from tui.cli import main
+from tui.command_line.main import main
 
 PROJECT = Path(__file__).resolve().parents[1]
 

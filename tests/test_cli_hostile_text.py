@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from store.database import Database
 from store.models import Department, DepartmentGroup, Group, Role, RoleFunction, User
 from store.printable import printable
-from tui.cli import main
-from tui.output import PrintableStream, json_text, say_lines
+from tui.command_line.main import main
+from tui.command_line.output import PrintableStream, json_text, say_lines
 
 ESC = "\x1b[31mRED"
 OSC = "\x1b]0;pwned\x07"

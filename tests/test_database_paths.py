@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from pilot import SIZE, settle
 
-import tui.app
+import tui.shell.app
 from store import StoreError
 from store.database import NoDatabaseError, open_database
 from store.locations import ENV_VAR, sqlite_path
@@ -183,21 +183,21 @@ def test_import_on_a_new_file_creates_it_and_says_so(tmp_path: Path) -> None:
 def _console_runs_headless(monkeypatch: pytest.MonkeyPatch) -> None:
     """``run_console`` drives the app headless until its database worker is done, then quits."""
 
-    async def drive(app: tui.app.LhcConsole) -> None:
+    async def drive(app: tui.shell.app.LhcConsole) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
 
     def run_console(url: str, *args: object, **kwargs: object) -> int:
-        asyncio.run(drive(tui.app.LhcConsole(url)))
+        asyncio.run(drive(tui.shell.app.LhcConsole(url)))
         return 0
 
-    monkeypatch.setattr(tui.app, "run_console", run_console)
+    monkeypatch.setattr(tui.shell.app, "run_console", run_console)
 
 
 def test_the_console_creates_a_new_file_and_says_so_on_stderr(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from tui.command_line.main import main
 
     _console_runs_headless(monkeypatch)
     monkeypatch.chdir(tmp_path)
@@ -211,7 +211,7 @@ def test_the_console_creates_a_new_file_and_says_so_on_stderr(
 def test_the_console_creates_no_missing_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from tui.command_line.main import main
 
     _console_runs_headless(monkeypatch)
     assert main(["--db", f"sqlite:///{tmp_path}/srv/console.sqlite"]) == 0

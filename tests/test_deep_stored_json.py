@@ -35,8 +35,8 @@ from store.limitations import (
 from store.models import Audit, RoleFunction
 from store.password_policy import decode_settings
 from store.permissions import PermissionSet
-from tui.app import LhcConsole
-from tui.cli import main
+from tui.command_line.main import main
+from tui.shell.app import LhcConsole
 
 DEEP = '{"group":' + "[" * 2000 + "]" * 2000 + "}"
 TEAMLEADER_ROLE = 3

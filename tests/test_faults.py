@@ -30,7 +30,7 @@ from store.database import SQLITE_PRAGMAS, open_database
 from store.dump import all_rows
 from store.faults import DatabaseBusyError, DatabaseGoneError
 from store.models import User
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 ROOT = Path(__file__).resolve().parents[1]
 OPERATOR_US = 2

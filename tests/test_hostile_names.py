@@ -43,7 +43,7 @@ from screens.user_form import UserFormScreen
 from screens.users import UsersScreen
 from store.database import Database
 from store.models import Audit, Department, DepartmentGroup, Group, Role, RoleFunction, User
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 SIZE = (120, 40)
 CLOSE = "Zed [/] op"

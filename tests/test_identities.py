@@ -24,7 +24,7 @@ from store.auth import hash_password
 from store.dump import all_rows
 from store.models import User
 from store.risk import RULES, risk_report
-from tui.cli import main
+from tui.command_line.main import main
 
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US, MANAGER_US = 1, 2, 3, 4, 5
 OPERATORS, US_OPERATORS = 2, 4

@@ -1,10 +1,10 @@
 """``--dry-run`` and ``"impact"`` on the scripting write commands (issue 19, point 2).
 
-In-process (``tui.cli.main``) on a copy of the sample. A dry run must exit as the real run does,
-leave every row as it was (the actor's login row apart), and report the impact the real run then
-reports; the real run's impact must equal what ``perms --json`` and ``access --json`` say before
-and after it (``test_impact.py`` holds the store's preview to the same oracle for every kind of
-change).
+In-process (``tui.command_line.main``) on a copy of the sample. A dry run must exit as the real
+run does, leave every row as it was (the actor's login row apart), and report the impact the
+real run then reports; the real run's impact must equal what ``perms --json`` and
+``access --json`` say before and after it (``test_impact.py`` holds the store's preview to the
+same oracle for every kind of change).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from test_impact import expected, truth
 from test_script_commands import without_logins
 
 from store.dump import all_rows
-from tui.cli import main
+from tui.command_line.main import main
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_no_other_users_permission_is_ever_told_without_the_right(
 def test_the_json_of_a_dry_run_flags_the_permissions_left_out(
     sample_db: Database, actor: int
 ) -> None:
-    from tui.script_output import impact_json
+    from tui.scripting.output import impact_json
 
     report = impact_json(adding_operator_us_to_teamleader(Session(sample_db, actor)), dry_run=True)
     assert report["impact_permissions_withheld"] is True

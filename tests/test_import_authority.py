@@ -33,7 +33,7 @@ from seed.sample import load_sample
 from store import ScopeError, Session
 from store.dump import all_rows, table_counts
 from store.models import Audit, User, UserLogin
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 PROJECT = Path(__file__).resolve().parents[1]
 ADMIN = 1

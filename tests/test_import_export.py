@@ -28,7 +28,7 @@ from store.models import (
     User,
     UserDep,
 )
-from tui.cli import main
+from tui.command_line.main import main
 
 DUMP = Path(__file__).resolve().parents[2] / "shared" / "data" / "livehelperchat_install.sql"
 needs_dump = pytest.mark.skipif(

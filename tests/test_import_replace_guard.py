@@ -5,7 +5,7 @@ empty file, a dump cut before ``lh_users``, a dump whose administrators are all 
 or none whose password can log in (an empty or non-bcrypt hash: red team F8), naming what is
 missing, and changes nothing; ``--dry-run`` reports the same as a conflict. The
 sample loaded with replace from another file is held to the same rule. Run through the real
-command (``tui.cli.main``) on a copy of the sample.
+command (``tui.command_line.main``) on a copy of the sample.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from store import ConflictError
 from store.auth import hash_password, usable_hash, verify_password
 from store.dump import all_rows
 from store.models import Audit, Group, GroupUser, RoleFunction, User
-from tui.cli import EXIT_OK, EXIT_REFUSED, main
+from tui.command_line.main import EXIT_OK, EXIT_REFUSED, main
 
 SAMPLE_TOML = Path(__file__).resolve().parents[1] / "seed" / "sample.toml"
 

@@ -36,10 +36,10 @@ from store import StoreError, ValidationError
 from store.database import Database, open_database
 from store.dump import all_rows
 from store.regular_files import NotARegularFile, open_for_reading
-from tui.actor import CommandError, read_password_file
-from tui.apply import load
-from tui.cli import main
-from tui.serve_ssh import ServeError, load_or_create_host_key, read_user_keys
+from tui.command_line.main import main
+from tui.scripting.actor import CommandError, read_password_file
+from tui.scripting.apply import load
+from tui.serving.ssh import ServeError, load_or_create_host_key, read_user_keys
 
 PROJECT = Path(__file__).resolve().parents[1]
 PROMPT = 10.0

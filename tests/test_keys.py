@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input
 
 from screens.home import HomeScreen
 from screens.login import LoginScreen
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 
 async def burst(pilot: Pilot, *keys: str) -> None:

@@ -32,6 +32,12 @@ def test_store_imports_nothing_from_the_ui() -> None:
     assert offenders == {}
 
 
+def test_screens_import_nothing_from_tui() -> None:
+    """screens/ sits under tui/ (the shell, the command line, the servers): never the reverse."""
+    offenders = {file: ["tui"] for file, names in _imports("screens").items() if "tui" in names}
+    assert offenders == {}
+
+
 def test_screens_hold_no_sql_and_no_database_driver() -> None:
     """Screens call store services; Peewee, drivers and the models stay inside store/."""
     forbidden = {"peewee", "playhouse", "sqlite3", "pymysql", "psycopg", "psycopg2"}

@@ -213,7 +213,7 @@ def test_an_empty_password_or_name_is_refused_before_anything_is_looked_up(
 def test_unlock_enables_the_account_clears_its_failures_and_is_audited(
     sample_db: Database, sample_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from tui.command_line.main import main
 
     for _ in range(5):
         refusal("Manager US", "wrong")
@@ -232,7 +232,7 @@ def test_unlock_enables_the_account_clears_its_failures_and_is_audited(
 def test_unlock_of_an_unknown_user_is_a_refusal_that_changes_nothing(
     sample_db: Database, sample_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from tui.command_line.main import main
 
     before = all_rows()
     assert main(["unlock", "Nobody Here", "--db", sample_url]) == 2

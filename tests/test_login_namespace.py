@@ -23,7 +23,7 @@ from store.auth import authenticate, hash_password
 from store.dump import all_rows
 from store.models import User, UserLogin
 from store.risk import RULES, risk_report
-from tui.cli import main
+from tui.command_line.main import main
 
 ADMIN, OPERATOR_US, TEAMLEADER_US, MANAGER_US = 1, 2, 4, 5
 OPERATORS, US_OPERATORS = 2, 4

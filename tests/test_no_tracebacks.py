@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from screens import errors
 from screens.home import HomeScreen
 from screens.users import UsersScreen
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 SIZE = (100, 30)
 SECRET = "boom /secret/path"

@@ -27,9 +27,9 @@ from store import Session
 from store.dump import all_rows
 from store.impact import Touches
 from store.models import User
-from tui.app import LhcConsole
-from tui.cli import main
-from tui.script_output import UNCHANGED
+from tui.command_line.main import main
+from tui.scripting.output import UNCHANGED
+from tui.shell.app import LhcConsole
 
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US = 1, 2, 3, 4
 OPERATORS, US_OPERATORS, AU_OPERATORS, US_TEAMLEADERS = 2, 4, 5, 7

@@ -10,7 +10,7 @@ from peewee import Database
 
 from store import PermissionSet, Session, who_grants
 from store.models import Group, GroupRole, GroupUser, RoleFunction, User
-from tui.reports import perms_report
+from tui.command_line.reports import perms_report
 
 # -- builders ---------------------------------------------------------------------------------
 

@@ -247,7 +247,7 @@ async def test_the_console_opens_read_only_with_a_banner_saying_why(
     header, logging in works (nothing is recorded), and a change is refused with the reason."""
     from pilot import SIZE, log_in, settle
 
-    from tui.app import LhcConsole
+    from tui.shell.app import LhcConsole
 
     database = tmp_path / "lhc.sqlite"
     copy_sqlite(Path(sample_template), database)

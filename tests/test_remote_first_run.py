@@ -18,7 +18,7 @@ from pilot import SIZE, settle
 from textual.widgets import Static
 
 from screens.empty import EmptyDatabaseScreen
-from tui.app import (
+from tui.shell.app import (
     NO_USERS_MESSAGE,
     SSH_SESSION_VARIABLES,
     LhcConsole,
@@ -96,7 +96,7 @@ def test_a_console_in_a_session_of_the_hosts_sshd_is_not_local(
 
 def test_the_web_console_entry_needs_the_servers_client_address() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "tui.serve_web"],
+        [sys.executable, "-m", "tui.serving.web"],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,

@@ -33,8 +33,8 @@ from store.auth import authenticate, unlock
 from store.errors import NotFoundError, ScopeError, ValidationError
 from store.models import GroupUser, User
 from store.review import FLAGS, MAX_IDLE_DAYS, ReviewRow, last_login_text
-from tui import script_review
-from tui.app import LhcConsole
+from tui.scripting import review as script_review
+from tui.shell.app import LhcConsole
 
 AsUser = Callable[[str], Session]
 ADMIN, OPERATOR_US, OPERATOR_AU, TEAMLEADER_US, MANAGER_US = 1, 2, 3, 4, 5

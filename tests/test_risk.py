@@ -27,7 +27,7 @@ from store.models import (
     UserDep,
 )
 from store.risk import RULES, SEVERITIES, Finding, risk_report
-from tui.cli import main
+from tui.command_line.main import main
 
 # -- builders ---------------------------------------------------------------------------------
 

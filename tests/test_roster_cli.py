@@ -14,7 +14,7 @@ import pytest
 from peewee import Database
 
 from store.models import GroupRole
-from tui.cli import main
+from tui.command_line.main import main
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from store import Session
 from store.bulk import BULK_LIMIT
 from store.dump import all_rows
 from store.models import Audit
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 AsUser = Callable[[str], Session]
 

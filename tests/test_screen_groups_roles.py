@@ -17,7 +17,7 @@ from screens.policy_form import PolicyFormScreen
 from screens.role_editor import NOT_IN_CATALOGUE, RoleEditorScreen
 from screens.roles import RolesScreen
 from store import NotFoundError, ScopeError, Session, ValidationError
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 ADMINISTRATORS, OPERATORS, TEAMLEADER_GROUP, US_OPERATORS = 1, 2, 3, 4
 ADMIN_ROLE, OPERATORS_ROLE, TEAMLEADER_ROLE = 1, 2, 3

@@ -19,7 +19,7 @@ from screens.insight_detail import InsightDetailScreen
 from screens.role_editor import RoleEditorScreen
 from store.dump import all_rows
 from store.models import Group, GroupRole, RoleFunction, User
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 OPERATOR_US = 2
 OPERATORS_GROUP, US_OPERATORS_GROUP = 2, 4

@@ -25,7 +25,7 @@ from screens.insight_detail import InsightDetailScreen
 from screens.permissions import PermissionsScreen
 from store import NotFoundError, ScopeError, Session
 from store.models import Audit, DepartmentGroup
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 
 def _rows(table: DataTable) -> list[list[str]]:

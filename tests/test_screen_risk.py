@@ -11,7 +11,7 @@ from screens.home import HomeScreen
 from screens.insight_detail import InsightDetailScreen
 from screens.risk import RiskScreen
 from store import ScopeError
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 
 def _rows(table: DataTable) -> list[list[str]]:

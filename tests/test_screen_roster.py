@@ -20,7 +20,7 @@ from screens.roster import RosterScreen
 from screens.user_form import UserFormScreen
 from store.models import DepartmentGroup, DepartmentGroupUser, GroupRole
 from store.views import Ref
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 HOSTILE = "[b]x[/b] [@click=app.quit]"
 

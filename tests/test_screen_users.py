@@ -25,7 +25,7 @@ from store import Session
 from store.auth import authenticate
 from store.errors import AuthenticationError, ConflictError, ScopeError, ValidationError
 from store.models import DepartmentGroupUser, GroupUser, User, UserDep
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 AsUser = Callable[[str], Session]
 

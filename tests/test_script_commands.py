@@ -1,5 +1,5 @@
-"""The scripting commands in-process (``tui.cli.main``) on a copy of the sample: groups, roles,
-policies, department groups, names and ids, and one command = one transaction.
+"""The scripting commands in-process (``tui.command_line.main``) on a copy of the sample:
+groups, roles, policies, department groups, names and ids, and one command = one transaction.
 
 The subprocess acceptance tests are in ``test_script_cli.py``; these cover the rest of the
 surface quickly. The actor's password comes from ``$LHC_CONSOLE_PASSWORD``.
@@ -17,7 +17,7 @@ from peewee import Database
 from store import Session
 from store.dump import all_rows
 from store.models import DepartmentGroupUser, Group, GroupWork, RoleFunction, User
-from tui.cli import main
+from tui.command_line.main import main
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 Hypothesis draws a random LHC configuration (``test_scope_properties.configurations``: groups
 with flags and work-with rows, roles whose policies are the functions scoping depends on,
 department groups, assignments), writes it to a SQLite file, and runs a few ``lhc-console``
-commands through ``tui.cli.main`` exactly as a script would (``--db``, ``--as``, the password in
-``$LHC_CONSOLE_PASSWORD``, names or ids of groups). After each command it checks, against
-``tests/oracle.py`` evaluated on the state *before* the command:
+commands through ``tui.command_line.main`` exactly as a script would (``--db``, ``--as``, the
+password in ``$LHC_CONSOLE_PASSWORD``, names or ids of groups). After each command it checks,
+against ``tests/oracle.py`` evaluated on the state *before* the command:
 
 - no user gained or lost a group outside the actor's assignable groups ``A(actor)``;
 - no department-group assignment (or read-only flag) changed outside the actor's assignable
@@ -40,7 +40,7 @@ from test_scope_properties import Rows, configurations, one_of_nonempty, sometim
 from store.database import open_database
 from store.dump import all_rows
 from store.models import ALL_MODELS
-from tui.cli import main
+from tui.command_line.main import main
 
 SCALE = max(1, int(os.environ.get("LHC_PROPERTY_SCALE", "1")))
 PASSWORD = "pw"

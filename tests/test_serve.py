@@ -29,8 +29,8 @@ from pilot import SIZE, settle
 from screens.home import HomeScreen
 from store.database import open_database
 from store.models import User, UserLogin
-from tui.app import LhcConsole
-from tui.serve import parse_listen
+from tui.serving.commands import parse_listen
+from tui.shell.app import LhcConsole
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(
@@ -316,7 +316,7 @@ async def test_the_app_started_as_an_account_skips_login_and_log_out_ends_it(
 
 def test_the_hidden_console_entry_refuses_without_the_servers_handoff(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = [sys.executable, "-m", "tui.session_child"]
+    run = [sys.executable, "-m", "tui.serving.session_child"]
     plain = subprocess.run(run, env=env, capture_output=True, text=True, timeout=30)
     assert plain.returncode == 2 and "no handoff" in plain.stderr
     forged = tmp_path / "forged.json"
@@ -338,7 +338,7 @@ def test_the_hidden_console_entry_refuses_without_the_servers_handoff(tmp_path: 
         ours.shutdown(socket.SHUT_WR)
         fd = theirs.fileno()
         via_shell = subprocess.run(
-            ["sh", "-c", f'"{sys.executable}" -m tui.session_child; exit $?'],
+            ["sh", "-c", f'"{sys.executable}" -m tui.serving.session_child; exit $?'],
             env={**env, "LHC_CONSOLE_HANDOFF_FD": str(fd)},
             pass_fds=(fd,),
             capture_output=True,

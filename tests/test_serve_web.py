@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 from peewee import Database
 
-from tui.serve_web import origin_of, own_origins
+from tui.serving.web import origin_of, own_origins
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(
@@ -413,10 +413,10 @@ async def test_behind_a_proxy_loopback_is_throttled_by_default(
 def test_the_throttles_defaults_behind_a_proxy_and_explicit_options(
     argv: list[str], expected: tuple[int, float, float, tuple[str, ...]]
 ) -> None:
-    from tui.cli import _parser
-    from tui.serve import throttle_settings
+    from tui.command_line.main import build_parser
+    from tui.serving.commands import throttle_settings
 
-    settings = throttle_settings(_parser().parse_args(argv))
+    settings = throttle_settings(build_parser().parse_args(argv))
     assert (settings.max_failures, settings.window, settings.ban, settings.exempt) == expected
 
 

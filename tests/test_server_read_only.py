@@ -33,7 +33,7 @@ from store.auth import REFUSED, authenticate
 from store.database import open_database
 from store.errors import AuthenticationError, StoreError, UnrecordedLoginError
 from store.models import UserLogin
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 pytestmark = pytest.mark.sqlite_only  # a file made read-only; the servers share it
 

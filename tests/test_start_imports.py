@@ -1,10 +1,10 @@
 """``lhc-console`` paints its login screen before the store is loaded, and never loads a server
 driver for a SQLite file.
 
-The console script imports ``tui.cli``, which builds the whole command-line parser on every
-start; if that pulled in the store, Peewee and the MySQL/PostgreSQL drivers, every start (and
-every SSH connection) would pay for them before the first paint. Each case runs in a fresh
-interpreter, since what a process imported cannot be undone.
+The console script imports ``tui.command_line.main``, which builds the whole command-line
+parser on every start; if that pulled in the store, Peewee and the MySQL/PostgreSQL drivers,
+every start (and every SSH connection) would pay for them before the first paint. Each case runs
+in a fresh interpreter, since what a process imported cannot be undone.
 """
 
 from __future__ import annotations
@@ -41,20 +41,25 @@ def loaded():
 
 
 def test_the_command_line_module_imports_no_store_peewee_or_driver(tmp_path: Path) -> None:
-    code = "import json, sys\n" + LOADED + "import tui.cli\nprint(json.dumps(loaded()))"
+    code = (
+        "import json, sys\n"
+        + LOADED
+        + "import tui.command_line.main\nprint(json.dumps(loaded()))"
+    )
     assert run_probe(code, tmp_path) == []
 
 
 def test_the_console_paints_its_login_form_before_loading_peewee_and_then_no_driver(
     tmp_path: Path,
 ) -> None:
-    """``tui.cli.main`` without a command, the app driven headless in place of ``run()``."""
+    """``lhc-console`` (``tui.command_line.main``) without a command, the app driven headless
+    in place of ``run()``."""
     url = f"sqlite:///{tmp_path / 'start.sqlite'}"
     code = (
         "import asyncio, json, sys\n"
         + LOADED
         + f"""
-import tui.app, tui.cli
+import tui.shell.app, tui.command_line.main
 report = {{}}
 
 async def drive(app):
@@ -74,11 +79,11 @@ async def drive(app):
 
 def run_console(url, actor_id=None):
     report["at_start"] = loaded()
-    asyncio.run(drive(tui.app.LhcConsole(url, actor_id)))
+    asyncio.run(drive(tui.shell.app.LhcConsole(url, actor_id)))
     return 0
 
-tui.app.run_console = run_console
-report["exit"] = tui.cli.main(["--db", {url!r}])
+tui.shell.app.run_console = run_console
+report["exit"] = tui.command_line.main.main(["--db", {url!r}])
 print(json.dumps(report))
 """
     )
@@ -99,10 +104,10 @@ def test_a_command_on_a_sqlite_file_loads_no_server_driver(tmp_path: Path) -> No
         "import contextlib, io, json, sys\n"
         + LOADED
         + f"""
-import tui.cli
+import tui.command_line.main
 with contextlib.redirect_stdout(io.StringIO()):
-    sample = tui.cli.main(["--db", {url!r}, "sample"])
-    scope = tui.cli.main(["--db", {url!r}, "scope", "Teamleader US", "--json"])
+    sample = tui.command_line.main.main(["--db", {url!r}, "sample"])
+    scope = tui.command_line.main.main(["--db", {url!r}, "scope", "Teamleader US", "--json"])
 print(json.dumps({{"exits": [sample, scope], "loaded": loaded()}}))
 """
     )
@@ -128,7 +133,7 @@ print(json.dumps({{"exits": [sample, scope], "loaded": loaded()}}))
 def test_only_plain_console_arguments_skip_the_full_parser(
     argv: list[str], expected: tuple[bool, str | None]
 ) -> None:
-    from tui.cli import console_database
+    from tui.command_line.main import console_database
 
     assert console_database(argv) == expected
 
@@ -136,7 +141,7 @@ def test_only_plain_console_arguments_skip_the_full_parser(
 def test_the_full_parser_still_answers_what_the_shortcut_passes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.cli import main
+    from tui.command_line.main import main
 
     with pytest.raises(SystemExit) as help_exit:
         main(["-h"])
@@ -147,7 +152,9 @@ def test_the_full_parser_still_answers_what_the_shortcut_passes_on(
     assert missing.value.code == 2
     assert "--db: expected one argument" in capsys.readouterr().err
     started: list[str] = []
-    monkeypatch.setattr("tui.app.run_console", lambda url, actor_id=None: started.append(url) or 0)
+    monkeypatch.setattr(
+        "tui.shell.app.run_console", lambda url, actor_id=None: started.append(url) or 0
+    )
     assert main(["--d", str(tmp_path / "abbreviated.sqlite")]) == 0
     assert main(["--db=" + str(tmp_path / "plain.sqlite")]) == 0
     assert started == [str(tmp_path / "abbreviated.sqlite"), str(tmp_path / "plain.sqlite")]
@@ -157,8 +164,8 @@ def test_every_scripting_subcommand_names_a_handler_that_exists() -> None:
     """Parsers name their handlers as strings (so the store loads late): a typo must fail here."""
     import argparse
 
-    from tui import script
-    from tui.cli import _parser
+    from tui.command_line.main import build_parser
+    from tui.scripting import commands as scripting
 
     def leaves(parser: argparse.ArgumentParser):
         for action in parser._actions:
@@ -167,7 +174,7 @@ def test_every_scripting_subcommand_names_a_handler_that_exists() -> None:
                     yield child
                     yield from leaves(child)
 
-    names = [p.get_default("handler") for p in leaves(_parser()) if p.get_default("handler")]
+    names = [p.get_default("handler") for p in leaves(build_parser()) if p.get_default("handler")]
     assert len(names) >= 25
     for name in names:
-        assert callable(script._resolve(name)), name
+        assert callable(scripting.resolve_handler(name)), name

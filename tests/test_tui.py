@@ -14,7 +14,7 @@ from screens.empty import EmptyDatabaseScreen
 from screens.home import HomeScreen
 from screens.login import LoginScreen
 from screens.problem import ProblemScreen
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 
 async def test_empty_database_offers_the_sample_and_s_loads_it(tmp_path: Path) -> None:
@@ -451,9 +451,9 @@ def test_the_import_conflict_names_the_option_and_the_console_the_box() -> None:
 
 
 def test_the_command_lines_help_cites_no_document_a_user_does_not_have() -> None:
-    from tui.cli import _parser
+    from tui.command_line.main import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     texts = [parser.format_help()]
     for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
         texts += [sub.format_help() for sub in action.choices.values()]

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static, Tabs
 from screens.user_form import UserFormScreen
 from screens.users import UsersScreen
 from store.models import User
-from tui.app import LhcConsole
+from tui.shell.app import LhcConsole
 
 OPERATOR_US = 2
 SIZES = [SIZE, (60, 20)]

@@ -1,5 +1,5 @@
 """``python -m tui`` runs the same entry point as the ``lhc-console`` script."""
 
-from tui.cli import main
+from tui.command_line.main import main
 
 raise SystemExit(main())

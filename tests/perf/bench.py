@@ -7,10 +7,10 @@ reports medians of ``--repeat`` runs (imports: ``--import-repeat`` runs; starts:
 ``--repeat``):
 
 - ``start_s``: process start to the first paint of the login form (headless, ``App.run_test``),
-  in a fresh ``python -c`` process that runs ``tui.cli.main`` as the ``lhc-console`` script
-  does; ``baseline_start_s``: the same for a bare Textual app with one Static; ``start_ratio``
-  the one over the other. ``start_settled_s``: until the database (opened in a worker after
-  that paint) is open and the app idle; ``baseline_settled_s``: the bare app idle.
+  in a fresh ``python -c`` process that runs ``tui.command_line.main`` as the ``lhc-console``
+  script does; ``baseline_start_s``: the same for a bare Textual app with one Static;
+  ``start_ratio`` the one over the other. ``start_settled_s``: until the database (opened in a
+  worker after that paint) is open and the app idle; ``baseline_settled_s``: the bare app idle.
 - ``users_page_ms``: first page (50 rows) of the scoped users table, ``Session.users.page``, for a
   team leader of one region; ``users_page_wide_ms`` for a team leader whose group also works
   with the base Operators group (sees nearly everyone); ``users_page_manager_ms`` for a manager
@@ -114,7 +114,7 @@ INSTRUCTION_KEYS = (
     "start_instructions_ratio",
 )
 NOTES = {
-    "start_s": "lhc-console (tui.cli.main) to the first paint of the login form",
+    "start_s": "lhc-console (tui.command_line.main) to the first paint of the login form",
     "start_ratio": "start_s / baseline_start_s (target 1.3)",
     "start_settled_s": "until the database is open too (worker after the first paint)",
     "filter_ms": "Pilot: keystroke in the real UsersScreen to the first paint of the new rows",
@@ -150,17 +150,17 @@ async def drive(app):
 {run}
 """
 CONSOLE_START = dict(
-    # As the ``lhc-console`` script does: import tui.cli and call main; only App.run is
-    # replaced by the headless drive.
-    setup="import tui.app, tui.cli",
+    # As the ``lhc-console`` script does: import tui.command_line.main and call main; only
+    # App.run is replaced by the headless drive.
+    setup="import tui.shell.app, tui.command_line.main",
     shown="type(screen).__name__ == 'LoginScreen'",
     settled="app.db is not None",
     run="""
 def run_console(url, actor_id=None):
-    asyncio.run(drive(tui.app.LhcConsole(url)))
+    asyncio.run(drive(tui.shell.app.LhcConsole(url)))
 
-tui.app.run_console = run_console
-tui.cli.main(["--db", {url!r}])
+tui.shell.app.run_console = run_console
+tui.command_line.main.main(["--db", {url!r}])
 """,
 )
 BASELINE_START = dict(
@@ -203,12 +203,13 @@ def start_seconds(url: str, repeat: int) -> dict[str, float]:
     """Median process start to first paint, for the console and for a bare Textual app.
 
     ``start_s`` is from starting the interpreter to the first frame that shows the login form
-    (``App._display`` handed it; headless, so nothing is written), through ``tui.cli.main`` as
-    the ``lhc-console`` script runs it. ``start_settled_s`` goes on until the database, which
-    opens in a worker after that paint, is open and the app is idle again: when a password
-    typed at once would be checked without waiting. The bare app's ``baseline_start_s`` is its
-    first paint (``baseline_settled_s``: idle after it). One untimed run of each first, with
-    bytecode caching on, so both start from compiled modules as every start after the first.
+    (``App._display`` handed it; headless, so nothing is written), through
+    ``tui.command_line.main`` as the ``lhc-console`` script runs it. ``start_settled_s`` goes on
+    until the database, which opens in a worker after that paint, is open and the app is idle
+    again: when a password typed at once would be checked without waiting. The bare app's
+    ``baseline_start_s`` is its first paint (``baseline_settled_s``: idle after it). One untimed
+    run of each first, with bytecode caching on, so both start from compiled modules as every
+    start after the first.
     """
     console = START_CHILD.format(**CONSOLE_START).replace("{url!r}", repr(url))
     bare = START_CHILD.format(**BASELINE_START)
@@ -296,7 +297,7 @@ async def _console_run(url: str, username: str, password: str, repeat: int) -> d
 
     from screens.paged_list import FILTER_DELAY
     from screens.users import UsersScreen
-    from tui.app import LhcConsole
+    from tui.shell.app import LhcConsole
 
     app = LhcConsole(url)
     async with app.run_test(size=SIZE) as pilot:

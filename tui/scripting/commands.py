@@ -5,13 +5,14 @@ Each runs as the user named by ``--as``, logged in like the login screen, throug
 session's services: a script can do exactly what its actor could do in the console. One command
 is one transaction (several service calls, such as ``user depgroups --add A --remove B``, are
 nested inside one ``Session.action``), so a refusal of any step writes nothing. ``--json`` prints
-the object as stored. Errors reach ``tui.cli.main``, which prints the store's message and exits 2.
+the object as stored. Errors reach ``tui.command_line.main``, which prints the store's message
+and exits 2.
 
-This module wires the argument parsers; the handlers are in ``script_users`` (users) and
-``script_config`` (groups, roles, policies, department groups), the batch form in ``apply``.
-Parsers name their handler (``"script_users.add"``) rather than hold it: the handler modules
-import the store, and the parser is built on every start of ``lhc-console``, the console's too,
-which paints its login screen before the store is loaded.
+This module wires the argument parsers; the handlers are in ``users`` (users, several at once
+in ``bulk``) and ``config`` (groups, roles, policies, department groups), the access review in
+``review``, the batch form in ``apply``. Parsers name their handler (``"users.add"``) rather
+than hold it: the handler modules import the store, and the parser is built on every start of
+``lhc-console``, the console's too, which paints its login screen before the store is loaded.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def id_number(value: str) -> int:
 
 
 def add_bulk_options(parser: argparse.ArgumentParser) -> None:
-    """One or more USERNAMEs and ``--users-from`` (``tui.script_bulk`` reads and changes them)."""
+    """One or more USERNAMEs and ``--users-from`` (``bulk`` reads and changes them)."""
     parser.add_argument(
         "usernames", nargs="*", metavar="USERNAME", help="one or more users (or --users-from)"
     )
@@ -144,7 +145,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         return actions
 
     def leaf(actions: Any, name: str, help_text: str, handler: str) -> argparse.ArgumentParser:
-        """A subcommand whose ``handler`` is named ``module.function`` (a module of ``tui``)."""
+        """A subcommand whose ``handler`` is named ``module.function`` (a module of this
+        package, ``tui.scripting``)."""
         p = actions.add_parser(name, help=help_text, description=help_text, parents=[common, actor])
         p.set_defaults(handler=handler)
         if name not in READING_ACTIONS:
@@ -170,7 +172,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     # -- user ----------------------------------------------------------------------------
     users = family("user", "users as the --as user sees and changes them")
-    p = leaf(users, "add", "create a user in groups you may hand out", "script_users.add")
+    p = leaf(users, "add", "create a user in groups you may hand out", "users.add")
     p.add_argument("username")
     p.add_argument("--email", required=True)
     p.add_argument("--name", default="")
@@ -183,7 +185,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "--read-only", action="store_true", help="assign the department (groups) read-only"
     )
     add_new_password_options(p)
-    p = leaf(users, "edit", "change a user's account fields", "script_users.edit")
+    p = leaf(users, "edit", "change a user's account fields", "users.edit")
     add_bulk_options(p)
     p.add_argument("--rename", metavar="NEW_USERNAME")
     p.add_argument("--email")
@@ -191,30 +193,30 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--surname")
     p.add_argument("--job-title")
     p.add_argument("--disabled", type=yes_no, metavar="yes|no")
-    p = leaf(users, "passwd", "set a user's password", "script_users.passwd")
+    p = leaf(users, "passwd", "set a user's password", "users.passwd")
     p.add_argument("username")
     add_new_password_options(p)
-    p = leaf(users, "delete", "delete a user and all their rows", "script_users.delete")
+    p = leaf(users, "delete", "delete a user and all their rows", "users.delete")
     p.add_argument("username")
-    p = leaf(users, "show", "a user you can see, with groups and departments", "script_users.show")
+    p = leaf(users, "show", "a user you can see, with groups and departments", "users.show")
     p.add_argument("username")
-    p = leaf(users, "list", "the users you can see, paged by id", "script_users.list_users")
+    p = leaf(users, "list", "the users you can see, paged by id", "users.list_users")
     p.add_argument("--filter", default="", metavar="TEXT", help="part of a name, e-mail or id")
     p.add_argument(
         "--limit", type=whole_number, default=50, help="users per page (1-500, default 50)"
     )
     p.add_argument("--after", type=id_number, metavar="ID", help="continue after this user id")
-    p = leaf(users, "groups", "add and remove a user's groups", "script_users.groups")
+    p = leaf(users, "groups", "add and remove a user's groups", "users.groups")
     add_bulk_options(p)
     many(p, "--add", "group")
     many(p, "--remove", "group")
-    p = leaf(users, "depgroups", "assign and unassign department groups", "script_users.depgroups")
+    p = leaf(users, "depgroups", "assign and unassign department groups", "users.depgroups")
     add_bulk_options(p)
     many(p, "--add", "department group")
     many(p, "--remove", "department group")
     p.add_argument("--read-only", action="store_true", help="assign the added ones read-only")
     p = leaf(
-        users, "departments", "assign and unassign single departments", "script_users.departments"
+        users, "departments", "assign and unassign single departments", "users.departments"
     )
     add_bulk_options(p)
     many(p, "--add", "department")
@@ -225,8 +227,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     # -- group ---------------------------------------------------------------------------
     groups = family("group", "user groups: flags, work-with lists, roles")
     for name, handler, help_text in (
-        ("add", "script_config.group_add", "create a group"),
-        ("edit", "script_config.group_edit", "change a group"),
+        ("add", "config.group_add", "create a group"),
+        ("edit", "config.group_edit", "change a group"),
     ):
         p = leaf(groups, name, help_text, handler)
         p.add_argument("group" if name == "edit" else "name")
@@ -242,33 +244,33 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
             help="its own members may not hand it out (LHC's -1 work-with row)",
         )
         many(p, "--role", "role", replace=True)
-    p = leaf(groups, "delete", "delete a group", "script_config.group_delete")
+    p = leaf(groups, "delete", "delete a group", "config.group_delete")
     p.add_argument("group")
     p = leaf(
         groups,
         "show",
         "a group with its flags, work-with list and roles",
-        "script_config.group_show",
+        "config.group_show",
     )
     p.add_argument("group")
-    leaf(groups, "list", "every group", "script_config.group_list")
+    leaf(groups, "list", "every group", "config.group_list")
 
     # -- role, policy --------------------------------------------------------------------
     roles = family("role", "roles and their policies")
-    p = leaf(roles, "add", "create a role", "script_config.role_add")
+    p = leaf(roles, "add", "create a role", "config.role_add")
     p.add_argument("name")
-    p = leaf(roles, "edit", "rename a role", "script_config.role_edit")
+    p = leaf(roles, "edit", "rename a role", "config.role_edit")
     p.add_argument("role")
     p.add_argument("--name", dest="new_name", metavar="NAME", required=True)
-    p = leaf(roles, "delete", "delete a role no group uses", "script_config.role_delete")
+    p = leaf(roles, "delete", "delete a role no group uses", "config.role_delete")
     p.add_argument("role")
-    p = leaf(roles, "show", "a role with its policies", "script_config.role_show")
+    p = leaf(roles, "show", "a role with its policies", "config.role_show")
     p.add_argument("role")
-    leaf(roles, "list", "every role", "script_config.role_list")
+    leaf(roles, "list", "every role", "config.role_list")
     policies = family("policy", "a role's policy rows")
     for name, handler, help_text in (
-        ("add", "script_config.policy_add", "add a grant (or --exclude) row to a role"),
-        ("remove", "script_config.policy_remove", "remove a grant (or --exclude) row from a role"),
+        ("add", "config.policy_add", "add a grant (or --exclude) row to a role"),
+        ("remove", "config.policy_remove", "remove a grant (or --exclude) row from a role"),
     ):
         p = leaf(policies, name, help_text, handler)
         p.add_argument("role")
@@ -279,29 +281,29 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     # -- depgroup ------------------------------------------------------------------------
     depgroups = family("depgroup", "department groups and their departments")
-    p = leaf(depgroups, "add", "create a department group", "script_config.depgroup_add")
+    p = leaf(depgroups, "add", "create a department group", "config.depgroup_add")
     p.add_argument("name")
     many(p, "--department", "department")
     p = leaf(
         depgroups,
         "edit",
         "rename a department group or set its departments",
-        "script_config.depgroup_edit",
+        "config.depgroup_edit",
     )
     p.add_argument("depgroup")
     p.add_argument("--name", dest="new_name", metavar="NAME")
     many(p, "--department", "department", replace=True)
-    p = leaf(depgroups, "delete", "delete a department group", "script_config.depgroup_delete")
+    p = leaf(depgroups, "delete", "delete a department group", "config.depgroup_delete")
     p.add_argument("depgroup")
     p = leaf(
         depgroups,
         "show",
         "a department group and its roster: who is assigned it, as you may see them",
-        "script_config.depgroup_show",
+        "config.depgroup_show",
     )
     p.add_argument("depgroup")
     roster_options(p)
-    leaf(depgroups, "list", "every department group", "script_config.depgroup_list")
+    leaf(depgroups, "list", "every department group", "config.depgroup_list")
 
     # -- department ----------------------------------------------------------------------
     departments = family("department", "departments and who is in them")
@@ -310,11 +312,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "show",
         "a department's roster: who is in it and how (direct, through a department group, "
         "all departments), as you may see them",
-        "script_config.department_show",
+        "config.department_show",
     )
     p.add_argument("department")
     roster_options(p)
-    leaf(departments, "list", "every department", "script_config.department_list")
+    leaf(departments, "list", "every department", "config.department_list")
 
     # -- apply ---------------------------------------------------------------------------
     p = sub.add_parser(
@@ -341,7 +343,7 @@ def run(args: argparse.Namespace, db: Database) -> int:
     if hasattr(args, "generate_password"):
         check_new_password_source(args, args.username)
     session = login(args, db, f"'lhc-console {args.command} {args.action}'")
-    handler = _resolve(args.handler)
+    handler = resolve_handler(args.handler)
     if not getattr(args, "dry_run", False) and not (hasattr(args, "dry_run") and args.json):
         return handler(args, session)
     return measured(args, session, handler)
@@ -351,10 +353,10 @@ def measured(args: argparse.Namespace, session: Session, handler: Handler) -> in
     """A write command with its impact: ``--dry-run`` (rolled back) or ``--json`` (kept).
 
     One transaction around the whole command, its service calls nested in it; the command's
-    output (``script_output.emit``) adds the impact while the transaction is open. A new
+    output (``output.emit``) adds the impact while the transaction is open. A new
     password is read first, so that no prompt holds the transaction open.
     """
-    from .script_impact import touches
+    from .impact import touches
 
     if hasattr(args, "generate_password"):
         args.prepared_password = new_password(args, args.username)
@@ -363,8 +365,8 @@ def measured(args: argparse.Namespace, session: Session, handler: Handler) -> in
         return handler(args, session)
 
 
-def _resolve(name: str) -> Handler:
-    """``"script_users.add"``: the function ``add`` of ``tui.script_users``, imported now."""
+def resolve_handler(name: str) -> Handler:
+    """``"users.add"``: the function ``add`` of ``tui.scripting.users``, imported now."""
     module, _, function = name.rpartition(".")
     handler: Handler = getattr(importlib.import_module(f"{__package__}.{module}"), function)
     return handler

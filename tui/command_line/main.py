@@ -1,17 +1,19 @@
 """The ``lhc-console`` command: the TUI without a subcommand, reports and loaders with one.
 
-This module only parses the command line. Without a command it starts the console, whose login
-screen is painted before the store (Peewee, the models, the drivers) is loaded, so nothing here
-imports the store at module level: a command's handler (``tui.commands``, ``tui.script``,
-``tui.serve``) is imported when that command runs, after Peewee was loaded for the URL
-(``store.drivers``: without the MySQL and PostgreSQL drivers for a SQLite file). Arguments that
-name no command (none, or only ``--db URL``) start the console without building the parser of
-the forty-odd commands at all.
+This module only parses the command line. Without a command it starts the console
+(``tui.shell.app``), whose login screen is painted before the store (Peewee, the models, the
+drivers) is loaded, so nothing here imports the store at module level: a command's handler
+(``tui.command_line.commands``, ``tui.scripting.commands``, ``tui.serving.commands``) is
+imported when that command runs, after Peewee was loaded for the URL (``store.drivers``:
+without the MySQL and PostgreSQL drivers for a SQLite file). Arguments that name no command
+(none, or only ``--db URL``) start the console without building the parser of the forty-odd
+commands at all.
 
 Exit codes: 0 done (or "yes" for ``can``), 1 "no" for ``can`` and unexpected failures,
 2 refused or invalid input, with the store's message on stderr. ``--json`` prints one JSON
-object to stdout. Everything a command prints goes through ``tui.output``: stored names'
-control, bidi and zero-width characters reach the terminal as escapes (``\x1b``), never raw.
+object to stdout. Everything a command prints goes through ``tui.command_line.output``: stored
+names' control, bidi and zero-width characters reach the terminal as escapes (``\x1b``), never
+raw.
 
 A SQLite file that does not exist is created only by the console itself, ``sample`` and
 ``import`` (not ``--dry-run``), in an existing folder, and they say so on stderr with its
@@ -42,10 +44,12 @@ CREATING_COMMANDS = frozenset({"sample", "import"})
 """The commands that may create a missing SQLite file (``import --dry-run`` excepted)."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     import argparse  # here: the console's own start parses nothing (``console_database``)
 
-    from . import script, script_review, serve
+    from tui.scripting import commands as scripting
+    from tui.scripting import review
+    from tui.serving import commands as serving
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -103,9 +107,9 @@ def _parser() -> argparse.ArgumentParser:
         json_flag=False,
     )
     p.add_argument("username")
-    script_review.add_parser(command)
-    serve.add_commands(command)
-    script.add_parsers(sub, common)
+    review.add_parser(command)
+    serving.add_commands(command)
+    scripting.add_parsers(sub, common)
     return parser
 
 
@@ -132,14 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .output import printable_streams
 
     # Every line a command prints, stdout and stderr, argparse's errors and the servers' logs
-    # included, shows stored text's controls as escapes (``tui.output``).
+    # included, shows stored text's controls as escapes (``tui.command_line.output``).
     with printable_streams():
         return _command(arguments)
 
 
 def _command(arguments: list[str]) -> int:
     """Parse and run a command; its refusals and failures become one line on stderr."""
-    args = _parser().parse_args(arguments)
+    args = build_parser().parse_args(arguments)
     if args.command is None:
         return _start_console(getattr(args, "db", None))
     url = resolve_database_url(getattr(args, "db", None))
@@ -180,7 +184,7 @@ def _command(arguments: list[str]) -> int:
 
 
 def _start_console(db_option: str | None) -> int:
-    from .app import run_console
+    from tui.shell.app import run_console
 
     url = resolve_database_url(db_option)
     try:
@@ -198,13 +202,14 @@ def _start_console(db_option: str | None) -> int:
 
 def _handler(command: str) -> Callable[[argparse.Namespace, Database], int]:
     """The function that runs ``command``, its module imported only now."""
-    from . import script, serve
+    from tui.scripting import commands as scripting
+    from tui.serving import commands as serving
 
-    servers = {"serve-ssh": serve.run_ssh, "serve-web": serve.run_web}
+    servers = {"serve-ssh": serving.run_ssh, "serve-web": serving.run_web}
     if command in servers:
         return servers[command]
-    if command in script.COMMANDS:
-        return script.COMMANDS[command]
+    if command in scripting.COMMANDS:
+        return scripting.COMMANDS[command]
     from .commands import COMMANDS
 
     return COMMANDS[command]

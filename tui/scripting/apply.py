@@ -26,10 +26,10 @@ from store.impact import Impact
 from store.regular_files import open_for_reading
 from store.user_save import WantedUser
 from store.views import UserDetail
+from tui.command_line.output import say_json, say_lines
 
 from .actor import CommandError, generate_password, read_password_file
-from .output import say_json, say_lines
-from .script_output import impact_json, impact_lines, user_json
+from .output import impact_json, impact_lines, user_json
 
 TEXT_KEYS = ("email", "name", "surname", "job_title")
 LIST_KEYS = ("groups", "department_groups", "read_only_department_groups")
@@ -254,7 +254,7 @@ def _resolve(plan: Plan) -> list[_Resolved]:
 def run(args: argparse.Namespace, session: Session, plan: Plan) -> int:
     """Apply the plan in one transaction (rolled back for ``--dry-run``) and report it, with
     who gains and loses what (``store.impact``)."""
-    from .script_impact import plan_touches
+    from .impact import plan_touches
 
     resolved = _resolve(plan)
     outcomes: list[Outcome] = []

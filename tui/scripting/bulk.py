@@ -19,7 +19,7 @@ from store.errors import NotFoundError, StoreError
 from store.regular_files import open_for_reading
 
 from .actor import CommandError
-from .script_output import emit
+from .output import emit
 
 MAX_USERS_FILE = 1 << 20
 """The most bytes ``--users-from`` reads: a thousand long usernames fit many times over."""

@@ -1,6 +1,6 @@
 """``lhc-console serve-web``: the console in a browser, through textual-serve.
 
-Each browser tab gets its own console process (``python -m tui.serve_web --client ADDRESS``)
+Each browser tab gets its own console process (``python -m tui.serving.web --client ADDRESS``)
 showing the console's own login screen; there is no other way in, and the web server adds no
 account of its own. The database URL goes to those processes in ``LHC_CONSOLE_DB`` (inherited),
 not on their command line, where ``ps`` would show a server password.
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from aiohttp import web
     from textual_serve.app_service import AppService
 
-CONSOLE_MODULE = "tui.serve_web"
+CONSOLE_MODULE = "tui.serving.web"
 CLIENT_OPTION = "--client"
 WEB_CLIENT_FALLBACK = "web"  # recorded when the peer's address is unknown
 STOP_GRACE_S = 5.0
@@ -106,7 +106,7 @@ def own_origins(host: str, port: int, public_url: str | None) -> frozenset[Origi
     Listening on loopback, ``localhost``, ``127.0.0.1`` and ``::1`` at that port are the same
     server (or, on the browser's machine, the ``ssh -L`` tunnel to it).
     """
-    from .serve import is_loopback
+    from .commands import is_loopback
 
     hosts = {host.lower().strip("[]")}
     if is_loopback(host):
@@ -401,7 +401,8 @@ async def serve(settings: WebSettings, stop: asyncio.Event | None = None) -> Non
     from aiohttp import web
 
     os.environ[ENV_VAR] = settings.database_url
-    source_root = str(Path(__file__).resolve().parents[1])  # the same code as this server
+    # The same code as this server: the folder above tui/serving/.
+    source_root = str(Path(__file__).resolve().parents[2])
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (source_root, os.environ.get("PYTHONPATH", "")) if p
     )
@@ -447,8 +448,7 @@ def console_main(argv: list[str] | None = None) -> int:
     except ValueError:
         ip = WEB_CLIENT_FALLBACK
     from store.locations import resolve_database_url
-
-    from .app import run_console
+    from tui.shell.app import run_console
 
     return run_console(
         resolve_database_url(None), local=False, login_ip=ip, require_recorded_logins=True

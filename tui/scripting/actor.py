@@ -119,7 +119,7 @@ class NewPassword:
 
 def new_password(args: argparse.Namespace, username: str) -> NewPassword:
     """The new password for ``username`` from the command's chosen source (read once: a
-    measured command reads it before its transaction, ``tui.script.measured``)."""
+    measured command reads it before its transaction, ``commands.measured``)."""
     prepared: NewPassword | None = getattr(args, "prepared_password", None)
     if prepared is not None:
         return prepared

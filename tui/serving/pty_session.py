@@ -1,8 +1,8 @@
 """One console process on its own pseudo-terminal, for one SSH connection.
 
 The SSH server never runs the console in its own process: each connection gets a child
-(``python -m tui.session_child``) whose stdin, stdout and stderr are the slave side of a fresh
-pty, so a crash, a hang or a memory leak stays inside that connection, and Textual sees an
+(``python -m tui.serving.session_child``) whose stdin, stdout and stderr are the slave side of a
+fresh pty, so a crash, a hang or a memory leak stays inside that connection, and Textual sees an
 ordinary terminal (size, SIGWINCH, raw mode) exactly as over OpenSSH.
 
 Who the child acts as is handed over on an inherited socketpair, never on the command line or
@@ -31,7 +31,7 @@ from pathlib import Path
 HANDOFF_ENV = "LHC_CONSOLE_HANDOFF_FD"
 """Names the inherited socket the child reads its handoff from (only the fd number)."""
 
-CHILD_MODULE = "tui.session_child"
+CHILD_MODULE = "tui.serving.session_child"
 DEFAULT_TERM = "xterm-256color"
 _TERM_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
 _READ_SIZE = 65536
@@ -262,7 +262,7 @@ def _child_environment(term: str, handoff_fd: int) -> dict[str, str]:
     ``PYTHONPATH`` names the directory the server imported ``tui`` from, so the child runs the
     same code as the server, installed or from a checkout.
     """
-    source_root = str(Path(__file__).resolve().parents[1])
+    source_root = str(Path(__file__).resolve().parents[2])  # above tui/serving/
     return {
         "TERM": sanitise_term(term),
         "LANG": "C.UTF-8",

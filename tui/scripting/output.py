@@ -22,15 +22,14 @@ from store.views import (
     UserPage,
     UserRow,
 )
-
-from .output import say_json, say_lines
+from tui.command_line.output import say_json, say_lines
 
 
 def emit(args: argparse.Namespace, report: dict[str, Any], text: Iterable[str]) -> int:
     """``--json``: one JSON object on stdout; otherwise the lines a person reads, each one
-    line whatever the names in it hold (``tui.output``). Exit 0.
+    line whatever the names in it hold (``tui.command_line.output``). Exit 0.
 
-    A measured write command (``--dry-run``, or ``--json``: see ``tui.script.run``) adds its
+    A measured write command (``--dry-run``, or ``--json``: see ``commands.run``) adds its
     impact, read here while its transaction is still open."""
     measurement: Measurement | None = getattr(args, "impact_measurement", None)
     if measurement is not None:

@@ -11,8 +11,8 @@ decides who gets in and what they get:
 - Public keys come from ``<config dir>/authorized_keys/<LHC username>``; the account must exist
   and be enabled, and the login is recorded.
 - A connection gets the console and nothing else: one session with a pty, running
-  ``tui.session_child`` on its own pseudo-terminal. Exec, subsystems (SFTP), a second session,
-  port and Unix-socket forwarding, agent and X11 forwarding are all refused.
+  ``tui.serving.session_child`` on its own pseudo-terminal. Exec, subsystems (SFTP), a second
+  session, port and Unix-socket forwarding, agent and X11 forwarding are all refused.
 - ``max_sessions`` consoles at most; ``idle_timeout`` seconds without a keystroke ends one.
 - One log line per connection on stderr: user, address, start, end, reason.
 """

@@ -17,7 +17,7 @@ from store import ScopeError, Session, lookup
 from store.views import GroupInfo
 
 from .actor import CommandError
-from .script_output import (
+from .output import (
     department_roster_lines,
     depgroup_json,
     depgroup_lines,

@@ -1,10 +1,10 @@
 """What the built-in commands do: the reports (``scope``, ``perms``, ``who-grants``, ``can``,
 ``access``, ``lint``) and the loaders (``sample``, ``import``, ``export``).
 
-Kept apart from ``tui.cli``, which parses the command line: ``lhc-console`` without a command
+Kept apart from ``main``, which parses the command line: ``lhc-console`` without a command
 starts the console, and must not load the store (Peewee, the models, the database drivers)
-before its login screen is painted. This module imports the store; ``tui.cli`` imports it only
-to run one of these commands, after the database is open.
+before its login screen is painted. This module imports the store; ``main`` imports it only to
+run one of these commands, after the database is open.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from store.database import Database
 from store.lookup import UserRef, names_of, user_named
 
 from . import reports
-from .cli import EXIT_NO, EXIT_OK, EXIT_REFUSED
+from .main import EXIT_NO, EXIT_OK, EXIT_REFUSED
 from .output import say_json, say_lines
 
 
@@ -29,7 +29,7 @@ def _user(username: str) -> UserRef:
 
 def _emit(args: argparse.Namespace, report: dict[str, Any], text: Callable[[], list[str]]) -> int:
     """``--json``: the report; otherwise the lines ``text`` makes (only then: names are looked
-    up for them). Both through ``tui.output``: names never reach the terminal raw."""
+    up for them). Both through ``output``: names never reach the terminal raw."""
     if args.json:
         say_json(report)
     else:
@@ -232,8 +232,8 @@ def unlock_command(args: argparse.Namespace, db: Database) -> int:
 
 
 def review_command(args: argparse.Namespace, db: Database) -> int:
-    """The access review as ``--as`` (``tui.script_review``)."""
-    from .script_review import run
+    """The access review as ``--as`` (``tui.scripting.review``)."""
+    from tui.scripting.review import run
 
     return run(args, db)
 

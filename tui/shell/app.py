@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from textual.message import Message
     from textual.notifications import SeverityLevel
 
+    from screens.navigation import Destination
     from store import Session
     from store.database import Database
-    from tui.navigation import Destination
 
 
 SSH_SESSION_VARIABLES = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY")
@@ -251,7 +251,7 @@ class LhcConsole(App[None]):
                 yield command
         if self.session is None:
             return
-        from tui.navigation import available
+        from screens.navigation import available
 
         session = self.session
         destinations = available(self.capabilities)

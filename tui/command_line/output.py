@@ -13,7 +13,7 @@ makes every such character visible, as the screens do (``store.printable``, whic
   character that is not printable is written as its JSON escape (``\\u202e``), so the object a
   script parses is unchanged and the terminal receives no control. Printable non-ASCII text
   (``Zürich``) stays as it is.
-- ``printable_streams``: while a command runs (``tui.cli.main``), ``sys.stdout`` and
+- ``printable_streams``: while a command runs (``tui.command_line.main``), ``sys.stdout`` and
   ``sys.stderr`` make every other line printable too: refusal and error messages that quote
   names, argparse's errors, the servers' log lines. A line feed there is kept (messages may have
   several lines); the rest is escaped. The console itself (no command) is not wrapped: Textual

@@ -15,7 +15,7 @@ from store import NotFoundError, Session, lookup
 from store.impact import Touches
 
 from .apply import Plan
-from .script_bulk import usernames
+from .bulk import usernames
 
 
 def touches(args: argparse.Namespace, session: Session) -> Touches:
@@ -24,7 +24,7 @@ def touches(args: argparse.Namespace, session: Session) -> Touches:
     if family == "user":
         if action == "add":
             return Touches()
-        if hasattr(args, "usernames"):  # one or several users (``tui.script_bulk``)
+        if hasattr(args, "usernames"):  # one or several users (``bulk``)
             return Touches.of(users=_visible_user_ids(session, usernames(args)))
         return Touches.of(users=[session.users.find(args.username).id])
     if family == "group":

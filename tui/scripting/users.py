@@ -2,13 +2,17 @@
 
 Each handler resolves names (``store.lookup``: groups, department groups and departments by id
 or exact name; the user through ``UserService.find``, which only finds users the actor can
-see), then calls the same services as the users screen, inside one ``Session.action`` when it
-takes several calls.
+see), then asks the store. A change of existing users (``edit``, ``groups``, ``depgroups``,
+``departments``) is one ``BulkEdit``: for several users ``session.bulk`` makes it, for one the
+edit becomes the user's wanted state (``BulkEdit.wanted_for``) and ``session.user_save`` saves
+it, strictly: each change is judged by its own service, so a refusal names it. The store
+computes what changes; nothing here does.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,8 +21,8 @@ from store.bulk import BulkEdit
 from store.views import UserDetail
 
 from .actor import CommandError, NewPassword, new_password
-from .script_bulk import is_bulk, run_bulk
-from .script_output import (
+from .bulk import is_bulk, run_bulk
+from .output import (
     emit,
     emit_change,
     user_json,
@@ -97,22 +101,15 @@ def edit(args: argparse.Namespace, session: Session) -> int:
             "Nothing to change: give --email, --name, --surname, --job-title, --rename or "
             "--disabled"
         )
+    change = BulkEdit(disabled=args.disabled)
     if is_bulk(args):
         if changes:
             raise CommandError(
                 "Several users take only --disabled; change account fields one user at a time"
             )
         verb = "Disabled" if args.disabled else "Enabled"
-        return run_bulk(args, session, BulkEdit(disabled=args.disabled), verb)
-    args.username = args.usernames[0]
-    mark = session.changes
-    with session.action():
-        user = session.users.find(args.username)
-        if changes:
-            user = session.users.update(user.id, **changes)
-        if args.disabled is not None:
-            user = session.users.set_disabled(user.id, args.disabled)
-    return _changed(args, user, "Changed user", changed=session.changes > mark)
+        return run_bulk(args, session, change, verb)
+    return _save_one(args, session, change, "Changed user", fields=changes)
 
 
 def passwd(args: argparse.Namespace, session: Session) -> int:
@@ -150,15 +147,10 @@ def groups(args: argparse.Namespace, session: Session) -> int:
     add_ids, remove_ids = _add_remove(args, "group", lookup.group_id)
     if not add_ids and not remove_ids:
         raise CommandError("Nothing to change: give --add GROUP… and/or --remove GROUP…")
+    change = BulkEdit(add_groups=tuple(add_ids), remove_groups=tuple(remove_ids))
     if is_bulk(args):
-        edit = BulkEdit(add_groups=tuple(add_ids), remove_groups=tuple(remove_ids))
-        return run_bulk(args, session, edit, "Changed the groups of")
-    args.username = args.usernames[0]
-    mark = session.changes
-    with session.action():
-        user = session.users.find(args.username)
-        user = session.users.change_groups(user.id, add=add_ids, remove=remove_ids)
-    return _changed(args, user, "Changed the groups of", changed=session.changes > mark)
+        return run_bulk(args, session, change, "Changed the groups of")
+    return _save_one(args, session, change, "Changed the groups of")
 
 
 def depgroups(args: argparse.Namespace, session: Session) -> int:
@@ -167,24 +159,13 @@ def depgroups(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT_GROUP… and/or --remove DEPARTMENT_GROUP…"
         )
+    change = BulkEdit(
+        assign_department_groups={dg: args.read_only for dg in add_ids},
+        unassign_department_groups=tuple(remove_ids),
+    )
     if is_bulk(args):
-        edit = BulkEdit(
-            assign_department_groups={dg: args.read_only for dg in add_ids},
-            unassign_department_groups=tuple(remove_ids),
-        )
-        return run_bulk(args, session, edit, "Changed the department groups of")
-    args.username = args.usernames[0]
-    mark = session.changes
-    with session.action():
-        user = session.users.find(args.username)
-        for dep_group in add_ids:
-            user = session.assignments.assign_department_group(
-                user.id, dep_group, read_only=args.read_only
-            )
-        for dep_group in remove_ids:
-            user = session.assignments.unassign_department_group(user.id, dep_group)
-    changed = session.changes > mark
-    return _changed(args, user, "Changed the department groups of", changed=changed)
+        return run_bulk(args, session, change, "Changed the department groups of")
+    return _save_one(args, session, change, "Changed the department groups of")
 
 
 def departments(args: argparse.Namespace, session: Session) -> int:
@@ -193,24 +174,26 @@ def departments(args: argparse.Namespace, session: Session) -> int:
         raise CommandError(
             "Nothing to change: give --add DEPARTMENT…, --remove DEPARTMENT… or --all yes|no"
         )
+    change = BulkEdit(
+        assign_departments={d: args.read_only for d in add_ids},
+        unassign_departments=tuple(remove_ids),
+    )
     if is_bulk(args):
         if args.all is not None:
             raise CommandError("--all changes one user at a time; name a single user")
-        edit = BulkEdit(
-            assign_departments={d: args.read_only for d in add_ids},
-            unassign_departments=tuple(remove_ids),
-        )
-        return run_bulk(args, session, edit, "Changed the departments of")
+        return run_bulk(args, session, change, "Changed the departments of")
+    return _save_one(args, session, change, "Changed the departments of", all_departments=args.all)
+
+
+def _save_one(
+    args: argparse.Namespace, session: Session, change: BulkEdit, done: str, **also: Any
+) -> int:
+    """One named user: ``change`` (and ``also``: account fields, "all departments") as their
+    wanted state, saved strictly through ``session.user_save`` (``store.user_save``)."""
     args.username = args.usernames[0]
     mark = session.changes
     with session.action():
         user = session.users.find(args.username)
-        if args.all is not None:
-            user = session.assignments.set_all_departments(user.id, args.all)
-        for department in add_ids:
-            user = session.assignments.assign_department(
-                user.id, department, read_only=args.read_only
-            )
-        for department in remove_ids:
-            user = session.assignments.unassign_department(user.id, department)
-    return _changed(args, user, "Changed the departments of", changed=session.changes > mark)
+        wanted = dataclasses.replace(change.wanted_for(user), strict=True, **also)
+        user = session.user_save.save(user.id, wanted).user
+    return _changed(args, user, done, changed=session.changes > mark)

@@ -105,9 +105,8 @@ def main() -> int:
     from store.database import database_errors, open_database
     from store.lookup import is_empty
     from store.remote_login import account_for_session
-
-    from .app import NO_USERS_MESSAGE, run_console
-    from .output import say
+    from tui.command_line.output import say
+    from tui.shell.app import NO_USERS_MESSAGE, run_console
 
     try:
         db = open_database(handoff.database_url)

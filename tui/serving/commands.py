@@ -1,7 +1,8 @@
 """The ``serve-ssh`` and ``serve-web`` commands: their arguments and how they start.
 
-Kept apart from ``cli.py`` (which only registers them) and from the servers themselves, so that
-``lhc-console`` without these commands never imports asyncssh or aiohttp.
+Kept apart from ``tui.command_line.main`` (which only registers them) and from the servers
+themselves (``ssh``, ``web``), so that ``lhc-console`` without these commands never imports
+asyncssh or aiohttp.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def is_loopback(host: str) -> bool:
 
 
 def add_commands(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Register both commands with ``cli.py``'s ``command`` helper."""
+    """Register both commands with ``tui.command_line.main``'s ``command`` helper."""
     p = command(
         "serve-ssh",
         "serve the console over SSH: LHC usernames and passwords (or keys) log in",
@@ -320,7 +321,7 @@ def refuse_read_only_database(what: str, db: Database) -> bool:
 
 def run_ssh(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-ssh``: run until Ctrl+C or SIGTERM."""
-    from .serve_ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
+    from .ssh import KEY_FILE_NAME, KEYS_DIR_NAME, ServeError, SshSettings, serve
 
     if refuse_read_only_database("serve-ssh", db) or refuse_empty_database("serve-ssh", db):
         return EXIT_REFUSED
@@ -355,7 +356,7 @@ def run_ssh(args: argparse.Namespace, db: Database) -> int:
 
 def run_web(args: argparse.Namespace, db: Database) -> int:
     """``lhc-console serve-web``: run until Ctrl+C or SIGTERM."""
-    from .serve_web import WebSettings, serve
+    from .web import WebSettings, serve
 
     if refuse_read_only_database("serve-web", db) or refuse_empty_database("serve-web", db):
         return EXIT_REFUSED

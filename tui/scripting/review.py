@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .actor import add_actor_options, login
-from .script import id_number, whole_number
+from .commands import id_number, whole_number
 
 if TYPE_CHECKING:
     from store.database import Database
@@ -40,7 +40,8 @@ def idle_days(value: str) -> int:
 
 
 def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Register ``review`` with ``tui.cli``'s ``command`` (which adds ``--db`` and ``--json``)."""
+    """Register ``review`` with ``tui.command_line.main``'s ``command`` (which adds ``--db``
+    and ``--json``)."""
     p = command("review", DESCRIPTION)
     add_actor_options(p)
     p.add_argument(
@@ -67,7 +68,7 @@ def add_parser(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, db: Database) -> int:
     """Log in as ``--as``, read one page and the counts, print them."""
-    from .script_output import emit
+    from .output import emit
 
     session = login(args, db, "'lhc-console review'")
     page = session.review.page(

@@ -1,0 +1,1 @@
+"""The Textual application: ``app.LhcConsole`` and ``app.run_console``."""
