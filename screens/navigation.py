@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.screen import Screen
 
@@ -27,10 +28,11 @@ class Destination:
 
     def open(self, session: Session) -> Screen:
         module_name, attribute = self.target.split(":")
-        factory = importlib.import_module(module_name)
+        found: Any = importlib.import_module(module_name)  # a module, then its attribute
         for name in attribute.split("."):
-            factory = getattr(factory, name)
-        return factory(session)
+            found = getattr(found, name)
+        screen: Screen = found(session)
+        return screen
 
 
 DESTINATIONS: tuple[Destination, ...] = (

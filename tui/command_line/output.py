@@ -93,8 +93,8 @@ class PrintableStream:
 def printable_streams() -> Iterator[None]:
     """``sys.stdout`` and ``sys.stderr`` as ``PrintableStream`` for the duration."""
     saved = sys.stdout, sys.stderr
-    sys.stdout = PrintableStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = PrintableStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = PrintableStream(saved[0])
+    sys.stderr = PrintableStream(saved[1])
     try:
         yield
     finally:

@@ -198,6 +198,7 @@ def _entry(
     if found:
         errors.extend(f"{where}: {problem}" for problem in found)
         return None
+    assert isinstance(username, str)  # a problem above otherwise
     return Entry(
         index=index,
         line=line,
@@ -294,13 +295,14 @@ def _create(session: Session, entry: Entry, refs: _Resolved) -> Outcome:
         raise ValidationError(f"is a new user and needs {', '.join(missing)}")
     password = entry.password or generate_password()
     dep_groups = refs.department_groups or {}
+    text_fields: dict[str, Any] = entry.fields  # name, surname, e-mail…: keywords of create
     user = session.users.create(
         username=entry.username,
         password=password,
         groups=refs.groups or [],
         department_groups=list(dep_groups),
         read_only_department_groups=[dg for dg, ro in dep_groups.items() if ro],
-        **entry.fields,
+        **text_fields,
     )
     changes = [f"groups {_names(user.groups)}"]
     if user.department_groups:

@@ -26,6 +26,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +70,7 @@ class SshSettings:
 # -- passwords as typed -----------------------------------------------------------------------
 
 
-class RawPasswordAuth(asyncssh.auth._ServerPasswordAuth):  # type: ignore[misc]
+class RawPasswordAuth(asyncssh.auth._ServerPasswordAuth):
     """SSH's ``password`` method, handing the server the password exactly as the client sent it.
 
     asyncssh applies SASLprep (RFC 4013) to it first: a ligature arrives as two letters, a
@@ -485,7 +486,7 @@ class ConsoleSession(asyncssh.SSHServerSession[bytes]):
         self.chan = chan
 
     def pty_requested(
-        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: asyncssh.TermModes
+        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]
     ) -> bool:
         self.has_pty = True
         self.term = term_type

@@ -155,7 +155,7 @@ def _peer(request: web.BaseRequest) -> tuple[str, str]:
 
 
 def _clamp(value: object, default: int) -> int:
-    number = value if isinstance(value, int) else int(value) if str(value).isdigit() else 0
+    number = value if isinstance(value, int) else int(str(value)) if str(value).isdigit() else 0
     return number if 0 < number <= 1000 else default
 
 

@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -43,6 +43,8 @@ from store.errors import StoreError
 from store.locations import describe_url
 
 if TYPE_CHECKING:
+    import asyncio
+
     from textual.message import Message
     from textual.notifications import SeverityLevel
 
@@ -291,7 +293,7 @@ class LhcConsole(App[None]):
             yield SystemCommand(
                 f"{area}: {binding.description}",
                 f"key {shortcut or key}",
-                partial(active.node.run_action, binding.action),
+                partial(self.run_action, binding.action, active.node),
             )
 
     async def on_event(self, event: events.Event) -> None:
@@ -413,7 +415,9 @@ class LhcConsole(App[None]):
             self._notify_error(error, ref)
             return
         self._return_code = 1
-        self._exception_event.set()
+        # Textual declares this with its own cached_property, which mypy reads as Never below
+        # Python 3.12 (so what follows looked unreachable); it is an asyncio.Event.
+        cast("asyncio.Event", self._exception_event).set()
         if self._fatal_line is None:
             self._fatal_line = errors.stderr_line(ref, with_path=self.actor_id is None)
         self._close_messages_no_wait()
