@@ -67,6 +67,8 @@ def ok(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
         assert report.pop("dry_run") is False
         assert isinstance(report.pop("impact"), list)
         assert report.pop("impact_withheld", True) is True  # rule 7: other users' chats
+        # SPEC §3.1: other users' permissions, without see_permissions_users
+        assert report.pop("impact_permissions_withheld", True) is True
         assert isinstance(report.pop("impact_hidden", 0), int)
     return report
 
