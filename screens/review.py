@@ -187,8 +187,8 @@ class ReviewScreen(PagedListScreen[ReviewRow, ReviewPage]):
             rows = self.targets() if self.is_mounted else []
             if not rows or "users.edit" not in self.capabilities:
                 return False
-            if any(row.id == self.session.actor_id for row in rows):
-                return False  # nobody disables or enables their own account
+            if not all(row.may_disable_or_delete for row in rows):
+                return False  # the store's rule: nobody disables or enables their own account
             disabling = action == "disable"
             return all(row.disabled != disabling for row in rows)  # not already so
         return True

@@ -289,13 +289,13 @@ class UsersScreen(PagedListScreen[UserRow, UserPage]):
         if action in ("disable", "enable", "delete", "password"):
             if row is None or not row.editable:
                 return False
-            oneself = row.id == self.session.actor_id  # the store never lets you do these
+            allowed = row.may_disable_or_delete  # the store's rule (not one's own account)
             if action == "delete":
-                return "users.delete" in caps and not oneself
+                return "users.delete" in caps and allowed
             if action == "disable":
-                return "users.edit" in caps and not row.disabled and not oneself
+                return "users.edit" in caps and not row.disabled and allowed
             if action == "enable":
-                return "users.edit" in caps and row.disabled and not oneself
+                return "users.edit" in caps and row.disabled and allowed
             return "users.edit" in caps
         return True
 

@@ -47,6 +47,7 @@ class ReviewRow:
     username: str
     last_login: int
     flags: tuple[str, ...]  # among FLAGS, in that order
+    may_disable_or_delete: bool = False  # store.rules.may_disable_or_delete (all are editable)
 
     @property
     def disabled(self) -> bool:
@@ -162,6 +163,7 @@ class ReviewService:
                 flags=_flags(
                     int(llogin or 0), bool(disabled), uid in locked, uid in no_required, cutoff
                 ),
+                may_disable_or_delete=rules.may_disable_or_delete(ctx, uid, editable=True),
             )
             for uid, username, llogin, disabled in users
         )

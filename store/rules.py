@@ -237,6 +237,12 @@ def refusal_to_disable_or_delete_oneself(ctx: ActionContext, user: User) -> str 
     return None
 
 
+def may_disable_or_delete(ctx: ActionContext, user_id: int, *, editable: bool) -> bool:
+    """Whether lists offer disabling, enabling or deleting a user: an editable user who is not
+    the actor (``refusal_to_disable_or_delete_oneself``); the services judge the rest."""
+    return editable and user_id != ctx.actor_id
+
+
 # -- a user's groups -----------------------------------------------------------------------
 
 

@@ -137,6 +137,9 @@ class UserService:
                 groups=tuple(groups.get(u.id, ())),
                 department_groups=tuple(dep_groups.get(u.id, ())),
                 editable=u.id in editable,
+                may_disable_or_delete=rules.may_disable_or_delete(
+                    ctx, u.id, editable=u.id in editable
+                ),
             )
             for u in users
         )

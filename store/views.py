@@ -38,6 +38,7 @@ class UserRow:
     groups: tuple[str, ...]
     department_groups: tuple[str, ...]
     editable: bool
+    may_disable_or_delete: bool = False  # store.rules.may_disable_or_delete
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,27 @@ def test_ones_own_department_groups_need_editdepartaments(sample_db: Database) -
     admin.roles.add_policy(operators_role, "lhuser", "editdepartaments")
     user = operator.assignments.assign_department_group(OPERATOR_US, DEPARTMENTS_US, read_only=True)
     assert [(a.id, a.read_only) for a in user.department_groups] == [(DEPARTMENTS_US, True)]
+
+
+# -- lists offer disable, enable and delete as the store decides ---------------------------------
+
+
+def test_lists_are_told_which_accounts_may_be_disabled_or_deleted(sample_db: Database) -> None:
+    """The users list and the access review ask the store (``rules.may_disable_or_delete``),
+    not the screen, whether to offer disabling, enabling and deleting: never one's own account,
+    never a user the actor may not edit, and the service refuses exactly those."""
+    manager = Session(sample_db, MANAGER_US)
+    offered = {r.id: r.may_disable_or_delete for r in manager.users.page(limit=50).rows}
+    assert offered == {
+        ADMIN: False,
+        OPERATOR_US: True,
+        OPERATOR_AU: True,
+        TEAMLEADER_US: True,
+        MANAGER_US: False,
+    }
+    reviewed = {r.id: r.may_disable_or_delete for r in manager.review.page(limit=50).rows}
+    assert reviewed[MANAGER_US] is False and reviewed[OPERATOR_US] is True
+    with pytest.raises(ScopeError):
+        manager.users.set_disabled(MANAGER_US, True)
+    with pytest.raises(ScopeError):
+        manager.users.set_disabled(ADMIN, True)
