@@ -8,6 +8,8 @@ selected, so the next keystrokes replace it; nothing changes until a good number
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +24,9 @@ from store.errors import ValidationError
 from store.review import MAX_IDLE_DAYS, idle_days_checked
 
 SHOWN = 24  # characters of a bad entry quoted back
+WHOLE_NUMBER = re.compile(r"[+-]?([0-9]+)")
+"""One optional sign, then the digits 0-9 only (``int`` would take ``1_000``, Arabic-Indic or
+fullwidth digits; two signs, ``-+5``, would pass a check of the digits and fail in ``int``)."""
 
 
 def parse_idle_days(text: str) -> int:
@@ -29,9 +34,10 @@ def parse_idle_days(text: str) -> int:
     entry = text.strip()
     if not entry:
         raise ValidationError(f"Type a number of days, from 1 to {MAX_IDLE_DAYS}")
-    digits = entry.removeprefix("-").removeprefix("+")
-    if not (digits.isascii() and digits.isdigit()):
+    number = WHOLE_NUMBER.fullmatch(entry)
+    if number is None:
         raise ValidationError(f"Idle days must be a whole number, not {clip(entry, SHOWN)!r}")
+    digits = number.group(1)
     if len(digits) > len(str(MAX_IDLE_DAYS)):  # never converts a pasted wall of digits
         raise ValidationError(
             f"Idle days must be from 1 to {MAX_IDLE_DAYS}, not {clip(entry, SHOWN)}"

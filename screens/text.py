@@ -32,7 +32,7 @@ from rich.text import Text
 from textual.content import Content
 from textual.content import Span as ContentSpan
 
-from store.printable import escape_char, printable
+from store.printable import printable
 
 REPLACEMENT = "\ufffd"
 
@@ -44,7 +44,7 @@ def _printable_with_offsets(text: str, lines: bool) -> tuple[str, list[int]]:
     position = 0
     for char in text:
         offsets.append(position)
-        piece = char if char.isprintable() or (lines and char == "\n") else escape_char(char)
+        piece = "\n" if lines and char == "\n" else printable(char)
         pieces.append(piece)
         position += len(piece)
     offsets.append(position)

@@ -50,6 +50,17 @@ def _finish(
     return detail(ctx, user)
 
 
+def _refuse_disabled(user: User) -> None:
+    """A disabled user's rows are parked in the ``*_disabled`` tables; writing live rows (a
+    department, a department group's rows, "all departments"'s ``dep_id`` 0 row) would give
+    them chat access the moment they are enabled, beside the parked rows coming back."""
+    if user.disabled:
+        raise ValidationError(
+            f"User {user.username!r} is disabled: enable the account before changing "
+            "their departments"
+        )
+
+
 class AssignmentService:
     """Who works in which departments: department groups, single departments, "all".
 
@@ -70,13 +81,7 @@ class AssignmentService:
             f"{verb} user {user.username!r}", rules.refusal_to_change_departments_of(ctx, user)
         )
         check_version(user, expected_version)
-        if user.disabled:
-            # A disabled user's rows are parked in the *_disabled tables; writing live rows
-            # would give them chat access the moment they are listed.
-            raise ValidationError(
-                f"User {user.username!r} is disabled: enable the account before changing "
-                "their departments"
-            )
+        _refuse_disabled(user)
         return user
 
     def assign_department_group(
@@ -196,6 +201,7 @@ class AssignmentService:
         with self._session.action() as ctx:
             ctx.refuse_if("change 'all departments'", rules.refusal_to_change_all_departments(ctx))
             user = editable_user(ctx, user_id, "change the departments of")
+            _refuse_disabled(user)
             marker = userdeps.ALL_DEPARTMENTS if on else userdeps.NOT_ALL_PLACEHOLDER
             markers = UserDep.select(UserDep.dep_id).where(
                 (UserDep.user_id == user.id)

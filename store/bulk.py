@@ -225,6 +225,14 @@ class BulkService:
                 user = session.users.get(user_id)
                 username = user.username
                 choices = session.users.choices(user_id)
+                if choices.read_only:
+                    # As ``user_save`` refuses such a user even when nothing would change:
+                    # "unchanged" for someone the actor may not edit is an answer about them.
+                    return BulkOutcome(
+                        user_id,
+                        username,
+                        refusal=f"may not change user {username!r}: {choices.read_only_reason}",
+                    )
                 kept = edit.kept_against_the_change(user, choices)
                 if kept:
                     return BulkOutcome(user_id, username, refusal=kept)

@@ -408,6 +408,7 @@ class _Measure:
         self.permission_users: IdSet = frozenset()
         self.access_users: IdSet = frozenset()
         self.before = self._read_before()
+        self.configuration_before = self._configuration()
 
     # -- before ----------------------------------------------------------------------------
 
@@ -462,6 +463,35 @@ class _Measure:
             *(UserDep.dep_group_id.in_(chunk) for chunk in _chunks(t.department_groups)),
             *(UserDep.dep_id.in_(chunk) for chunk in _chunks(t.departments)),
         ]
+
+    def _configuration(self) -> tuple[list[tuple[Any, ...]], ...]:
+        """What permissions are made of that the change may write, whoever holds it: the
+        policy rows of touched roles, and the flags and roles of touched groups. Compared
+        before and after, it says whether the change altered them without asking who is in
+        the groups (``Impact.permissions_withheld``)."""
+        t = self.touches
+        policies: list[tuple[Any, ...]] = []
+        for chunk in _chunks(t.roles):
+            policies += _rows(
+                RoleFunction.select(
+                    RoleFunction.id,
+                    RoleFunction.role_id,
+                    RoleFunction.module,
+                    RoleFunction.function,
+                    RoleFunction.limitation,
+                    policy_type_column(),
+                ).where(RoleFunction.role_id.in_(chunk))
+            )
+        groups: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        for chunk in _chunks(t.groups):
+            groups += _rows(Group.select(Group.id, Group.disabled).where(Group.id.in_(chunk)))
+            links += _rows(
+                GroupRole.select(GroupRole.group_id, GroupRole.role_id).where(
+                    GroupRole.group_id.in_(chunk)
+                )
+            )
+        return sorted(policies), sorted(groups), sorted(links)
 
     # -- after -----------------------------------------------------------------------------
 
@@ -590,9 +620,12 @@ class _Measure:
         withheld = told is not None and self.touches.access_may_change
         # Said whenever what permissions are made of changed (memberships, groups' flags and
         # roles, policies): the actor's own change, which they know; not whether anyone's
-        # permissions changed, which is the answer withheld.
+        # permissions changed, which is the answer withheld, nor whether anyone is in the
+        # groups it changed (the touched roles and groups are compared whoever holds them).
         permissions_withheld = permissions_told is not None and (
-            before.memberships != after.memberships or before.policies != after.policies
+            before.memberships != after.memberships
+            or before.policies != after.policies
+            or self.configuration_before != self._configuration()
         )
         empty: tuple[Any, ...] = ()
         changes: dict[int, tuple[tuple[Any, ...], ...]] = {}

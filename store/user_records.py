@@ -204,7 +204,11 @@ def detail(ctx: ActionContext, user: User) -> UserDetail:
         job_title=user.job_title,
         disabled=bool(user.disabled),
         all_departments=bool(user.all_departments),
-        departments_ids=user.departments_ids,
+        departments_ids=(
+            user.departments_ids
+            if shown_groups is None and shown_departments is None
+            else _shown_departments_ids(user.id, shown_groups, shown_departments)
+        ),
         cache_version=user.cache_version,
         editable=editable,
         is_administrator=user.id in scope.administrator_users,
@@ -212,3 +216,33 @@ def detail(ctx: ActionContext, user: User) -> UserDetail:
         department_groups=department_groups,
         departments=departments,
     )
+
+
+def _shown_departments_ids(
+    user_id: int, shown_groups: frozenset[int] | None, shown_departments: frozenset[int] | None
+) -> str:
+    """LHC's ``departments_ids`` as an actor who may not be told all of another user's
+    assignments (SPEC §3 rule 7) may see it: worked out as ``userdeps`` stores it (the distinct
+    ``dep_id`` of the rows, in ascending row id), from the rows of the assignments shown only.
+
+    The stored list holds every department the user reaches, directly or through any group, so
+    showing it as stored would tell the direct departments ``departments`` leaves out (and a
+    dry run's "after" would tell whether the user keeps a department another way). It is worked
+    out whenever the actor is so limited, whatever this user holds, so that whether it was
+    filtered tells nothing either. The "all departments" rows (``dep_id`` 0 and -1) always show,
+    as the flag does.
+    """
+    shown: list[int] = []
+    rows = (
+        UserDep.select(UserDep.dep_id, UserDep.type, UserDep.dep_group_id)
+        .where(UserDep.user_id == user_id)
+        .order_by(UserDep.id)
+    )
+    for dep_id, kind, dep_group_id in tuple_rows(rows):
+        if int(kind or 0) == userdeps.FROM_GROUP:
+            told = shown_groups is None or dep_group_id in shown_groups
+        else:
+            told = dep_id <= 0 or shown_departments is None or dep_id in shown_departments
+        if told and dep_id not in shown:
+            shown.append(dep_id)
+    return ",".join(str(d) for d in shown)

@@ -155,3 +155,76 @@ def test_an_imported_zero_date_shows_no_time(as_user: Callable[[str], Session]) 
     )
     row = as_user("admin").audit.page(limit=1).rows[0]
     assert row.time is None and row.actor == "admin" and row.action == ""
+
+
+# -- SPEC §3 rule 7 in one's own actions (red team, round 3) ---------------------------------
+
+OPERATOR_US, TEAMLEADER_US = 2, 4
+DEPARTMENT_AU, DEPARTMENTS_AU, DEPARTMENTS_US = 1, 1, 2
+TEAMLEADER_ROLE = 3
+
+
+def test_ones_own_actions_tell_no_direct_department_rule_7_hides(
+    as_user: Callable[[str], Session],
+) -> None:
+    """The audit row of Teamleader US's change held Operator US's ``departments_ids``,
+    ``"2,1"``: the direct Departments AU his user form leaves out. He reads it hidden, and a
+    search cannot find what he may not read; the manager (``lhaudit/*``) reads it all."""
+    as_user("admin").assignments.assign_department(OPERATOR_US, DEPARTMENT_AU, read_only=False)
+    leader = as_user("Teamleader US")
+    leader.assignments.assign_department_group(OPERATOR_US, DEPARTMENTS_US, read_only=True)
+    (row,) = leader.audit.page().rows
+    details = row.details()
+    assert isinstance(details, dict)
+    assert details["before"]["departments_ids"] == details["after"]["departments_ids"] == "[hidden]"
+    assert "2,1" not in row.message and "1,2" not in row.message
+    for text in ('"departments_ids": "2,1"', "2,1", "1,2"):
+        assert leader.audit.page(text=text).rows == (), text
+    assert [r.id for r in leader.audit.page(text="department_group").rows] == [row.id]
+    manager_row = next(r for r in as_user("Manager US").audit.page().rows if r.id == row.id)
+    assert '"2,1"' in manager_row.message
+
+
+def test_ones_own_actions_tell_no_department_group_rule_7_hides(
+    as_user: Callable[[str], Session],
+) -> None:
+    admin = as_user("admin")
+    policy = next(
+        p
+        for p in admin.roles.get(TEAMLEADER_ROLE).policies
+        if (p.module, p.function) == ("lhuser", "see_user_assigned_departments_groups")
+    )
+    admin.roles.remove_policy(TEAMLEADER_ROLE, policy.id)
+    admin.assignments.assign_department_group(OPERATOR_US, DEPARTMENTS_AU, read_only=False)
+    leader = as_user("Teamleader US")
+    leader.assignments.assign_department_group(OPERATOR_US, DEPARTMENTS_US, read_only=True)
+    (row,) = leader.audit.page().rows
+    details = row.details()
+    assert isinstance(details, dict)
+    assert details["before"]["department_groups"] == [[DEPARTMENTS_US, 0]]
+    assert details["after"]["department_groups"] == [[DEPARTMENTS_US, 1]]
+    assert leader.audit.page(text="[1, 0]").rows == ()
+
+
+def test_ones_own_account_in_ones_own_actions_is_told(as_user: Callable[[str], Session]) -> None:
+    leader = as_user("Teamleader US")
+    leader.assignments.assign_department_group(TEAMLEADER_US, DEPARTMENTS_US, read_only=True)
+    (row,) = leader.audit.page().rows
+    details = row.details()
+    assert isinstance(details, dict) and details["after"]["departments_ids"] == "2"
+
+
+def test_a_search_that_matches_only_withheld_text_pages_on(
+    as_user: Callable[[str], Session],
+) -> None:
+    """Rows matched only in what is withheld are skipped, and the pages go on past them."""
+    as_user("admin").assignments.assign_department(OPERATOR_US, DEPARTMENT_AU, read_only=False)
+    leader = as_user("Teamleader US")
+    for read_only in (True, False, True, False, True):
+        leader.assignments.assign_department_group(
+            OPERATOR_US, DEPARTMENTS_US, read_only=read_only
+        )
+    assert _all_ids(leader.audit, text="2,1", limit=2) == []
+    everything = _all_ids(leader.audit, limit=2)
+    assert len(everything) == 5
+    assert _all_ids(leader.audit, text="department_group", limit=2) == everything

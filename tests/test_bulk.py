@@ -210,6 +210,32 @@ def test_user_groups_takes_several_users_all_or_nothing(
     assert US_OPERATORS in groups_of(OPERATOR_AU)
 
 
+def test_a_user_the_actor_may_not_edit_is_refused_in_bulk_even_when_nothing_would_change(
+    sample_url: str, sample_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As one user at a time (``store.user_save``): Operator AU is out of Teamleader US's reach,
+    so "already so" would answer a question about him. The red team's case, round 3: the
+    single-user command refused while two names or ``--users-from`` said "unchanged"."""
+    leader = Session(sample_db, TEAMLEADER_US)
+    for edit in (BulkEdit(add_groups=(OPERATORS,)), BulkEdit(disabled=False)):
+        report = leader.bulk.run([OPERATOR_US, OPERATOR_AU], edit, dry_run=True)
+        by_user = {o.user_id: o for o in report.outcomes}
+        assert by_user[OPERATOR_AU].refused, edit
+        assert "they belong to 'AU Operators'" in by_user[OPERATOR_AU].refusal
+        assert not by_user[OPERATOR_US].refused
+    rows = changeable_rows()
+    for names in (["Operator AU"], ["Operator AU", "Operator US"]):
+        code, out, err = run(
+            sample_url,
+            "Teamleader US",
+            "user", "groups", *names, "--add", "Operators",
+            capsys=capsys,
+        )  # fmt: skip
+        assert code == 2 and "unchanged" not in out, names
+        assert "may not change user 'Operator AU'" in err, names
+    assert changeable_rows() == rows
+
+
 def test_users_from_a_file_and_from_stdin(
     sample_url: str,
     sample_db: Database,

@@ -123,3 +123,53 @@ def test_the_json_of_a_dry_run_flags_the_permissions_left_out(
     report = impact_json(adding_operator_us_to_teamleader(Session(sample_db, actor)), dry_run=True)
     assert report["impact_permissions_withheld"] is True
     assert all(not e["gains"] and not e["loses"] for e in report["impact"])
+
+
+REST_API_ROLE, AU_TEAMLEADERS = 4, 6  # a role no group carries; a group nobody is in
+
+
+def test_whether_a_role_reaches_anyone_is_not_told_by_the_flag(sample_db: Database) -> None:
+    """The red team's question, round 3: is anybody in the groups carrying a role? A team
+    leader who may edit roles (not list groups, not see other users' permissions) added a
+    policy to it: the flag said "permissions not shown" only when someone was. It says so
+    whenever his change alters a role, a group or a membership, whoever is in them."""
+    admin = Session(sample_db, ADMIN)
+    for function in ("edit", "list"):
+        admin.roles.add_policy(TEAMLEADER_ROLE, "lhpermission", function)
+    leader = Session(sample_db, TEAMLEADER_US)
+
+    def adding_a_policy() -> Impact:
+        return leader.impact.preview(
+            Touches.of(roles=[REST_API_ROLE]),
+            lambda: leader.roles.add_policy(REST_API_ROLE, "lhfaq", "x"),
+        )
+
+    carried_by_nobody = adding_a_policy()
+    admin.groups.attach_role(AU_TEAMLEADERS, REST_API_ROLE)
+    carried_by_an_empty_group = adding_a_policy()
+    admin.groups.add_member(AU_TEAMLEADERS, OPERATOR_AU)
+    carried_to_someone = adding_a_policy()
+    summaries = {
+        i.summary() for i in (carried_by_nobody, carried_by_an_empty_group, carried_to_someone)
+    }
+    withheld = "affects nobody (other users' permissions not shown: you may not see them)"
+    assert summaries == {withheld}
+    assert carried_by_nobody.permissions_withheld and carried_to_someone.permissions_withheld
+
+
+def test_whether_a_group_has_members_is_not_told_by_the_flag(sample_db: Database) -> None:
+    """The same for a group's flags: disabling AU Teamleaders, with and without a member."""
+    admin = Session(sample_db, ADMIN)
+    manager = Session(sample_db, MANAGER_US)  # lhuser/*: may edit groups; no see_permissions_users
+
+    def disabling() -> Impact:
+        return manager.impact.preview(
+            Touches.of(groups=[AU_TEAMLEADERS]),
+            lambda: manager.groups.update(AU_TEAMLEADERS, disabled=True),
+        )
+
+    empty = disabling()
+    admin.groups.add_member(AU_TEAMLEADERS, OPERATOR_AU)
+    with_a_member = disabling()
+    assert empty.summary() == with_a_member.summary()
+    assert empty.permissions_withheld and with_a_member.permissions_withheld

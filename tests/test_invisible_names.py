@@ -43,3 +43,24 @@ def test_admin_with_a_dotted_capital_i_is_refused_as_a_lookalike(sample_db: Data
             password="Day-pass-2026!",
             groups=[OPERATORS, US_OPERATORS],
         )
+
+
+@pytest.mark.parametrize("char", ["\u2800", "\u3164", "\u115f", "\u034f", "\ufe0f"])
+def test_styled_text_writes_out_a_character_that_shows_as_nothing(char: str) -> None:
+    """``screens.text.safe`` (the access explorer's heading, the impact and risk details,
+    styled table cells) kept what Python calls printable: a username from a dump holding
+    U+3164 showed blank on the access screen while every other screen wrote it out (red
+    team, round 3). Its spans stay on the same characters."""
+    from rich.text import Text
+    from textual.content import Content
+
+    from screens.text import safe
+
+    name = f"Operator{char}US"
+    text = safe(Text.assemble("Chat access of ", (name, "bold")))
+    assert isinstance(text, Text)
+    assert text.plain == "Chat access of " + printable(name)
+    (span,) = text.spans
+    assert text.plain[span.start : span.end] == printable(name)
+    content = safe(Content(name))
+    assert isinstance(content, Content) and content.plain == printable(name)

@@ -644,6 +644,7 @@ async def test_bad_idle_days_are_refused_in_the_prompt_and_change_nothing(
             ("abc", "Idle days must be a whole number, not 'abc'"),
             ("1.5", "Idle days must be a whole number, not '1.5'"),
             ("[b]", "Idle days must be a whole number, not '[b]'"),  # text, never markup
+            ("-+5", "Idle days must be a whole number, not '-+5'"),  # two signs: no int() error
         ):
             await type_idle_days(pilot, typed)
             assert app.screen is prompt, typed
@@ -665,7 +666,9 @@ async def test_bad_idle_days_are_refused_in_the_prompt_and_change_nothing(
 def test_idle_days_are_read_as_a_whole_number_in_the_stores_bounds() -> None:
     assert parse_idle_days(" 30 ") == 30 and parse_idle_days("+7") == 7
     assert parse_idle_days(str(MAX_IDLE_DAYS)) == MAX_IDLE_DAYS
-    for bad in ("", "0", "٣٠", "1_000", "30 days", "1e3", str(MAX_IDLE_DAYS + 1), "1" * 5000):
+    bad_entries = ("", "0", "٣٠", "1_000", "30 days", "1e3", str(MAX_IDLE_DAYS + 1), "1" * 5000)
+    # Two signs passed a check of the digits alone, then int() raised a ValueError.
+    for bad in (*bad_entries, "-+5", "+-5", "--5", "-+0", "+ 5", "\uff15"):
         with pytest.raises(ValidationError):
             parse_idle_days(bad)
 

@@ -381,6 +381,28 @@ def test_deleting_a_disabled_user_removes_the_parked_rows_too(world: World) -> N
     assert rows_of(world.op, DepartmentGroupUserDisabled) == []
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_all_departments_of_a_disabled_user_is_refused_and_writes_no_live_row(
+    world: World, on: bool
+) -> None:
+    """As a department or department group is (red team, round 3): "all departments" wrote
+    its ``dep_id`` 0 (or -1) row live beside the parked ones, so the enabled account came back
+    with every department as well as its own rows."""
+    from store.errors import ValidationError
+
+    world.admin.assignments.assign_department_group(world.op, G_D1)
+    world.admin.users.set_disabled(world.op, True)
+    parked = rows_of(world.op, UserDepDisabled)
+    assert rows_of(world.op) == [] and parked
+    flags = User.get_by_id(world.op).all_departments
+    with pytest.raises(ValidationError, match="is disabled: enable the account"):
+        world.admin.assignments.set_all_departments(world.op, on)
+    assert rows_of(world.op) == [] and rows_of(world.op, UserDepDisabled) == parked
+    assert User.get_by_id(world.op).all_departments == flags
+    world.admin.users.set_disabled(world.op, False)
+    assert keys(world.op) == [(1, D1, G_D1, 0)]
+
+
 # -- cache_version: changes to groups, roles, policies, department groups bump everyone -------
 
 
