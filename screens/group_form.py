@@ -372,7 +372,7 @@ class GroupFormScreen(ConsoleScreen):
 
             ask_with_impact(
                 self,
-                f"Add {user.username} to group {group_name!r}?",
+                f"Add {user.username!r} to group {group_name!r}?",
                 "Add",
                 Touches.of(groups=[group_id], users=[user.id]),
                 add,

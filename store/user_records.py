@@ -232,17 +232,19 @@ def _shown_departments_ids(
     filtered tells nothing either. The "all departments" rows (``dep_id`` 0 and -1) always show,
     as the flag does.
     """
-    shown: list[int] = []
     rows = (
         UserDep.select(UserDep.dep_id, UserDep.type, UserDep.dep_group_id)
         .where(UserDep.user_id == user_id)
         .order_by(UserDep.id)
     )
-    for dep_id, kind, dep_group_id in tuple_rows(rows):
+
+    def told(dep_id: int, kind: int | None, dep_group_id: int) -> bool:
         if int(kind or 0) == userdeps.FROM_GROUP:
-            told = shown_groups is None or dep_group_id in shown_groups
-        else:
-            told = dep_id <= 0 or shown_departments is None or dep_id in shown_departments
-        if told and dep_id not in shown:
-            shown.append(dep_id)
-    return ",".join(str(d) for d in shown)
+            return shown_groups is None or dep_group_id in shown_groups
+        return dep_id <= 0 or shown_departments is None or dep_id in shown_departments
+
+    return userdeps.departments_ids_text(
+        dep_id
+        for dep_id, kind, dep_group_id in tuple_rows(rows)
+        if told(dep_id, kind, dep_group_id)
+    )

@@ -71,6 +71,12 @@ def rebuild_group_rows(user: User, dep_group_id: int) -> None:
         UserDep.insert_many(rows).execute()
 
 
+def departments_ids_text(dep_ids: Iterable[int]) -> str:
+    """LHC's ``departments_ids`` column from a user's rows' ``dep_id`` in ascending row id:
+    each department once, in the order first met, comma-separated."""
+    return ",".join(str(d) for d in dict.fromkeys(dep_ids))
+
+
 def recompute_departments_ids(user_ids: Iterable[int]) -> None:
     """Set each user's ``departments_ids`` from their rows (distinct, ascending row id)."""
     ids = sorted(set(user_ids))
@@ -85,10 +91,9 @@ def recompute_departments_ids(user_ids: Iterable[int]) -> None:
             .order_by(UserDep.id)
         )
         for uid, dep_id in rows:
-            if dep_id not in found[uid]:
-                found[uid].append(dep_id)
+            found[uid].append(dep_id)
     for uid, deps in found.items():
-        User.update(departments_ids=",".join(str(d) for d in deps)).where(User.id == uid).execute()
+        User.update(departments_ids=departments_ids_text(deps)).where(User.id == uid).execute()
 
 
 def bump(user_ids: Iterable[int]) -> None:
